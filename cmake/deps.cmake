@@ -1,0 +1,14 @@
+# cmake/deps.cmake - every third-party dependency is found here, nowhere else.
+find_package(dnnl 2.6 CONFIG REQUIRED)      # imported target DNNL::dnnl
+find_package(OpenMP REQUIRED)               # shares libgomp's pool with oneDNN
+find_package(Threads REQUIRED)
+find_package(Protobuf 3.21 REQUIRED)
+find_package(Boost 1.74 REQUIRED)           # BGL algorithms are header-only
+find_package(ZLIB REQUIRED)
+if(TAPEFLOW_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()
+if(TAPEFLOW_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,15 @@
+# cmake/flags.cmake - warnings and sanitizers for our own targets.
+add_library(tapeflow_flags INTERFACE)
+target_compile_options(tapeflow_flags INTERFACE -Wall -Wextra -Wpedantic
+                       -Wno-unused-parameter)
+if(TAPEFLOW_WERROR)
+  target_compile_options(tapeflow_flags INTERFACE -Werror)
+endif()
+if(TAPEFLOW_SANITIZE)
+  target_compile_options(tapeflow_flags INTERFACE -fsanitize=address,undefined
+                         -fno-omit-frame-pointer)
+  target_link_options(tapeflow_flags INTERFACE -fsanitize=address,undefined)
+endif()
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_BUILD_TYPE STREQUAL "Release")
+  target_compile_options(tapeflow_flags INTERFACE -march=native)
+endif()

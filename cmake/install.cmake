@@ -1,0 +1,21 @@
+# cmake/install.cmake - `make install` and find_package(tapeflow).
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+install(TARGETS tapeflow tapeflow_core tapeflow_ops tapeflow_frontends
+        tapeflow_proto tapeflow_flags
+        EXPORT tapeflowTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(TARGETS tapeflow_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(DIRECTORY frontends/cpp/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT tapeflowTargets NAMESPACE tapeflow::
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tapeflow)
+configure_package_config_file(cmake/tapeflowConfig.cmake.in
+  ${CMAKE_CURRENT_BINARY_DIR}/tapeflowConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tapeflow)
+write_basic_package_version_file(
+  ${CMAKE_CURRENT_BINARY_DIR}/tapeflowConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/tapeflowConfig.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/tapeflowConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tapeflow)

@@ -1,0 +1,145 @@
+// core/op_def.cpp - the OpDef builder and the registry table.
+#include "core/op_def.h"
+
+#include <algorithm>
+
+namespace tapeflow {
+
+OpDef::OpDef(std::string name) : name_(std::move(name)) {}
+
+OpDef& OpDef::input(std::string name, std::optional<DType> dtype) {
+  inputs_.push_back({std::move(name), false, true, dtype});
+  return *this;
+}
+
+OpDef& OpDef::optionalInput(std::string name) {
+  inputs_.push_back({std::move(name), true, true, std::nullopt});
+  return *this;
+}
+
+OpDef& OpDef::constInput(std::string name, std::optional<DType> dtype) {
+  inputs_.push_back({std::move(name), false, false, dtype});
+  return *this;
+}
+
+OpDef& OpDef::variadic(int min) {
+  variadicMin_ = min;
+  return *this;
+}
+
+OpDef& OpDef::output(std::string name) {
+  outputs_.push_back({std::move(name), false, true, std::nullopt});
+  return *this;
+}
+
+OpDef& OpDef::attr(std::string name, AttrValue defaultValue, std::string doc) {
+  AttrDef a;
+  a.name = std::move(name);
+  a.kind = defaultValue.kind;
+  a.defaultValue = std::move(defaultValue);
+  a.doc = std::move(doc);
+  attrs_.push_back(std::move(a));
+  return *this;
+}
+
+OpDef& OpDef::requiredAttr(std::string name, AttrKind kind, std::string doc) {
+  AttrDef a;
+  a.name = std::move(name);
+  a.kind = kind;
+  a.required = true;
+  a.defaultValue.kind = kind;
+  a.doc = std::move(doc);
+  attrs_.push_back(std::move(a));
+  return *this;
+}
+
+OpDef& OpDef::choices(std::vector<std::string> allowed) {
+  if (!attrs_.empty()) attrs_.back().choices = std::move(allowed);
+  return *this;
+}
+
+OpDef& OpDef::shapes(ShapeFn fn) { shapeFn_ = std::move(fn); return *this; }
+OpDef& OpDef::prepare(PrepareFn fn) { prepareFn_ = std::move(fn); return *this; }
+OpDef& OpDef::forward(ExecFn fn) { forwardFn_ = std::move(fn); return *this; }
+OpDef& OpDef::backward(GradFn fn) { backwardFn_ = std::move(fn); return *this; }
+OpDef& OpDef::flops(FlopsFn fn) { flopsFn_ = std::move(fn); return *this; }
+OpDef& OpDef::samples(SamplesFn fn) { samplesFn_ = std::move(fn); return *this; }
+OpDef& OpDef::doc(std::string text) { doc_ = std::move(text); return *this; }
+
+OpDef& OpDef::nonDifferentiable(std::string reason) {
+  differentiable_ = false;
+  nonDiffReason_ = std::move(reason);
+  return *this;
+}
+
+OpDef& OpDef::fusesAsPostOp(PostOpFn fn) {
+  postOpFn_ = std::move(fn);
+  return *this;
+}
+
+OpDef& OpDef::acceptsPostOps() {
+  acceptsPostOps_ = true;
+  return *this;
+}
+
+const AttrDef* OpDef::findAttr(const std::string& name) const {
+  for (const AttrDef& a : attrs_)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+int OpDef::minInputs() const {
+  int n = 0;
+  for (const PortDef& p : inputs_)
+    if (!p.optional) ++n;
+  if (isVariadic()) n += variadicMin_ - 1;
+  return n;
+}
+
+int OpDef::maxInputs() const {
+  return isVariadic() ? -1 : static_cast<int>(inputs_.size());
+}
+
+const PortDef& OpDef::inputPort(int i) const {
+  if (i >= static_cast<int>(inputs_.size())) return inputs_.back();
+  return inputs_[i];
+}
+
+void OpRegistry::add(const OpDef& def) { ops_[def.name()] = &def; }
+
+const OpDef* OpRegistry::find(const std::string& name) const {
+  auto it = ops_.find(name);
+  return it == ops_.end() ? nullptr : it->second;
+}
+
+namespace {
+size_t editDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t sub = prev[j - 1] + (std::tolower(a[i - 1]) !=
+                                  std::tolower(b[j - 1]));
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+}  // namespace
+
+std::vector<std::string> OpRegistry::closest(const std::string& name,
+                                             size_t n) const {
+  std::vector<std::pair<size_t, std::string>> scored;
+  for (const auto& [known, def] : ops_)
+    scored.emplace_back(editDistance(name, known), known);
+  std::stable_sort(scored.begin(), scored.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<std::string> out;
+  for (size_t i = 0; i < scored.size() && i < n; ++i)
+    out.push_back(scored[i].second);
+  return out;
+}
+
+}  // namespace tapeflow

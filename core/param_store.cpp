@@ -1,0 +1,110 @@
+// core/param_store.cpp - parameter buffers and initializers.
+#include "core/param_store.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "core/dnnl_context.h"
+#include "core/op_context.h"
+
+namespace tapeflow {
+
+uint64_t Rng::next() {
+  uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+float Rng::uniform() {
+  return static_cast<float>(next() >> 40) * (1.0f / 16777216.0f);
+}
+
+float Rng::normal() {
+  double u1 = (static_cast<double>(next() >> 11) + 1.0) * (1.0 / 9007199254740993.0);
+  double u2 = static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0);
+  return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) *
+                            std::cos(6.283185307179586 * u2));
+}
+
+std::pair<int64_t, int64_t> fans(const Dims& dims) {
+  if (dims.empty()) return {1, 1};
+  if (dims.size() == 1) return {dims[0], dims[0]};
+  int64_t receptive = 1;
+  for (size_t i = 2; i < dims.size(); ++i) receptive *= dims[i];
+  return {dims[1] * receptive, dims[0] * receptive};
+}
+
+ParamStore::ParamStore(std::shared_ptr<const Program> program)
+    : program_(std::move(program)) {
+  const Graph& g = program_->graph();
+  for (size_t p = 0; p < g.params.size(); ++p) {
+    const ParamDef& def = g.params[p];
+    dnnl::memory::desc md = plainDesc(def.dims, def.dtype);
+    values_.emplace_back(md, cpuEngine());
+    std::memset(values_.back().get_data_handle(), 0, md.get_size());
+    if (def.trainable) {
+      grads_.emplace_back(md, cpuEngine());
+      std::memset(grads_.back().get_data_handle(), 0, md.get_size());
+    } else {
+      grads_.emplace_back();
+    }
+    valueIndex_.push_back(program_->findValue(def.name));
+  }
+}
+
+const ParamDef& ParamStore::def(int param) const {
+  return program_->graph().params.at(param);
+}
+
+float* ParamStore::data(int param) { return hostPtr(values_.at(param)); }
+float* ParamStore::gradData(int param) { return hostPtr(grads_.at(param)); }
+int64_t ParamStore::size(int param) const { return numel(def(param).dims); }
+
+void ParamStore::initialize(uint64_t seed) {
+  Rng rng(seed);
+  for (int p = 0; p < numParams(); ++p) {
+    const ParamDef& d = def(p);
+    float* x = data(p);
+    int64_t n = size(p);
+    if (!d.data.empty()) {
+      std::memcpy(x, d.data.data(), n * sizeof(float));
+      continue;
+    }
+    auto [fanIn, fanOut] = fans(d.dims);
+    if (d.init.fanIn > 0) fanIn = d.init.fanIn;
+    const std::string& k = d.init.kind;
+    auto fillUniform = [&](float lo, float hi) {
+      for (int64_t i = 0; i < n; ++i) x[i] = lo + (hi - lo) * rng.uniform();
+    };
+    auto fillNormal = [&](float mean, float sd) {
+      for (int64_t i = 0; i < n; ++i) x[i] = mean + sd * rng.normal();
+    };
+    if (k == "zeros") {
+      std::fill(x, x + n, 0.f);
+    } else if (k == "ones") {
+      std::fill(x, x + n, 1.f);
+    } else if (k == "constant") {
+      std::fill(x, x + n, d.init.value);
+    } else if (k == "uniform") {
+      fillUniform(d.init.low, d.init.high);
+    } else if (k == "normal") {
+      fillNormal(d.init.mean, d.init.stddev);
+    } else if (k == "xavier_uniform" || k == "glorot_uniform") {
+      float a = std::sqrt(6.f / float(fanIn + fanOut));
+      fillUniform(-a, a);
+    } else if (k == "xavier_normal" || k == "glorot_normal") {
+      fillNormal(0.f, std::sqrt(2.f / float(fanIn + fanOut)));
+    } else if (k == "he_uniform" || k == "kaiming_uniform") {
+      float a = std::sqrt(6.f / float(fanIn));
+      fillUniform(-a, a);
+    } else if (k == "he_normal" || k == "kaiming_normal") {
+      fillNormal(0.f, std::sqrt(2.f / float(fanIn)));
+    } else if (k == "lecun_uniform") {
+      float a = 2.4f / float(fanIn);
+      fillUniform(-a, a);
+    }
+  }
+}
+
+}  // namespace tapeflow

@@ -1,0 +1,409 @@
+// core/program.cpp - graph validation and shape inference.
+//
+// Checks run in an order that reports the most basic problem first: names,
+// ops and attributes, then structure (dangling inputs, cycles, outputs), then
+// parameters, then dtypes and shapes at two batch sizes (a dim that differs
+// between them follows the batch and prints as N).
+#include "core/program.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "core/graph_analysis.h"
+#include "core/op_context.h"
+
+namespace tapeflow {
+namespace {
+
+constexpr int64_t kProbeBatchA = 1;
+constexpr int64_t kProbeBatchB = 3;
+constexpr size_t kMaxNameLength = 256;
+
+bool legalName(const std::string& s) {
+  if (s.empty() || s.size() > kMaxNameLength) return false;
+  for (unsigned char c : s)
+    if (!(std::isalnum(c) || c == '_' || c == '.' || c == '/' || c == '-'))
+      return false;
+  return true;
+}
+
+std::string shortName(const std::string& s) {
+  return s.size() > 40 ? s.substr(0, 40) + "..." : s;
+}
+
+std::string joinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i)
+    out += (i ? ", '" : "'") + names[i] + "'";
+  return out;
+}
+
+const SourceLoc& pick(const std::vector<SourceLoc>& locs, size_t i,
+                      const SourceLoc& fallback) {
+  return i < locs.size() && locs[i].line > 0 ? locs[i] : fallback;
+}
+
+}  // namespace
+
+std::shared_ptr<const Program> Program::build(Graph graph,
+                                              const OpRegistry& registry) {
+  std::shared_ptr<Program> p(new Program());
+  p->graph_ = std::move(graph);
+  const Graph& g = p->graph_;
+  if (g.formatVersion > kGraphFormatVersion || g.formatVersion < 1)
+    throw ParseError(g.loc, "", "",
+                     "format_version " + std::to_string(g.formatVersion) +
+                         " is not supported (this runtime reads versions 1 to " +
+                         std::to_string(kGraphFormatVersion) +
+                         "); upgrade tapeflow or re-export the graph");
+  if (g.nodes.empty())
+    throw GraphError(g.loc, "", "", "graph has no nodes");
+  p->resolveNames(registry);
+  p->checkAttrs();
+  p->checkGraphStructure();
+  p->checkParams();
+  p->inferShapes();
+  return p;
+}
+
+int Program::findValue(const std::string& name) const {
+  auto it = valueIndex_.find(name);
+  return it == valueIndex_.end() ? -1 : it->second;
+}
+
+void Program::resolveNames(const OpRegistry& registry) {
+  const Graph& g = graph_;
+  auto declare = [&](const std::string& name, ValueKind kind, int owner,
+                     int port, const SourceLoc& loc, const std::string& node,
+                     const std::string& op) {
+    if (!legalName(name))
+      throw GraphError(loc, node, op,
+                       "value name '" + shortName(name) +
+                           "' is empty, longer than 256 characters or has "
+                           "characters other than letters, digits and _./-");
+    auto [it, fresh] = valueIndex_.emplace(name, int(values_.size()));
+    if (!fresh)
+      throw GraphError(loc, node, op,
+                       "value '" + name + "' is produced twice (first at " +
+                           values_[it->second].loc.str() + ")");
+    ValueInfo v;
+    v.name = name;
+    v.kind = kind;
+    v.owner = owner;
+    v.port = port;
+    v.loc = loc;
+    values_.push_back(std::move(v));
+  };
+  for (size_t i = 0; i < g.inputs.size(); ++i) {
+    declare(g.inputs[i].name, ValueKind::Input, int(i), 0, g.inputs[i].loc, "",
+            "");
+    values_.back().dtype = g.inputs[i].dtype;
+  }
+  for (size_t i = 0; i < g.params.size(); ++i) {
+    declare(g.params[i].name, ValueKind::Param, int(i), 0, g.params[i].loc, "",
+            "");
+    values_.back().dtype = g.params[i].dtype;
+  }
+  std::map<std::string, size_t> nodeNames;
+  ops_.resize(g.nodes.size());
+  out_.resize(g.nodes.size());
+  in_.resize(g.nodes.size());
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    const Node& node = g.nodes[n];
+    if (!legalName(node.name))
+      throw GraphError(node.loc, "", "",
+                       "node name '" + shortName(node.name) +
+                           "' is empty, longer than 256 characters or has "
+                           "characters other than letters, digits and _./-");
+    auto [it, fresh] = nodeNames.emplace(node.name, n);
+    if (!fresh)
+      throw GraphError(node.loc, node.name, node.op,
+                       "node name is used twice (first at " +
+                           g.nodes[it->second].loc.str() + ")");
+    const OpDef* def = registry.find(node.op);
+    if (!def) {
+      std::string msg = "unknown op '" + shortName(node.op) + "'";
+      auto near = registry.closest(node.op, 3);
+      if (!near.empty()) msg += "; did you mean " + joinNames(near) + "?";
+      throw GraphError(node.loc, node.name, "", msg);
+    }
+    ops_[n] = def;
+    int nin = int(node.inputs.size());
+    if (nin < def->minInputs() ||
+        (def->maxInputs() >= 0 && nin > def->maxInputs())) {
+      std::string want =
+          def->maxInputs() < 0
+              ? "at least " + std::to_string(def->minInputs())
+              : def->minInputs() == def->maxInputs()
+                    ? std::to_string(def->minInputs())
+                    : std::to_string(def->minInputs()) + " to " +
+                          std::to_string(def->maxInputs());
+      throw GraphError(node.loc, node.name, node.op,
+                       "expected " + want + " inputs, found " +
+                           std::to_string(nin));
+    }
+    if (node.outputs.size() != def->outputs().size())
+      throw GraphError(node.loc, node.name, node.op,
+                       "expected " + std::to_string(def->outputs().size()) +
+                           " outputs, found " +
+                           std::to_string(node.outputs.size()));
+    for (size_t o = 0; o < node.outputs.size(); ++o) {
+      declare(node.outputs[o], ValueKind::NodeOutput, int(n), int(o),
+              pick(node.outputLocs, o, node.loc), node.name, node.op);
+      out_[n].push_back(valueIndex_[node.outputs[o]]);
+    }
+  }
+  // Inputs resolve after all producers are known (file order is free).
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    const Node& node = g.nodes[n];
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      int v = findValue(node.inputs[i]);
+      if (v < 0) {
+        std::string msg = "input '" + shortName(node.inputs[i]) +
+                          "' is not produced by any node, input or param";
+        if (node.inputs[i].find(':') != std::string::npos)
+          msg += " (values are named, not indexed with ':')";
+        throw GraphError(pick(node.inputLocs, i, node.loc), node.name, node.op,
+                         msg);
+      }
+      in_[n].push_back(v);
+      values_[v].consumers.emplace_back(int(n), int(i));
+    }
+  }
+}
+
+void Program::checkAttrs() {
+  attrs_.resize(graph_.nodes.size());
+  for (size_t n = 0; n < graph_.nodes.size(); ++n) {
+    const Node& node = graph_.nodes[n];
+    const OpDef& def = *ops_[n];
+    auto& resolved = attrs_[n];
+    for (const auto& [name, value] : node.attrs) {
+      const AttrDef* a = def.findAttr(name);
+      const SourceLoc& loc = value.loc.line > 0 ? value.loc : node.loc;
+      if (!a) {
+        std::vector<std::string> known;
+        for (const AttrDef& k : def.attrs()) known.push_back(k.name);
+        throw AttrError(loc, node.name, node.op,
+                        "unknown attribute '" + shortName(name) + "'; " +
+                            (known.empty() ? "this op takes no attributes"
+                                           : "known: " + joinNames(known)));
+      }
+      AttrValue v = value;
+      // An int literal is a valid float; a single int is a valid list.
+      if (a->kind == AttrKind::Float && v.kind == AttrKind::Int)
+        v = AttrValue::ofFloat(static_cast<float>(value.i)), v.loc = loc;
+      if (a->kind == AttrKind::Ints && v.kind == AttrKind::Int)
+        v = AttrValue::ofInts({value.i}), v.loc = loc;
+      if (a->kind == AttrKind::Floats && v.kind == AttrKind::Float)
+        v = AttrValue::ofFloats({value.f}), v.loc = loc;
+      if (v.kind != a->kind)
+        throw AttrError(loc, node.name, node.op,
+                        "attribute '" + name + "' must be " +
+                            attrKindName(a->kind) + ", found " +
+                            attrKindName(value.kind) + " " + value.str());
+      if (!a->choices.empty() &&
+          std::find(a->choices.begin(), a->choices.end(), v.s) ==
+              a->choices.end()) {
+        throw AttrError(loc, node.name, node.op,
+                        "attribute '" + name + "' must be one of " +
+                            joinNames(a->choices) + ", found " + v.str());
+      }
+      resolved[name] = v;
+    }
+    for (const AttrDef& a : def.attrs()) {
+      if (resolved.count(a.name)) continue;
+      if (a.required)
+        throw AttrError(node.loc, node.name, node.op,
+                        "missing required attribute '" + a.name + "' (" +
+                            attrKindName(a.kind) + ")");
+      resolved[a.name] = a.defaultValue;
+    }
+  }
+}
+
+void Program::checkGraphStructure() {
+  const Graph& g = graph_;
+  std::set<std::pair<int, int>> unique;
+  for (size_t n = 0; n < g.nodes.size(); ++n)
+    for (int v : in_[n])
+      if (values_[v].kind == ValueKind::NodeOutput)
+        unique.emplace(values_[v].owner, int(n));
+  edges_.assign(unique.begin(), unique.end());
+  std::vector<int> cycle = findCycle(numNodes(), edges_);
+  if (!cycle.empty()) {
+    std::string path;
+    for (size_t i = 0; i < cycle.size(); ++i)
+      path += (i ? " -> '" : "'") + g.nodes[cycle[i]].name + "'";
+    const Node& first = g.nodes[cycle.front()];
+    throw GraphError(first.loc, "", "", "cycle: " + path);
+  }
+  order_ = topologicalOrder(numNodes(), edges_);
+  auto resolve = [&](const std::string& name, const SourceLoc& loc,
+                     const char* what) {
+    int v = findValue(name);
+    if (v < 0)
+      throw GraphError(loc.line > 0 ? loc : g.loc, "", "",
+                       std::string(what) + " '" + shortName(name) +
+                           "' is not produced by any node, input or param");
+    return v;
+  };
+  for (size_t i = 0; i < g.outputs.size(); ++i)
+    outputs_.push_back(resolve(g.outputs[i], pick(g.outputLocs, i, g.loc),
+                               "output"));
+  if (!g.loss.empty()) loss_ = resolve(g.loss, g.lossLoc, "loss");
+  if (!g.prediction.empty())
+    prediction_ = resolve(g.prediction, g.predictionLoc, "prediction");
+}
+
+void Program::checkParams() {
+  static const std::set<std::string> kInits = {
+      "zeros",        "ones",           "constant",     "uniform",
+      "normal",       "xavier_uniform", "xavier_normal", "glorot_uniform",
+      "glorot_normal", "he_uniform",    "he_normal",    "kaiming_uniform",
+      "kaiming_normal", "lecun_uniform"};
+  auto checkDims = [](const Dims& dims, const SourceLoc& loc,
+                      const std::string& name, bool allowBatch) {
+    if (dims.size() > size_t(kMaxRank))
+      throw ShapeError(loc, "", "",
+                       "'" + name + "' has rank " + std::to_string(dims.size()) +
+                           ", the limit is " + std::to_string(kMaxRank));
+    for (size_t i = 0; i < dims.size(); ++i) {
+      bool batch = allowBatch && i == 0 && dims[i] == -1;
+      if (dims[i] <= 0 && !batch)
+        throw ShapeError(loc, "", "",
+                         "'" + name + "' has dimension " +
+                             std::to_string(dims[i]) + " at axis " +
+                             std::to_string(i) + " in " + dimsStr(dims) +
+                             "; dimensions must be positive" +
+                             (allowBatch ? " (or -1 for the batch at axis 0)"
+                                         : ""));
+    }
+    Dims concrete = dims;
+    if (!concrete.empty() && concrete[0] == -1) concrete[0] = 1;
+    if (checkedNumel(concrete) < 0)
+      throw ShapeError(loc, "", "",
+                       "'" + name + "' " + dimsStr(dims) +
+                           " has more than 2^31-1 elements (element count "
+                           "overflow)");
+  };
+  for (const InputDef& in : graph_.inputs) checkDims(in.dims, in.loc, in.name, true);
+  for (const ParamDef& p : graph_.params) {
+    checkDims(p.dims, p.loc, p.name, false);
+    if (!p.data.empty() && int64_t(p.data.size()) != numel(p.dims))
+      throw ShapeError(p.loc, "", "",
+                       "param '" + p.name + "' " + dimsStr(p.dims) + " needs " +
+                           std::to_string(numel(p.dims)) +
+                           " values, found " + std::to_string(p.data.size()));
+    if (p.data.empty() && !kInits.count(p.init.kind))
+      throw ParseError(p.init.loc.line > 0 ? p.init.loc : p.loc, "", "",
+                       "param '" + p.name + "': unknown initializer '" +
+                           shortName(p.init.kind) +
+                           "'; known: zeros, ones, constant, uniform, normal, "
+                           "xavier_uniform, xavier_normal, he_uniform, "
+                           "he_normal, lecun_uniform");
+  }
+}
+
+std::vector<Dims> Program::runShapes(int64_t batch,
+                                     std::vector<DType>* dtypes) const {
+  std::vector<Dims> dims(values_.size());
+  std::vector<DType> types(values_.size());
+  for (size_t v = 0; v < values_.size(); ++v) {
+    const ValueInfo& info = values_[v];
+    types[v] = info.dtype;
+    if (info.kind == ValueKind::Input) {
+      dims[v] = graph_.inputs[info.owner].dims;
+      if (!dims[v].empty() && dims[v][0] == -1) dims[v][0] = batch;
+    } else if (info.kind == ValueKind::Param) {
+      dims[v] = graph_.params[info.owner].dims;
+    }
+  }
+  for (int n : order_) {
+    const Node& node = graph_.nodes[n];
+    const OpDef& def = *ops_[n];
+    std::vector<Dims> inDims;
+    std::vector<DType> inTypes;
+    for (size_t i = 0; i < in_[n].size(); ++i) {
+      int v = in_[n][i];
+      const PortDef& port = def.inputPort(int(i));
+      DType want = port.dtype.value_or(DType::F32);
+      if (types[v] != want)
+        throw ShapeError(pick(node.inputLocs, i, node.loc), node.name, node.op,
+                         "input '" + port.name + "' ('" + values_[v].name +
+                             "') must be " + dtypeName(want) + ", found " +
+                             dtypeName(types[v]));
+      inDims.push_back(dims[v]);
+      inTypes.push_back(types[v]);
+    }
+    ShapeContext ctx(node, def, attrs_[n], std::move(inDims),
+                     std::move(inTypes));
+    def.shapeFn()(ctx);
+    for (size_t o = 0; o < out_[n].size(); ++o) {
+      if (o >= ctx.outputDims().size())
+        throw ShapeError(node.loc, node.name, node.op,
+                         "internal: shape function set no output " +
+                             std::to_string(o));
+      const Dims& d = ctx.outputDims()[o];
+      if (d.size() > size_t(kMaxRank) || checkedNumel(d) < 0)
+        throw ShapeError(node.loc, node.name, node.op,
+                         "output " + dimsStr(d) +
+                             " has more than 2^31-1 elements or rank above " +
+                             std::to_string(kMaxRank));
+      dims[out_[n][o]] = d;
+      types[out_[n][o]] = ctx.outputDTypes()[o];
+    }
+  }
+  if (dtypes) *dtypes = types;
+  return dims;
+}
+
+void Program::inferShapes() {
+  std::vector<DType> types;
+  std::vector<Dims> a = runShapes(kProbeBatchA, &types);
+  std::vector<Dims> b = runShapes(kProbeBatchB, nullptr);
+  for (size_t v = 0; v < values_.size(); ++v) {
+    values_[v].dtype = types[v];
+    values_[v].dims = a[v];
+    if (a[v].size() == b[v].size())
+      for (size_t k = 0; k < a[v].size(); ++k)
+        if (a[v][k] != b[v][k]) values_[v].dims[k] = -1;
+  }
+  if (loss_ >= 0) {
+    const ValueInfo& l = values_[loss_];
+    if (numel(a[loss_]) != 1 || l.dtype != DType::F32)
+      throw GraphError(graph_.lossLoc.line > 0 ? graph_.lossLoc : graph_.loc,
+                       "", "",
+                       "loss '" + l.name + "' must be an f32 scalar, found " +
+                           dtypeName(l.dtype) + " " + dimsStr(l.dims, true));
+  }
+}
+
+std::vector<Dims> Program::dimsAt(int64_t batch) const {
+  return runShapes(batch, nullptr);
+}
+
+int64_t Program::flopsPerSample(int n) const {
+  const OpDef& def = *ops_.at(n);
+  if (!def.flopsFn()) return 0;
+  std::vector<Dims> inDims;
+  std::vector<DType> inTypes;
+  for (int v : in_[n]) {
+    Dims d = values_[v].dims;
+    for (auto& x : d)
+      if (x == -1) x = 1;
+    inDims.push_back(d);
+    inTypes.push_back(values_[v].dtype);
+  }
+  ShapeContext ctx(graph_.nodes[n], def, attrs_[n], std::move(inDims),
+                   std::move(inTypes));
+  def.shapeFn()(ctx);
+  return def.flopsFn()(ctx);
+}
+
+int64_t Program::paramCount(int param) const {
+  return numel(graph_.params.at(param).dims);
+}
+
+}  // namespace tapeflow

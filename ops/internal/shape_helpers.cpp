@@ -1,0 +1,31 @@
+// ops/internal/shape_helpers.cpp - checks shared by shape functions.
+#include "ops/op_kit.h"
+
+namespace tapeflow::ops {
+
+void requireRank(const ShapeContext& ctx, int input, int rank) {
+  if (ctx.inputRank(input) != rank)
+    ctx.fail(ctx.describeInput(input) + " must have rank " +
+             std::to_string(rank) + ", found rank " +
+             std::to_string(ctx.inputRank(input)));
+}
+
+void requireSameDims(const ShapeContext& ctx, int a, int b) {
+  if (ctx.inputDims(a) != ctx.inputDims(b))
+    ctx.fail(ctx.describeInput(a) + " and " + ctx.describeInput(b) +
+             " must have the same shape");
+}
+
+int64_t windowOut(const ShapeContext& ctx, int64_t in, int64_t kernel,
+                  int64_t stride, int64_t padBegin, int64_t padEnd,
+                  int64_t dilation, const char* axis) {
+  int64_t span = (kernel - 1) * dilation + 1;
+  int64_t padded = in + padBegin + padEnd;
+  if (span > padded)
+    ctx.fail(std::string("window of ") + std::to_string(span) + " along " +
+             axis + " is larger than the padded input (" +
+             std::to_string(padded) + ")");
+  return (padded - span) / stride + 1;
+}
+
+}  // namespace tapeflow::ops
