@@ -1,0 +1,978 @@
+// frontends/pbtxt/pbtxt_loader.cpp - graph files: text (.pbtxt) and binary
+// (.pb) protobuf to and from the IR of core/graph.h.
+#include "frontends/pbtxt/pbtxt_loader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "frontends/pbtxt/graph.pb.h"
+
+namespace tapeflow {
+namespace {
+
+namespace gpb = ::google::protobuf;
+using Tree = gpb::TextFormat::ParseInfoTree;
+
+// The schema has at most three levels (graph > node > attr); the limit only
+// guards the parser's own recursion.
+constexpr int kRecursionLimit = 100;
+constexpr size_t kReadChunk = size_t{1} << 16;
+// User strings quoted in messages are cut to this many bytes.
+constexpr size_t kMaxQuoted = 64;
+
+// ---------------------------------------------------------------------------
+// Small helpers
+
+std::string clip(const std::string& s) {
+  if (s.size() <= kMaxQuoted) return s;
+  return s.substr(0, kMaxQuoted) + "...";
+}
+
+std::string quoted(const std::string& s) { return "'" + clip(s) + "'"; }
+
+std::string osError(int err) { return std::strerror(err); }
+
+[[noreturn]] void ioFail(const std::string& path, const std::string& what,
+                         int err) {
+  throw IoError(SourceLoc{path, 0, 0}, "", "", what + ": " + osError(err));
+}
+
+[[noreturn]] void tooLarge(const std::string& path, const std::string& found) {
+  throw ParseError(SourceLoc{path, 0, 0}, "", "",
+                   "graph file too large: expected at most " +
+                       std::to_string(kMaxGraphFileBytes) + " bytes (" +
+                       std::to_string(kMaxGraphFileBytes >> 20) +
+                       " MiB), found " + found);
+}
+
+bool endsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() &&
+         s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+/// Reads a whole file, refusing directories and anything over
+/// kMaxGraphFileBytes (by its size when known, else while reading).
+std::string readCapped(const std::string& path) {
+  Fd f;
+  do {
+    f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (f.fd < 0 && errno == EINTR);
+  if (f.fd < 0) ioFail(path, "cannot open", errno);
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0) ioFail(path, "cannot stat", errno);
+  if (S_ISDIR(st.st_mode)) ioFail(path, "cannot read", EISDIR);
+  std::string data;
+  if (S_ISREG(st.st_mode)) {
+    if (static_cast<uint64_t>(st.st_size) > kMaxGraphFileBytes)
+      tooLarge(path, std::to_string(st.st_size) + " bytes");
+    data.reserve(static_cast<size_t>(st.st_size));
+  }
+  std::vector<char> buf(kReadChunk);
+  for (;;) {
+    ssize_t r = ::read(f.fd, buf.data(), buf.size());
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      ioFail(path, "read failed", errno);
+    }
+    if (r == 0) break;
+    size_t n = static_cast<size_t>(r);
+    if (data.size() + n > kMaxGraphFileBytes)
+      tooLarge(path, "more (the file grew or never ends)");
+    if (data.capacity() < data.size() + n)  // grow, but never far past the cap
+      data.reserve(std::min<size_t>(
+          std::max(data.capacity() * 2, data.size() + n), kMaxGraphFileBytes));
+    data.append(buf.data(), n);
+  }
+  return data;
+}
+
+/// Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool validUtf8(const std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size(), i = 0;
+  while (i < n) {
+    unsigned c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF;  // range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (n - i < len) return false;
+    if (p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (size_t k = 2; k < len; ++k)
+      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return false;
+    i += len;
+  }
+  return true;
+}
+
+/// Rejects strings a name or attribute may not hold.
+void checkString(const std::string& s, const SourceLoc& loc,
+                 const std::string& what, const std::string& node = "",
+                 const std::string& op = "") {
+  if (s.find('\0') != std::string::npos)
+    throw ParseError(loc, node, op, what + " contains a NUL character");
+  if (!validUtf8(s))
+    throw ParseError(loc, node, op, what + " is not valid UTF-8");
+}
+
+/// Protobuf's column rule: one per byte, a tab advances to a multiple of 8.
+void advancePos(char c, int& line, int& col) {
+  if (c == '\n') {
+    ++line;
+    col = 0;
+  } else if (c == '\t') {
+    col += 8 - col % 8;
+  } else {
+    ++col;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Protobuf's messages, reworded to our style
+
+std::string lowerFirst(std::string s) {
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = char(s[0] - 'A' + 'a');
+  return s;
+}
+
+/// The text between the first `"` after `from` and the next `"`.
+bool quotedAfter(const std::string& m, const std::string& from,
+                 std::string* out) {
+  size_t p = m.find(from);
+  if (p == std::string::npos) return false;
+  size_t a = m.find('"', p + from.size());
+  if (a == std::string::npos) return false;
+  size_t b = m.find('"', a + 1);
+  if (b == std::string::npos) return false;
+  *out = m.substr(a + 1, b - a - 1);
+  return true;
+}
+
+std::string joinFieldNames(const gpb::Descriptor* d) {
+  std::string out;
+  for (int i = 0; i < d->field_count(); ++i)
+    out += (i ? ", " : "") + d->field(i)->name();
+  return out;
+}
+
+size_t editDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string rephrase(std::string m) {
+  for (char& c : m)
+    if (c == '\n' || c == '\r') c = ' ';
+  while (!m.empty() && (m.back() == '.' || m.back() == ' ')) m.pop_back();
+
+  std::string type, name;
+  if (m.rfind("Message type ", 0) == 0 &&
+      quotedAfter(m, "Message type ", &type) &&
+      quotedAfter(m, "no field named ", &name)) {
+    const gpb::Descriptor* d =
+        gpb::DescriptorPool::generated_pool()->FindMessageTypeByName(type);
+    if (d) {
+      std::string msg = d->name() + " has no field named " + quoted(name);
+      const gpb::FieldDescriptor* best = nullptr;
+      size_t bestDist = 3;
+      for (int i = 0; i < d->field_count(); ++i) {
+        size_t dist = editDistance(name, d->field(i)->name());
+        if (dist < bestDist) bestDist = dist, best = d->field(i);
+      }
+      if (best) msg += " (did you mean '" + best->name() + "'?)";
+      return msg + "; known fields: " + joinFieldNames(d);
+    }
+  }
+  if (m.rfind("Unknown enumeration value", 0) == 0 &&
+      quotedAfter(m, "value of ", &name) && quotedAfter(m, "for field ", &type)) {
+    const gpb::FileDescriptor* file = proto::GraphDef::descriptor()->file();
+    for (int i = 0; i < file->message_type_count(); ++i) {
+      const gpb::FieldDescriptor* f =
+          file->message_type(i)->FindFieldByName(type);
+      if (!f || !f->enum_type()) continue;
+      std::string known;
+      for (int v = 0; v < f->enum_type()->value_count(); ++v) {
+        if (f->enum_type()->value(v)->number() == 0) continue;  // DT_INVALID
+        known += (known.empty() ? "" : ", ") + f->enum_type()->value(v)->name();
+      }
+      return "unknown " + type + " " + quoted(name) + "; expected one of " +
+             known;
+    }
+  }
+  if (m.rfind("Non-repeated field ", 0) == 0 &&
+      quotedAfter(m, "Non-repeated field ", &name))
+    return "field " + quoted(name) + " given twice (it is not repeated)";
+  if (m.rfind("Message is too deep", 0) == 0)
+    return "nesting too deep (limit " + std::to_string(kRecursionLimit) + ")";
+  size_t got = m.find(", got: ");
+  if (got != std::string::npos) {
+    std::string token = m.substr(got + 7);
+    if (token.empty())
+      token = "end of file";
+    else if (token[0] != '"' && token[0] != '\'')
+      token = "'" + token + "'";
+    m = m.substr(0, got) + ", found " + token;
+  }
+  return lowerFirst(m);
+}
+
+class FirstError : public gpb::io::ErrorCollector {
+ public:
+  void AddError(int line, gpb::io::ColumnNumber column,
+                const std::string& message) override {
+    if (has) return;
+    has = true;
+    this->line = line;
+    col = column;
+    msg = message;
+  }
+  bool has = false;
+  int line = 0, col = 0;
+  std::string msg;
+};
+
+// ---------------------------------------------------------------------------
+// Where each value starts
+//
+// ParseInfoTree records one location per occurrence of a field: for
+// `input: ["a", "b"]` that is one location (the field name) for two values,
+// and `node: [{...}, {...}]` likewise. The locator turns each recorded
+// occurrence into one position per value by reading the occurrence's text.
+// The text parsed successfully, so only brackets, braces, commas, strings and
+// comments need recognising.
+
+struct Pos {
+  int line = -1;  // 0-based, as protobuf reports
+  int col = -1;
+};
+
+struct LocRequest {
+  Pos start;     // the field name, from the ParseInfoTree
+  bool message;  // a message field (its position is its name or its `{`)
+  std::vector<Pos>* out;
+};
+
+class ValueLocator {
+ public:
+  explicit ValueLocator(const std::string& text) : t_(text) {}
+
+  /// Requests must come in file order.
+  void locate(const LocRequest& r) {
+    if (!seek(r.start)) return;
+    Cursor c = base_;
+    Pos name = c.pos();
+    while (c.i < t_.size() && (std::isalnum(uc(t_[c.i])) || t_[c.i] == '_'))
+      c.step(t_);
+    skipSpace(c);
+    if (peek(c) == ':') {
+      c.step(t_);
+      skipSpace(c);
+    }
+    if (peek(c) != '[') {
+      r.out->push_back(r.message ? name : c.pos());
+      return;
+    }
+    c.step(t_);
+    for (;;) {
+      skipSpace(c);
+      char ch = peek(c);
+      if (ch == ']' || ch == 0) return;
+      r.out->push_back(c.pos());
+      if (ch == '{' || ch == '<')
+        skipMessage(c);
+      else
+        skipScalar(c);
+      skipSpace(c);
+      if (peek(c) != ',') return;
+      c.step(t_);
+    }
+  }
+
+ private:
+  struct Cursor {
+    size_t i = 0;
+    int line = 0, col = 0;
+    Pos pos() const { return Pos{line, col}; }
+    void step(const std::string& t) { advancePos(t[i++], line, col); }
+  };
+
+  static int uc(char c) { return static_cast<unsigned char>(c); }
+  char peek(const Cursor& c) const { return c.i < t_.size() ? t_[c.i] : 0; }
+
+  bool seek(Pos p) {
+    auto before = [&](const Cursor& c) {
+      return c.line < p.line || (c.line == p.line && c.col < p.col);
+    };
+    while (base_.i < t_.size() && before(base_)) base_.step(t_);
+    return base_.line == p.line && base_.col == p.col;
+  }
+
+  void skipSpace(Cursor& c) const {
+    while (c.i < t_.size()) {
+      char ch = t_[c.i];
+      if (ch == '#') {
+        while (c.i < t_.size() && t_[c.i] != '\n') c.step(t_);
+      } else if (std::isspace(uc(ch))) {
+        c.step(t_);
+      } else {
+        return;
+      }
+    }
+  }
+
+  void skipString(Cursor& c) const {
+    char q = t_[c.i];
+    c.step(t_);
+    while (c.i < t_.size() && t_[c.i] != '\n') {
+      char ch = t_[c.i];
+      c.step(t_);
+      if (ch == q) return;
+      if (ch == '\\' && c.i < t_.size() && t_[c.i] != '\n') c.step(t_);
+    }
+  }
+
+  void skipScalar(Cursor& c) const {
+    for (;;) {
+      skipSpace(c);
+      char ch = peek(c);
+      if (ch == 0 || ch == ',' || ch == ']') return;
+      if (ch == '"' || ch == '\'')
+        skipString(c);
+      else
+        c.step(t_);
+    }
+  }
+
+  void skipMessage(Cursor& c) const {
+    size_t depth = 0;
+    while (c.i < t_.size()) {
+      char ch = t_[c.i];
+      if (ch == '"' || ch == '\'') {
+        skipString(c);
+        continue;
+      }
+      if (ch == '#') {
+        skipSpace(c);
+        continue;
+      }
+      if (ch == '{' || ch == '<') ++depth;
+      if (ch == '}' || ch == '>') --depth;
+      c.step(t_);
+      if (depth == 0) return;
+    }
+  }
+
+  const std::string& t_;
+  Cursor base_;
+};
+
+/// Value positions of one parsed text, mirroring the GraphDef.
+struct NodePositions {
+  std::vector<Pos> input, output, attr;
+};
+struct GraphPositions {
+  std::vector<Pos> input, param, node, output, loss, prediction;
+  std::vector<NodePositions> nodes;
+};
+
+void request(const Tree* tree, const gpb::FieldDescriptor* f,
+             std::vector<Pos>* out, std::vector<LocRequest>* reqs) {
+  if (!tree) return;
+  bool message = f->cpp_type() == gpb::FieldDescriptor::CPPTYPE_MESSAGE;
+  if (!f->is_repeated()) {
+    gpb::TextFormat::ParseLocation l = tree->GetLocation(f, -1);
+    if (l.line >= 0) reqs->push_back({{l.line, l.column}, message, out});
+    return;
+  }
+  for (int k = 0;; ++k) {
+    gpb::TextFormat::ParseLocation l = tree->GetLocation(f, k);
+    if (l.line < 0) return;
+    reqs->push_back({{l.line, l.column}, message, out});
+  }
+}
+
+GraphPositions locateValues(const std::string& text, const proto::GraphDef& def,
+                            const Tree& tree) {
+  const gpb::Descriptor* gd = proto::GraphDef::descriptor();
+  const gpb::Descriptor* nd = proto::NodeDef::descriptor();
+  GraphPositions gp;
+  gp.nodes.resize(static_cast<size_t>(def.node_size()));
+  std::vector<LocRequest> reqs;
+  request(&tree, gd->FindFieldByName("input"), &gp.input, &reqs);
+  request(&tree, gd->FindFieldByName("param"), &gp.param, &reqs);
+  request(&tree, gd->FindFieldByName("node"), &gp.node, &reqs);
+  request(&tree, gd->FindFieldByName("output"), &gp.output, &reqs);
+  request(&tree, gd->FindFieldByName("loss"), &gp.loss, &reqs);
+  request(&tree, gd->FindFieldByName("prediction"), &gp.prediction, &reqs);
+  const gpb::FieldDescriptor* nodeField = gd->FindFieldByName("node");
+  for (int k = 0; k < def.node_size(); ++k) {
+    const Tree* nt = tree.GetTreeForNested(nodeField, k);
+    NodePositions& np = gp.nodes[static_cast<size_t>(k)];
+    request(nt, nd->FindFieldByName("input"), &np.input, &reqs);
+    request(nt, nd->FindFieldByName("output"), &np.output, &reqs);
+    request(nt, nd->FindFieldByName("attr"), &np.attr, &reqs);
+  }
+  std::stable_sort(reqs.begin(), reqs.end(),
+                   [](const LocRequest& a, const LocRequest& b) {
+                     return a.start.line != b.start.line
+                                ? a.start.line < b.start.line
+                                : a.start.col < b.start.col;
+                   });
+  ValueLocator locator(text);
+  for (const LocRequest& r : reqs) locator.locate(r);
+  return gp;
+}
+
+// ---------------------------------------------------------------------------
+// GraphDef -> Graph
+
+bool before(const SourceLoc& a, const SourceLoc& b) {
+  return a.line != b.line ? a.line < b.line : a.col < b.col;
+}
+
+class Converter {
+ public:
+  Converter(std::string file, const Tree* tree, const GraphPositions* pos)
+      : file_(std::move(file)), tree_(tree), pos_(pos) {}
+
+  Graph convert(const proto::GraphDef& def) {
+    const gpb::Descriptor* gd = proto::GraphDef::descriptor();
+    Graph g;
+    g.file = file_;
+    g.loc = fileLoc();
+    g.formatVersion = def.has_format_version() ? def.format_version() : 1;
+    g.name = def.name();
+    checkString(g.name, field(tree_, gd->FindFieldByName("name"), g.loc),
+                "graph name");
+
+    const gpb::FieldDescriptor* inputField = gd->FindFieldByName("input");
+    for (int k = 0; k < def.input_size(); ++k) {
+      const proto::InputDef& d = def.input(k);
+      const Tree* t = nested(tree_, inputField, k);
+      InputDef in;
+      in.loc = at(pos_ ? &pos_->input : nullptr, k, def.input_size(), g.loc);
+      in.name = d.name();
+      checkString(in.name, in.loc, "input name");
+      in.dims.assign(d.shape().begin(), d.shape().end());
+      if (d.has_dtype())
+        in.dtype = dtype(d.dtype(), field(t, d.descriptor()->FindFieldByName(
+                                                "dtype"), in.loc),
+                         "input " + quoted(in.name));
+      g.inputs.push_back(std::move(in));
+    }
+
+    const gpb::FieldDescriptor* paramField = gd->FindFieldByName("param");
+    for (int k = 0; k < def.param_size(); ++k) {
+      const proto::ParamDef& d = def.param(k);
+      const Tree* t = nested(tree_, paramField, k);
+      ParamDef p;
+      p.loc = at(pos_ ? &pos_->param : nullptr, k, def.param_size(), g.loc);
+      p.name = d.name();
+      checkString(p.name, p.loc, "param name");
+      p.dims.assign(d.shape().begin(), d.shape().end());
+      p.trainable = !d.constant();
+      p.data.assign(d.data().begin(), d.data().end());
+      if (d.has_dtype())
+        p.dtype = dtype(d.dtype(), field(t, d.descriptor()->FindFieldByName(
+                                               "dtype"), p.loc),
+                        "param " + quoted(p.name));
+      if (d.has_init()) {
+        const proto::InitDef& i = d.init();
+        p.init.loc = field(t, d.descriptor()->FindFieldByName("init"), p.loc);
+        if (i.kind().empty())
+          throw ParseError(p.init.loc, "", "",
+                           "param " + quoted(p.name) +
+                               ": init has no kind (e.g. kind: \"zeros\")");
+        p.init.kind = i.kind();
+        checkString(p.init.kind, p.init.loc, "initializer kind");
+        p.init.value = i.value();
+        p.init.low = i.low();
+        p.init.high = i.high();
+        p.init.mean = i.mean();
+        p.init.stddev = i.stddev();
+        p.init.fanIn = i.fan_in();
+      } else {
+        p.init.loc = p.loc;
+      }
+      g.params.push_back(std::move(p));
+    }
+
+    const gpb::FieldDescriptor* nodeField = gd->FindFieldByName("node");
+    for (int k = 0; k < def.node_size(); ++k)
+      g.nodes.push_back(node(def.node(k), nested(tree_, nodeField, k),
+                             pos_ ? &pos_->nodes[size_t(k)] : nullptr,
+                             at(pos_ ? &pos_->node : nullptr, k,
+                                def.node_size(), g.loc)));
+
+    for (int k = 0; k < def.output_size(); ++k) {
+      SourceLoc l =
+          at(pos_ ? &pos_->output : nullptr, k, def.output_size(), g.loc);
+      checkString(def.output(k), l, "graph output name");
+      g.outputs.push_back(def.output(k));
+      if (pos_) g.outputLocs.push_back(l);
+    }
+    g.loss = def.loss();
+    g.lossLoc =
+        at(pos_ ? &pos_->loss : nullptr, 0, def.has_loss() ? 1 : 0, g.loc);
+    checkString(g.loss, g.lossLoc, "loss name");
+    g.prediction = def.prediction();
+    g.predictionLoc = at(pos_ ? &pos_->prediction : nullptr, 0,
+                         def.has_prediction() ? 1 : 0, g.loc);
+    checkString(g.prediction, g.predictionLoc, "prediction name");
+    return g;
+  }
+
+ private:
+  SourceLoc fileLoc() const { return SourceLoc{file_, 0, 0}; }
+  SourceLoc loc(int line, int col) const {
+    return SourceLoc{file_, line + 1, col + 1};
+  }
+
+  /// The position of value k of a field with `count` values. The positions
+  /// are trusted only when there is one per value.
+  SourceLoc at(const std::vector<Pos>* v, int k, int count,
+               const SourceLoc& fallback) const {
+    if (!v || v->size() != static_cast<size_t>(count) || k >= count)
+      return fallback;
+    const Pos& p = (*v)[static_cast<size_t>(k)];
+    return loc(p.line, p.col);
+  }
+
+  /// The name position of a singular field inside one element.
+  SourceLoc field(const Tree* t, const gpb::FieldDescriptor* f,
+                  const SourceLoc& fallback) const {
+    if (!t) return fallback;
+    gpb::TextFormat::ParseLocation l = t->GetLocation(f, f->is_repeated() ? 0 : -1);
+    return l.line >= 0 ? loc(l.line, l.column) : fallback;
+  }
+
+  static const Tree* nested(const Tree* t, const gpb::FieldDescriptor* f,
+                            int k) {
+    return t ? t->GetTreeForNested(f, k) : nullptr;
+  }
+
+  static DType dtype(int v, const SourceLoc& l, const std::string& what) {
+    switch (v) {
+      case proto::F32: return DType::F32;
+      case proto::I32: return DType::I32;
+      case proto::DT_INVALID:
+        throw ParseError(l, "", "",
+                         what + ": dtype DT_INVALID is not allowed; expected "
+                                "one of F32, I32");
+      default:
+        throw ParseError(l, "", "",
+                         what + ": unknown dtype " + std::to_string(v) +
+                             "; expected one of F32, I32");
+    }
+  }
+
+  Node node(const proto::NodeDef& d, const Tree* t, const NodePositions* np,
+            SourceLoc nodeLoc) const {
+    const gpb::Descriptor* nd = proto::NodeDef::descriptor();
+    Node n;
+    n.loc = std::move(nodeLoc);
+    n.name = d.name();
+    n.op = d.op();
+    checkString(n.name, field(t, nd->FindFieldByName("name"), n.loc),
+                "node name");
+    // Names in messages are clipped (a name may be megabytes long).
+    const std::string who = clip(n.name), op = clip(n.op);
+    checkString(n.op, field(t, nd->FindFieldByName("op"), n.loc), "op name",
+                who);
+    for (int k = 0; k < d.input_size(); ++k) {
+      SourceLoc l = at(np ? &np->input : nullptr, k, d.input_size(), n.loc);
+      checkString(d.input(k), l, "input name", who, op);
+      n.inputs.push_back(d.input(k));
+      if (np) n.inputLocs.push_back(l);
+    }
+    for (int k = 0; k < d.output_size(); ++k) {
+      SourceLoc l = at(np ? &np->output : nullptr, k, d.output_size(), n.loc);
+      checkString(d.output(k), l, "output name", who, op);
+      n.outputs.push_back(d.output(k));
+      if (np) n.outputLocs.push_back(l);
+    }
+    const gpb::FieldDescriptor* attrField = nd->FindFieldByName("attr");
+    for (int k = 0; k < d.attr_size(); ++k) {
+      SourceLoc l = at(np ? &np->attr : nullptr, k, d.attr_size(), n.loc);
+      attr(d.attr(k), nested(t, attrField, k), l, who, op, n);
+    }
+    return n;
+  }
+
+  void attr(const proto::AttrDef& d, const Tree* t, const SourceLoc& l,
+            const std::string& who, const std::string& op, Node& n) const {
+    const gpb::Descriptor* ad = proto::AttrDef::descriptor();
+    if (d.name().empty())
+      throw ParseError(l, who, op, "attribute has no name");
+    const std::string& name = d.name();
+    checkString(name, l, "attribute name", who, op);
+    auto prev = n.attrs.find(name);
+    if (prev != n.attrs.end())
+      throw ParseError(l, who, op,
+                       "attribute " + quoted(name) + " given twice" +
+                           (prev->second.loc.line > 0
+                                ? " (first at line " +
+                                      std::to_string(prev->second.loc.line) +
+                                      ")"
+                                : ""));
+
+    struct Given {
+      const char* field;
+      SourceLoc loc;
+    };
+    std::vector<Given> given;
+    auto note = [&](const char* f) {
+      given.push_back({f, field(t, ad->FindFieldByName(f), l)});
+    };
+    AttrValue v;
+    switch (d.value_case()) {
+      case proto::AttrDef::kI:
+        note("i");
+        v = AttrValue::ofInt(d.i());
+        break;
+      case proto::AttrDef::kF:
+        note("f");
+        v = AttrValue::ofFloat(d.f());
+        break;
+      case proto::AttrDef::kS:
+        note("s");
+        checkString(d.s(), given.back().loc,
+                    "attribute " + quoted(name) + " value", who, op);
+        v = AttrValue::ofString(d.s());
+        break;
+      case proto::AttrDef::VALUE_NOT_SET:
+        break;
+    }
+    // `ints: []` leaves no value behind, only its location.
+    auto written = [&](const char* f, int size) {
+      return size > 0 ||
+             (t && t->GetLocation(ad->FindFieldByName(f), 0).line >= 0);
+    };
+    if (written("ints", d.ints_size())) {
+      note("ints");
+      v = AttrValue::ofInts({d.ints().begin(), d.ints().end()});
+    }
+    if (written("floats", d.floats_size())) {
+      note("floats");
+      v = AttrValue::ofFloats({d.floats().begin(), d.floats().end()});
+    }
+    if (given.empty())
+      throw ParseError(l, who, op,
+                       "attribute " + quoted(name) +
+                           " has no value; expected one of i, f, s, ints, "
+                           "floats");
+    if (given.size() > 1) {
+      std::stable_sort(given.begin(), given.end(),
+                       [](const Given& a, const Given& b) {
+                         return before(a.loc, b.loc);
+                       });
+      throw ParseError(given[1].loc, who, op,
+                       "attribute " + quoted(name) +
+                           " has more than one value (" + given[0].field +
+                           " and " + given[1].field +
+                           "); expected exactly one of i, f, s, ints, floats");
+    }
+    v.loc = l;
+    n.attrs.emplace(name, std::move(v));
+  }
+
+  std::string file_;
+  const Tree* tree_;
+  const GraphPositions* pos_;
+};
+
+// ---------------------------------------------------------------------------
+// Graph -> GraphDef
+
+proto::DType toProto(DType t) {
+  return t == DType::I32 ? proto::I32 : proto::F32;
+}
+
+proto::InputDef toProto(const InputDef& in) {
+  proto::InputDef d;
+  d.set_name(in.name);
+  d.set_dtype(toProto(in.dtype));
+  for (int64_t x : in.dims) d.add_shape(x);
+  return d;
+}
+
+bool isDefault(const Initializer& i) {
+  return i.kind == "zeros" && i.value == 0.f && i.low == 0.f &&
+         i.high == 0.f && i.mean == 0.f && i.stddev == 0.f && i.fanIn == 0;
+}
+
+proto::ParamDef toProto(const ParamDef& p) {
+  proto::ParamDef d;
+  d.set_name(p.name);
+  if (p.dtype != DType::F32) d.set_dtype(toProto(p.dtype));
+  for (int64_t x : p.dims) d.add_shape(x);
+  if (!p.trainable) d.set_constant(true);
+  if (p.data.empty() || !isDefault(p.init)) {
+    proto::InitDef* i = d.mutable_init();
+    i->set_kind(p.init.kind);
+    if (p.init.value != 0.f) i->set_value(p.init.value);
+    if (p.init.low != 0.f) i->set_low(p.init.low);
+    if (p.init.high != 0.f) i->set_high(p.init.high);
+    if (p.init.mean != 0.f) i->set_mean(p.init.mean);
+    if (p.init.stddev != 0.f) i->set_stddev(p.init.stddev);
+    if (p.init.fanIn != 0) i->set_fan_in(p.init.fanIn);
+  }
+  for (float x : p.data) d.add_data(x);
+  return d;
+}
+
+proto::AttrDef toProto(const std::string& name, const AttrValue& v) {
+  proto::AttrDef d;
+  d.set_name(name);
+  switch (v.kind) {
+    case AttrKind::Int: d.set_i(v.i); break;
+    case AttrKind::Float: d.set_f(v.f); break;
+    case AttrKind::String: d.set_s(v.s); break;
+    case AttrKind::Ints:
+      for (int64_t x : v.ints) d.add_ints(x);
+      break;
+    case AttrKind::Floats:
+      for (float x : v.floats) d.add_floats(x);
+      break;
+  }
+  return d;
+}
+
+bool isEmptyList(const AttrValue& v) {
+  return (v.kind == AttrKind::Ints && v.ints.empty()) ||
+         (v.kind == AttrKind::Floats && v.floats.empty());
+}
+
+/// The node without its attributes (written separately in text).
+proto::NodeDef toProtoNoAttrs(const Node& n) {
+  proto::NodeDef d;
+  d.set_name(n.name);
+  d.set_op(n.op);
+  for (const std::string& s : n.inputs) d.add_input(s);
+  for (const std::string& s : n.outputs) d.add_output(s);
+  return d;
+}
+
+proto::GraphDef header(const Graph& g) {
+  proto::GraphDef d;
+  d.set_format_version(g.formatVersion);
+  if (!g.name.empty()) d.set_name(g.name);
+  return d;
+}
+
+proto::GraphDef trailer(const Graph& g) {
+  proto::GraphDef d;
+  for (const std::string& s : g.outputs) d.add_output(s);
+  if (!g.loss.empty()) d.set_loss(g.loss);
+  if (!g.prediction.empty()) d.set_prediction(g.prediction);
+  return d;
+}
+
+std::string print(const gpb::Message& m, bool singleLine) {
+  gpb::TextFormat::Printer p;
+  p.SetSingleLineMode(singleLine);
+  p.SetUseShortRepeatedPrimitives(true);
+  p.SetUseUtf8StringEscaping(true);
+  std::string out;
+  p.PrintToString(m, &out);
+  if (singleLine)
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+/// `field { body }` on one line.
+std::string block(const std::string& field, const std::string& body) {
+  return field + " {" + (body.empty() ? "" : " " + body) + " }";
+}
+
+void writeAll(int fd, const std::string& bytes, const std::string& path) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      ioFail(path, "write failed", errno);
+    }
+    done += static_cast<size_t>(w);
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Public entry points
+
+Graph parseGraphText(const std::string& text, const std::string& fileName) {
+  // A NUL never occurs in a text graph; name the likely mistake instead of
+  // the tokenizer's complaint about it.
+  size_t nul = text.find('\0');
+  if (nul != std::string::npos) {
+    int line = 0, col = 0;
+    for (size_t i = 0; i < nul; ++i) advancePos(text[i], line, col);
+    throw ParseError(SourceLoc{fileName, line + 1, col + 1}, "", "",
+                     "unexpected NUL byte: this is not a text graph (binary "
+                     "graphs need the .pb extension)");
+  }
+  proto::GraphDef def;
+  FirstError errors;
+  Tree tree;
+  gpb::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  parser.WriteLocationsTo(&tree);
+  parser.SetRecursionLimit(kRecursionLimit);
+  if (!parser.ParseFromString(text, &def) || errors.has) {
+    if (!errors.has)
+      throw ParseError(SourceLoc{fileName, 0, 0}, "", "",
+                       "cannot parse the text graph");
+    throw ParseError(SourceLoc{fileName, errors.line + 1, errors.col + 1}, "",
+                     "", rephrase(errors.msg));
+  }
+  GraphPositions pos = locateValues(text, def, tree);
+  return Converter(fileName, &tree, &pos).convert(def);
+}
+
+Graph parseGraphBinary(const std::string& bytes, const std::string& fileName) {
+  proto::GraphDef def;
+  if (!def.ParseFromString(bytes))
+    throw ParseError(SourceLoc{fileName, 0, 0}, "", "",
+                     "not a valid binary graph (protobuf parse failed)");
+  // Unknown fields mean another schema or random bytes that happened to
+  // decode; either way not a graph this runtime can read faithfully.
+  std::vector<const gpb::Message*> todo{&def};
+  while (!todo.empty()) {
+    const gpb::Message* m = todo.back();
+    todo.pop_back();
+    const gpb::Reflection* r = m->GetReflection();
+    const gpb::UnknownFieldSet& unknown = r->GetUnknownFields(*m);
+    if (!unknown.empty())
+      throw ParseError(SourceLoc{fileName, 0, 0}, "", "",
+                       "not a valid binary graph (unknown field number " +
+                           std::to_string(unknown.field(0).number()) + " in " +
+                           m->GetDescriptor()->name() + ")");
+    std::vector<const gpb::FieldDescriptor*> fields;
+    r->ListFields(*m, &fields);
+    for (const gpb::FieldDescriptor* f : fields) {
+      if (f->cpp_type() != gpb::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+      if (f->is_repeated()) {
+        for (int k = 0; k < r->FieldSize(*m, f); ++k)
+          todo.push_back(&r->GetRepeatedMessage(*m, f, k));
+      } else {
+        todo.push_back(&r->GetMessage(*m, f));
+      }
+    }
+  }
+  return Converter(fileName, nullptr, nullptr).convert(def);
+}
+
+Graph loadGraphFile(const std::string& path) {
+  std::string data = readCapped(path);
+  if (endsWith(path, ".pb")) return parseGraphBinary(data, path);
+  return parseGraphText(data, path);
+}
+
+std::string graphToText(const Graph& g) {
+  std::string out = print(header(g), false);
+  for (const InputDef& in : g.inputs)
+    out += block("input", print(toProto(in), true)) + "\n";
+  for (const ParamDef& p : g.params)
+    out += block("param", print(toProto(p), true)) + "\n";
+  for (const Node& n : g.nodes) {
+    std::string body = print(toProtoNoAttrs(n), true);
+    for (const auto& [name, v] : n.attrs) {
+      std::string a = print(toProto(name, v), true);
+      if (isEmptyList(v)) a += v.kind == AttrKind::Ints ? " ints: []" : " floats: []";
+      body += (body.empty() ? "" : " ") + block("attr", a);
+    }
+    out += block("node", body) + "\n";
+  }
+  out += print(trailer(g), false);
+  return out;
+}
+
+void saveGraphBinary(const Graph& g, const std::string& path) {
+  proto::GraphDef d = header(g);
+  for (const InputDef& in : g.inputs) *d.add_input() = toProto(in);
+  for (const ParamDef& p : g.params) *d.add_param() = toProto(p);
+  for (const Node& n : g.nodes) {
+    proto::NodeDef* nd = d.add_node();
+    *nd = toProtoNoAttrs(n);
+    for (const auto& [name, v] : n.attrs) {
+      if (isEmptyList(v))
+        throw UsageError(v.loc, clip(n.name), clip(n.op),
+                         "attribute " + quoted(name) +
+                             " is an empty list, which the binary graph "
+                             "format cannot store; save the text form");
+      *nd->add_attr() = toProto(name, v);
+    }
+  }
+  proto::GraphDef t = trailer(g);
+  d.MergeFrom(t);
+  std::string bytes;
+  if (!d.SerializeToString(&bytes))
+    throw IoError(SourceLoc{path, 0, 0}, "", "",
+                  "cannot serialize the graph (too large for protobuf)");
+
+  std::string tmp = path + ".tmp";
+  Fd f;
+  f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (f.fd < 0) ioFail(tmp, "cannot create", errno);
+  try {
+    writeAll(f.fd, bytes, tmp);
+    if (::fsync(f.fd) != 0) ioFail(tmp, "fsync failed", errno);
+    int fd = f.fd;
+    f.fd = -1;
+    if (::close(fd) != 0) ioFail(tmp, "close failed", errno);
+    if (::rename(tmp.c_str(), path.c_str()) != 0)
+      ioFail(path, "cannot rename " + tmp + " to it", errno);
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+}
+
+}  // namespace tapeflow

@@ -1,0 +1,85 @@
+// ops/internal/pool_common.h - 2-D window geometry shared by pooling and
+// convolution: the stride/padding/pads attributes, padding amounts (VALID,
+// SAME as TensorFlow, EXPLICIT) and output sizes.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "ops/op_kit.h"
+
+namespace tapeflow::ops {
+
+enum class PadMode { Valid, Same, Explicit };
+
+/// Padding before and after one spatial axis.
+struct AxisPads {
+  int64_t begin = 0;
+  int64_t end = 0;
+};
+
+/// Span of a dilated window: (kernel - 1) * dilation + 1 (dilation 1: none).
+inline int64_t windowSpan(int64_t kernel, int64_t dilation) {
+  return (kernel - 1) * dilation + 1;
+}
+
+/// Pads of one axis. VALID: none. SAME (TensorFlow): out = ceil(in / stride),
+/// total = max((out - 1) * stride + span - in, 0), begin = total / 2 and the
+/// odd pixel at the end. EXPLICIT: `given`. Arguments must be positive.
+AxisPads computePads(PadMode mode, int64_t in, int64_t kernel, int64_t stride,
+                     int64_t dilation, AxisPads given = {});
+
+/// Output size of one axis: (in + begin + end - span) / stride + 1, or 0 when
+/// the window does not fit in the padded input.
+int64_t windowOutSize(int64_t in, int64_t kernel, int64_t stride,
+                      int64_t dilation, AxisPads pads);
+
+/// The window of a 2-D op over [N,C,H,W]; index 0 is H, 1 is W.
+struct Window2D {
+  std::array<int64_t, 2> kernel{1, 1};
+  std::array<int64_t, 2> stride{1, 1};
+  std::array<int64_t, 2> dilation{1, 1};
+  std::array<AxisPads, 2> pads{};
+  std::array<int64_t, 2> out{0, 0};
+  PadMode mode = PadMode::Valid;
+
+  dnnl::memory::dims kernelDims() const { return {kernel[0], kernel[1]}; }
+  dnnl::memory::dims strideDims() const { return {stride[0], stride[1]}; }
+  /// Top, left.
+  dnnl::memory::dims padL() const { return {pads[0].begin, pads[1].begin}; }
+  /// Bottom, right.
+  dnnl::memory::dims padR() const { return {pads[0].end, pads[1].end}; }
+};
+
+/// Declares `stride` (ints, default [] = `strideDefaultDoc`), `padding`
+/// (VALID/SAME/EXPLICIT, default VALID) and `pads` (ints [top,left,bottom,
+/// right], EXPLICIT only, default []).
+void addWindowAttrs(OpDef& def, const std::string& strideDefaultDoc);
+
+/// Reads a list attribute of exactly two positive values (kernel, stride,
+/// dilation). Throws AttrError naming the attribute otherwise.
+std::array<int64_t, 2> readPair(const NodeView& ctx, const std::string& attr);
+
+/// Reads `stride`, `padding` and `pads` for `kernel` (dilated by
+/// `dilation`) over the spatial dims {H, W} of input `input`, and computes
+/// pads and output size. An absent `stride` is `defaultStride`. Throws
+/// AttrError for bad values (non-positive stride, wrong list lengths,
+/// negative pads, pads without EXPLICIT) and ShapeError when the window is
+/// larger than the padded input.
+Window2D readWindow(const NodeView& ctx, int input,
+                    std::array<int64_t, 2> kernel,
+                    std::array<int64_t, 2> dilation,
+                    std::array<int64_t, 2> defaultStride);
+
+/// The window of a pooling op over `src` [N,C,H,W]: `kernel` (2 positive
+/// values), stride defaulting to the kernel, and EXPLICIT pads smaller than
+/// the kernel (so every window covers at least one input pixel).
+Window2D readPoolWindow(const NodeView& ctx);
+/// Declares kernel, stride, padding and pads of a pooling op.
+void addPoolAttrs(OpDef& def);
+/// Shape function of a pooling op: [N,C,H,W] -> [N,C,OH,OW].
+void inferPoolShapes(ShapeContext& ctx);
+/// N*C*OH*OW*KH*KW (one compare or add per window element).
+int64_t poolFlops(const ShapeContext& ctx);
+
+}  // namespace tapeflow::ops

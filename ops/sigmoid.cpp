@@ -1,0 +1,18 @@
+// ops/sigmoid.cpp - Sigmoid: dst = 1 / (1 + exp(-src))
+//   d src = d dst * dst * (1 - dst)
+// NOTE: backward reads dst (eltwise_logistic_use_dst_for_bwd), so Sigmoid
+// folds into a producing Conv2D/Linear as a post-op.
+#include "ops/internal/eltwise_common.h"
+
+namespace tapeflow::ops {
+
+const OpDef& sigmoidOp() {
+  static const OpDef def = makeEltwiseOp(
+      "Sigmoid",
+      {.alg = algorithm::eltwise_logistic_use_dst_for_bwd, .useDst = true,
+       .fusable = true},
+      "logistic sigmoid, 1 / (1 + exp(-x))");
+  return def;
+}
+
+}  // namespace tapeflow::ops

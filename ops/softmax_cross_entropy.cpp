@@ -1,0 +1,141 @@
+// ops/softmax_cross_entropy.cpp - SoftmaxCrossEntropy:
+//   loss = mean_n (or sum_n) of -logp[n, labels[n]], logp = log_softmax(logits)
+//   d logits[n, c] = (exp(logp[n, c]) - (c == labels[n])) * dloss (/ N if mean)
+// NOTE: log-softmax runs on oneDNN (softmax_v2, softmax_log: max-subtracted,
+// so +-1e4 logits stay finite). oneDNN has no gather, so picking
+// -logp[n, label] is a loop over N. The backward is one loop over [N, C]:
+// oneDNN's softmax backward would need the scaled one-hot d logp built by a
+// loop anyway, then a second pass (and it runs ref:any).
+// NOTE: labels outside [0, C) are a data error the data loader reports. Here
+// such a row reads nothing out of bounds, adds 0 to the loss (the mean still
+// divides by N), gets a zero gradient, and the state records that it
+// happened; forward does not throw on data.
+#include <cmath>
+
+#include "ops/op_kit.h"
+
+namespace tapeflow::ops {
+namespace {
+
+struct SoftmaxCrossEntropyState {
+  Relayout toPlain;                ///< logits -> plain [N, C]
+  dnnl::softmax_v2_forward logSoftmax;
+  dnnl::memory logp;               ///< plain [N, C], kept for backward
+  int64_t rows = 0, classes = 0;
+  bool mean = true;
+  bool labelOutOfRange = false;    ///< set by the last forward
+};
+
+bool validLabel(int32_t k, int64_t classes) { return k >= 0 && k < classes; }
+
+void inferShapes(ShapeContext& ctx) {
+  requireRank(ctx, 0, 2);
+  requireRank(ctx, 1, 1);
+  const Dims& logits = ctx.inputDims(0);
+  if (ctx.inputDims(1)[0] != logits[0])
+    ctx.fail("input 'labels' has " + std::to_string(ctx.inputDims(1)[0]) +
+             " entries, expected " + std::to_string(logits[0]) +
+             " (one per row of logits " + dimsStr(logits) + ")");
+  ctx.setOutput(0, {});
+}
+
+void prepare(PrepareContext& ctx) {
+  auto& st = ctx.makeState<SoftmaxCrossEntropyState>();
+  const Dims& dims = ctx.inputDims(0);
+  st.rows = dims[0];
+  st.classes = dims[1];
+  st.mean = ctx.attrString("reduction") == "mean";
+  const dnnl::memory::desc plain = plainDesc(dims);
+  st.toPlain = Relayout(ctx, ctx.inputDesc(0), plain);
+  dnnl::softmax_v2_forward::primitive_desc pd(
+      {forwardKind(ctx), algorithm::softmax_log, plain, plain, 1},
+      ctx.engine());
+  st.logSoftmax = dnnl::softmax_v2_forward(pd);
+  st.logp = ctx.scratch(pd.dst_desc());
+  // Backward writes plain rows; the engine brings them to the logits layout.
+  if (ctx.needsGrad(0)) ctx.setGradInputDesc(0, plain);
+}
+
+void forward(ExecContext& ctx) {
+  auto& st = ctx.state<SoftmaxCrossEntropyState>();
+  dnnl::stream& s = ctx.stream();
+  dnnl::memory logits = st.toPlain(s, ctx.input(0));
+  st.logSoftmax.execute(s, {{DNNL_ARG_SRC, logits}, {DNNL_ARG_DST, st.logp}});
+  s.wait();
+  const float* logp = data(st.logp);
+  const int32_t* labels = hostPtr<int32_t>(ctx.input(1));
+  double loss = 0;
+  bool bad = false;
+  for (int64_t n = 0; n < st.rows; ++n) {
+    int32_t k = labels[n];
+    if (!validLabel(k, st.classes)) {
+      bad = true;
+      continue;
+    }
+    loss -= logp[n * st.classes + k];
+  }
+  st.labelOutOfRange = bad;
+  *data(ctx.output(0)) = float(st.mean ? loss / double(st.rows) : loss);
+}
+
+void backward(GradContext& ctx) {
+  if (!ctx.needsGrad(0)) return;
+  auto& st = ctx.state<SoftmaxCrossEntropyState>();
+  float g = *data(ctx.gradOutput(0));
+  if (st.mean) g /= float(st.rows);
+  const float* logp = data(st.logp);
+  const int32_t* labels = hostPtr<int32_t>(ctx.input(1));
+  float* dx = data(ctx.gradInput(0));
+  for (int64_t n = 0; n < st.rows; ++n) {
+    int32_t k = labels[n];
+    const float* lp = logp + n * st.classes;
+    float* d = dx + n * st.classes;
+    if (!validLabel(k, st.classes)) {
+      for (int64_t c = 0; c < st.classes; ++c) d[c] = 0.f;
+      continue;
+    }
+    for (int64_t c = 0; c < st.classes; ++c) d[c] = std::exp(lp[c]) * g;
+    d[k] -= g;
+  }
+}
+
+}  // namespace
+
+const OpDef& softmaxCrossEntropyOp() {
+  static const OpDef def = [] {
+    OpDef d("SoftmaxCrossEntropy");
+    d.input("logits")
+        .constInput("labels", DType::I32)
+        .output("loss")
+        .attr("reduction", AttrValue::ofString("mean"),
+              "mean or sum of the per-row losses over the batch")
+        .choices({"mean", "sum"})
+        .doc("cross entropy of softmax(logits) against integer class labels")
+        .shapes(inferShapes)
+        .prepare(prepare)
+        .forward(forward)
+        .backward(backward)
+        .flops([](const ShapeContext& ctx) {
+          // max, subtract, exp, sum, log per element; one gather per row
+          return 5 * numel(ctx.inputDims(0)) + ctx.inputDims(0)[0];
+        })
+        .samples([] {
+          SampleCase a;
+          a.label = "4x10";
+          a.inputs = {{4, 10}, {4}};
+          a.dtypes = {DType::F32, DType::I32};
+          a.intRange = 10;
+          SampleCase b;
+          b.label = "3x13_sum";  // 13: not a multiple of 8
+          b.inputs = {{3, 13}, {3}};
+          b.dtypes = {DType::F32, DType::I32};
+          b.intRange = 13;
+          b.attrs = {{"reduction", AttrValue::ofString("sum")}};
+          return std::vector<SampleCase>{a, b};
+        });
+    return d;
+  }();
+  return def;
+}
+
+}  // namespace tapeflow::ops

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what tapeflow needs from Debian 12 (run as root). Skips apt when
+# everything is already there.
+set -euo pipefail
+pkgs=(g++ cmake make ccache pkg-config
+      libdnnl-dev ocl-icd-opencl-dev
+      libboost-graph-dev libprotobuf-dev protobuf-compiler
+      libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
+      npm dataset-fashion-mnist ca-certificates)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}; run as root (or: sudo $0)" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

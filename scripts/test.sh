@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test (the README's test
+# command; CI runs exactly this).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+werror=OFF
+[ "${CI:-}" = true ] && werror=ON
+bash scripts/build.sh -DTAPEFLOW_WERROR=$werror
+ctest --test-dir build --output-on-failure -j"$(nproc)"
