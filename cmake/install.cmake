@@ -7,7 +7,10 @@ install(TARGETS tapeflow tapeflow_core tapeflow_ops tapeflow_frontends
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS tapeflow_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(DIRECTORY frontends/cpp/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+foreach(dir core ops frontends)
+  install(DIRECTORY ${dir} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tapeflow
+          FILES_MATCHING PATTERN "*.h" PATTERN "*.def")
+endforeach()
 install(EXPORT tapeflowTargets NAMESPACE tapeflow::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tapeflow)
 configure_package_config_file(cmake/tapeflowConfig.cmake.in

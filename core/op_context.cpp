@@ -123,6 +123,10 @@ dnnl::memory PrepareContext::scratch(const dnnl::memory::desc& md) {
   return m;
 }
 void PrepareContext::countReorder() { plan_->stats_[node_].reorders++; }
+void PrepareContext::noteImpl(const std::string& what, const std::string& impl) {
+  std::string& s = plan_->impl_[node_];
+  s += (s.empty() ? "" : ", ") + what + "=" + impl;
+}
 void PrepareContext::setState(std::shared_ptr<void> state) {
   plan_->state_[node_] = std::move(state);
 }

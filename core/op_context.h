@@ -132,6 +132,9 @@ class PrepareContext : public NodeView {
   }
   /// Counts a reorder inserted by this node (profiling).
   void countReorder();
+  /// Records the oneDNN implementation(s) chosen (pd.impl_info_str()), shown
+  /// by the profiler and benchmarks; several calls are joined with ", ".
+  void noteImpl(const std::string& what, const std::string& impl);
 
  private:
   void setState(std::shared_ptr<void> state);

@@ -1,6 +1,7 @@
-// ops/accuracy.cpp - Accuracy: accuracy = (1/N) * #{n : argmax_c logits[n, c] ==
-//   labels[n]} (ties: the first index; labels outside [0, C) never match).
-//   No gradient: the output is a count.
+// ops/accuracy.cpp - Accuracy:
+//   accuracy = #{n : argmax_c logits[n, c] == labels[n]} / N
+//   (ties: the first index; labels outside [0, C) never match). No gradient:
+//   the output is a count.
 // NOTE: oneDNN has no arg-max or gather, so this is one loop over the rows of
 // the plain [N, C] logits.
 #include "ops/op_kit.h"

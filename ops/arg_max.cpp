@@ -16,8 +16,10 @@ struct ArgMaxState {
 void inferShapes(ShapeContext& ctx) {
   int64_t axis = ctx.attrInt("axis");
   if (axis != 1 && axis != -1)
-    ctx.failAttr("axis", "only axis 1 (the last axis of an [N, C] input) is "
-                         "supported, found " + std::to_string(axis));
+    ctx.failAttr("axis",
+                 "only axis 1 (the last axis of an [N, C] input) is "
+                 "supported, found " +
+                     std::to_string(axis));
   requireRank(ctx, 0, 2);
   ctx.setOutput(0, {ctx.inputDims(0)[0]}, DType::I32);
 }

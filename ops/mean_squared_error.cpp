@@ -12,13 +12,13 @@ namespace tapeflow::ops {
 namespace {
 
 struct MeanSquaredErrorState {
-  Relayout targetLayout;          ///< target -> pred's layout
-  dnnl::binary squaredDiff;       ///< (pred - target)^2
-  dnnl::reduction mean;           ///< -> [1,...,1]
-  dnnl::memory squares;           ///< pred's layout
-  dnnl::memory lossView;          ///< the scalar output seen as [1,...,1]
+  Relayout targetLayout;             ///< target -> pred's layout
+  dnnl::binary squaredDiff;          ///< (pred - target)^2
+  dnnl::reduction mean;              ///< -> [1,...,1]
+  dnnl::memory squares;              ///< pred's layout
+  dnnl::memory lossView;             ///< the scalar output seen as [1,...,1]
   std::optional<dnnl::binary> grad;  ///< (a - b) * 2/n * dloss
-  dnnl::memory dlossView;         ///< the loss gradient seen as [1,...,1]
+  dnnl::memory dlossView;            ///< the loss gradient seen as [1,...,1]
 };
 
 // The rank-R view of a one-element tensor that binary and reduction need.

@@ -18,12 +18,12 @@ namespace tapeflow::ops {
 namespace {
 
 struct SoftmaxCrossEntropyState {
-  Relayout toPlain;                ///< logits -> plain [N, C]
+  Relayout toPlain;  ///< logits -> plain [N, C]
   dnnl::softmax_v2_forward logSoftmax;
-  dnnl::memory logp;               ///< plain [N, C], kept for backward
+  dnnl::memory logp;  ///< plain [N, C], kept for backward
   int64_t rows = 0, classes = 0;
   bool mean = true;
-  bool labelOutOfRange = false;    ///< set by the last forward
+  bool labelOutOfRange = false;  ///< set by the last forward
 };
 
 bool validLabel(int32_t k, int64_t classes) { return k >= 0 && k < classes; }

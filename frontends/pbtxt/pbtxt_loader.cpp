@@ -2,13 +2,15 @@
 // (.pb) protobuf to and from the IR of core/graph.h.
 #include "frontends/pbtxt/pbtxt_loader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "frontends/pbtxt/graph.pb.h"
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -16,8 +18,6 @@
 #include <cstring>
 #include <utility>
 #include <vector>
-
-#include "frontends/pbtxt/graph.pb.h"
 
 namespace tapeflow {
 namespace {
@@ -197,23 +197,27 @@ size_t editDistance(const std::string& a, const std::string& b) {
     row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
       size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      row[j] = std::min(
+          {row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
       diag = up;
     }
   }
   return row[b.size()];
 }
 
-std::string rephrase(std::string m) {
+/// Protobuf's message in our style. For the messages protobuf reports just
+/// after the word they are about (unknown field, field given twice, unknown
+/// enum value, second oneof member), *word receives that word.
+std::string rephrase(std::string m, std::string* word) {
   for (char& c : m)
     if (c == '\n' || c == '\r') c = ' ';
   while (!m.empty() && (m.back() == '.' || m.back() == ' ')) m.pop_back();
+  auto starts = [&](const char* prefix) { return m.rfind(prefix, 0) == 0; };
 
   std::string type, name;
-  if (m.rfind("Message type ", 0) == 0 &&
-      quotedAfter(m, "Message type ", &type) &&
+  if (starts("Message type ") && quotedAfter(m, "Message type ", &type) &&
       quotedAfter(m, "no field named ", &name)) {
+    *word = name;
     const gpb::Descriptor* d =
         gpb::DescriptorPool::generated_pool()->FindMessageTypeByName(type);
     if (d) {
@@ -228,8 +232,10 @@ std::string rephrase(std::string m) {
       return msg + "; known fields: " + joinFieldNames(d);
     }
   }
-  if (m.rfind("Unknown enumeration value", 0) == 0 &&
-      quotedAfter(m, "value of ", &name) && quotedAfter(m, "for field ", &type)) {
+  if (starts("Unknown enumeration value") &&
+      quotedAfter(m, "value of ", &name) &&
+      quotedAfter(m, "for field ", &type)) {
+    *word = name;
     const gpb::FileDescriptor* file = proto::GraphDef::descriptor()->file();
     for (int i = 0; i < file->message_type_count(); ++i) {
       const gpb::FieldDescriptor* f =
@@ -244,14 +250,18 @@ std::string rephrase(std::string m) {
              known;
     }
   }
-  if (m.rfind("Non-repeated field ", 0) == 0 &&
-      quotedAfter(m, "Non-repeated field ", &name))
+  if (starts("Non-repeated field ") &&
+      quotedAfter(m, "Non-repeated field ", &name)) {
+    *word = name;
     return "field " + quoted(name) + " given twice (it is not repeated)";
-  if (m.rfind("Message is too deep", 0) == 0)
+  }
+  if (starts("Field ") && quotedAfter(m, "Field ", &name)) *word = name;
+  if (starts("Message is too deep"))
     return "nesting too deep (limit " + std::to_string(kRecursionLimit) + ")";
-  size_t got = m.find(", got: ");
+  size_t got = m.find(", got:");
   if (got != std::string::npos) {
-    std::string token = m.substr(got + 7);
+    std::string token = m.substr(got + 6);
+    while (!token.empty() && token[0] == ' ') token.erase(0, 1);
     if (token.empty())
       token = "end of file";
     else if (token[0] != '"' && token[0] != '\'')
@@ -261,14 +271,42 @@ std::string rephrase(std::string m) {
   return lowerFirst(m);
 }
 
+/// Moves a 0-based position back onto `word` when only blanks separate the
+/// two; otherwise leaves it.
+void pointAtWord(const std::string& text, const std::string& word, int& line,
+                 int& col) {
+  if (word.empty()) return;
+  int l = 0, c = 0;
+  size_t i = 0;
+  while (i < text.size() && (l < line || (l == line && c < col)))
+    advancePos(text[i++], l, c);
+  if (l != line || c != col) return;
+  size_t end = i;
+  while (end > 0 && (text[end - 1] == ' ' || text[end - 1] == '\t' ||
+                     text[end - 1] == '\r' || text[end - 1] == '\n'))
+    --end;
+  if (end < word.size() || text.compare(end - word.size(), word.size(), word))
+    return;
+  size_t start = end - word.size();
+  if (start > 0) {
+    char before = text[start - 1];
+    if (std::isalnum(static_cast<unsigned char>(before)) || before == '_')
+      return;
+  }
+  l = 0, c = 0;
+  for (size_t k = 0; k < start; ++k) advancePos(text[k], l, c);
+  line = l;
+  col = c;
+}
+
 class FirstError : public gpb::io::ErrorCollector {
  public:
-  void AddError(int line, gpb::io::ColumnNumber column,
+  void AddError(int errLine, gpb::io::ColumnNumber errCol,
                 const std::string& message) override {
     if (has) return;
     has = true;
-    this->line = line;
-    col = column;
+    line = errLine;
+    col = errCol;
     msg = message;
   }
   bool has = false;
@@ -285,6 +323,46 @@ class FirstError : public gpb::io::ErrorCollector {
 // occurrence into one position per value by reading the occurrence's text.
 // The text parsed successfully, so only brackets, braces, commas, strings and
 // comments need recognising.
+
+template <class M>
+const gpb::FieldDescriptor* fieldOf(int number) {
+  return M::descriptor()->FindFieldByNumber(number);
+}
+
+/// The fields the loader looks up, resolved once.
+struct Fields {
+  using G = proto::GraphDef;
+  using I = proto::InputDef;
+  using P = proto::ParamDef;
+  using N = proto::NodeDef;
+  using A = proto::AttrDef;
+  const gpb::FieldDescriptor* graphName = fieldOf<G>(G::kNameFieldNumber);
+  const gpb::FieldDescriptor* graphInput = fieldOf<G>(G::kInputFieldNumber);
+  const gpb::FieldDescriptor* graphParam = fieldOf<G>(G::kParamFieldNumber);
+  const gpb::FieldDescriptor* graphNode = fieldOf<G>(G::kNodeFieldNumber);
+  const gpb::FieldDescriptor* graphOutput = fieldOf<G>(G::kOutputFieldNumber);
+  const gpb::FieldDescriptor* graphLoss = fieldOf<G>(G::kLossFieldNumber);
+  const gpb::FieldDescriptor* graphPrediction =
+      fieldOf<G>(G::kPredictionFieldNumber);
+  const gpb::FieldDescriptor* inputDtype = fieldOf<I>(I::kDtypeFieldNumber);
+  const gpb::FieldDescriptor* paramDtype = fieldOf<P>(P::kDtypeFieldNumber);
+  const gpb::FieldDescriptor* paramInit = fieldOf<P>(P::kInitFieldNumber);
+  const gpb::FieldDescriptor* nodeName = fieldOf<N>(N::kNameFieldNumber);
+  const gpb::FieldDescriptor* nodeOp = fieldOf<N>(N::kOpFieldNumber);
+  const gpb::FieldDescriptor* nodeInput = fieldOf<N>(N::kInputFieldNumber);
+  const gpb::FieldDescriptor* nodeOutput = fieldOf<N>(N::kOutputFieldNumber);
+  const gpb::FieldDescriptor* nodeAttr = fieldOf<N>(N::kAttrFieldNumber);
+  const gpb::FieldDescriptor* attrI = fieldOf<A>(A::kIFieldNumber);
+  const gpb::FieldDescriptor* attrF = fieldOf<A>(A::kFFieldNumber);
+  const gpb::FieldDescriptor* attrS = fieldOf<A>(A::kSFieldNumber);
+  const gpb::FieldDescriptor* attrInts = fieldOf<A>(A::kIntsFieldNumber);
+  const gpb::FieldDescriptor* attrFloats = fieldOf<A>(A::kFloatsFieldNumber);
+};
+
+const Fields& fields() {
+  static const Fields f;
+  return f;
+}
 
 struct Pos {
   int line = -1;  // 0-based, as protobuf reports
@@ -438,31 +516,28 @@ void request(const Tree* tree, const gpb::FieldDescriptor* f,
 
 GraphPositions locateValues(const std::string& text, const proto::GraphDef& def,
                             const Tree& tree) {
-  const gpb::Descriptor* gd = proto::GraphDef::descriptor();
-  const gpb::Descriptor* nd = proto::NodeDef::descriptor();
+  const Fields& f = fields();
   GraphPositions gp;
   gp.nodes.resize(static_cast<size_t>(def.node_size()));
   std::vector<LocRequest> reqs;
-  request(&tree, gd->FindFieldByName("input"), &gp.input, &reqs);
-  request(&tree, gd->FindFieldByName("param"), &gp.param, &reqs);
-  request(&tree, gd->FindFieldByName("node"), &gp.node, &reqs);
-  request(&tree, gd->FindFieldByName("output"), &gp.output, &reqs);
-  request(&tree, gd->FindFieldByName("loss"), &gp.loss, &reqs);
-  request(&tree, gd->FindFieldByName("prediction"), &gp.prediction, &reqs);
-  const gpb::FieldDescriptor* nodeField = gd->FindFieldByName("node");
+  request(&tree, f.graphInput, &gp.input, &reqs);
+  request(&tree, f.graphParam, &gp.param, &reqs);
+  request(&tree, f.graphNode, &gp.node, &reqs);
+  request(&tree, f.graphOutput, &gp.output, &reqs);
+  request(&tree, f.graphLoss, &gp.loss, &reqs);
+  request(&tree, f.graphPrediction, &gp.prediction, &reqs);
   for (int k = 0; k < def.node_size(); ++k) {
-    const Tree* nt = tree.GetTreeForNested(nodeField, k);
+    const Tree* nt = tree.GetTreeForNested(f.graphNode, k);
     NodePositions& np = gp.nodes[static_cast<size_t>(k)];
-    request(nt, nd->FindFieldByName("input"), &np.input, &reqs);
-    request(nt, nd->FindFieldByName("output"), &np.output, &reqs);
-    request(nt, nd->FindFieldByName("attr"), &np.attr, &reqs);
+    request(nt, f.nodeInput, &np.input, &reqs);
+    request(nt, f.nodeOutput, &np.output, &reqs);
+    request(nt, f.nodeAttr, &np.attr, &reqs);
   }
-  std::stable_sort(reqs.begin(), reqs.end(),
-                   [](const LocRequest& a, const LocRequest& b) {
-                     return a.start.line != b.start.line
-                                ? a.start.line < b.start.line
-                                : a.start.col < b.start.col;
-                   });
+  std::stable_sort(
+      reqs.begin(), reqs.end(), [](const LocRequest& a, const LocRequest& b) {
+        return a.start.line != b.start.line ? a.start.line < b.start.line
+                                            : a.start.col < b.start.col;
+      });
   ValueLocator locator(text);
   for (const LocRequest& r : reqs) locator.locate(r);
   return gp;
@@ -481,35 +556,31 @@ class Converter {
       : file_(std::move(file)), tree_(tree), pos_(pos) {}
 
   Graph convert(const proto::GraphDef& def) {
-    const gpb::Descriptor* gd = proto::GraphDef::descriptor();
+    const Fields& f = fields();
     Graph g;
     g.file = file_;
     g.loc = fileLoc();
     g.formatVersion = def.has_format_version() ? def.format_version() : 1;
     g.name = def.name();
-    checkString(g.name, field(tree_, gd->FindFieldByName("name"), g.loc),
-                "graph name");
+    checkString(g.name, field(tree_, f.graphName, g.loc), "graph name");
 
-    const gpb::FieldDescriptor* inputField = gd->FindFieldByName("input");
     for (int k = 0; k < def.input_size(); ++k) {
       const proto::InputDef& d = def.input(k);
-      const Tree* t = nested(tree_, inputField, k);
+      const Tree* t = nested(tree_, f.graphInput, k);
       InputDef in;
       in.loc = at(pos_ ? &pos_->input : nullptr, k, def.input_size(), g.loc);
       in.name = d.name();
       checkString(in.name, in.loc, "input name");
       in.dims.assign(d.shape().begin(), d.shape().end());
       if (d.has_dtype())
-        in.dtype = dtype(d.dtype(), field(t, d.descriptor()->FindFieldByName(
-                                                "dtype"), in.loc),
+        in.dtype = dtype(d.dtype(), field(t, f.inputDtype, in.loc),
                          "input " + quoted(in.name));
       g.inputs.push_back(std::move(in));
     }
 
-    const gpb::FieldDescriptor* paramField = gd->FindFieldByName("param");
     for (int k = 0; k < def.param_size(); ++k) {
       const proto::ParamDef& d = def.param(k);
-      const Tree* t = nested(tree_, paramField, k);
+      const Tree* t = nested(tree_, f.graphParam, k);
       ParamDef p;
       p.loc = at(pos_ ? &pos_->param : nullptr, k, def.param_size(), g.loc);
       p.name = d.name();
@@ -518,12 +589,11 @@ class Converter {
       p.trainable = !d.constant();
       p.data.assign(d.data().begin(), d.data().end());
       if (d.has_dtype())
-        p.dtype = dtype(d.dtype(), field(t, d.descriptor()->FindFieldByName(
-                                               "dtype"), p.loc),
+        p.dtype = dtype(d.dtype(), field(t, f.paramDtype, p.loc),
                         "param " + quoted(p.name));
       if (d.has_init()) {
         const proto::InitDef& i = d.init();
-        p.init.loc = field(t, d.descriptor()->FindFieldByName("init"), p.loc);
+        p.init.loc = field(t, f.paramInit, p.loc);
         if (i.kind().empty())
           throw ParseError(p.init.loc, "", "",
                            "param " + quoted(p.name) +
@@ -542,12 +612,11 @@ class Converter {
       g.params.push_back(std::move(p));
     }
 
-    const gpb::FieldDescriptor* nodeField = gd->FindFieldByName("node");
     for (int k = 0; k < def.node_size(); ++k)
-      g.nodes.push_back(node(def.node(k), nested(tree_, nodeField, k),
-                             pos_ ? &pos_->nodes[size_t(k)] : nullptr,
-                             at(pos_ ? &pos_->node : nullptr, k,
-                                def.node_size(), g.loc)));
+      g.nodes.push_back(
+          node(def.node(k), nested(tree_, f.graphNode, k),
+               pos_ ? &pos_->nodes[size_t(k)] : nullptr,
+               at(pos_ ? &pos_->node : nullptr, k, def.node_size(), g.loc)));
 
     for (int k = 0; k < def.output_size(); ++k) {
       SourceLoc l =
@@ -587,7 +656,8 @@ class Converter {
   SourceLoc field(const Tree* t, const gpb::FieldDescriptor* f,
                   const SourceLoc& fallback) const {
     if (!t) return fallback;
-    gpb::TextFormat::ParseLocation l = t->GetLocation(f, f->is_repeated() ? 0 : -1);
+    gpb::TextFormat::ParseLocation l =
+        t->GetLocation(f, f->is_repeated() ? 0 : -1);
     return l.line >= 0 ? loc(l.line, l.column) : fallback;
   }
 
@@ -598,12 +668,15 @@ class Converter {
 
   static DType dtype(int v, const SourceLoc& l, const std::string& what) {
     switch (v) {
-      case proto::F32: return DType::F32;
-      case proto::I32: return DType::I32;
+      case proto::F32:
+        return DType::F32;
+      case proto::I32:
+        return DType::I32;
       case proto::DT_INVALID:
         throw ParseError(l, "", "",
-                         what + ": dtype DT_INVALID is not allowed; expected "
-                                "one of F32, I32");
+                         what +
+                             ": dtype DT_INVALID is not allowed; expected "
+                             "one of F32, I32");
       default:
         throw ParseError(l, "", "",
                          what + ": unknown dtype " + std::to_string(v) +
@@ -613,17 +686,15 @@ class Converter {
 
   Node node(const proto::NodeDef& d, const Tree* t, const NodePositions* np,
             SourceLoc nodeLoc) const {
-    const gpb::Descriptor* nd = proto::NodeDef::descriptor();
+    const Fields& f = fields();
     Node n;
     n.loc = std::move(nodeLoc);
     n.name = d.name();
     n.op = d.op();
-    checkString(n.name, field(t, nd->FindFieldByName("name"), n.loc),
-                "node name");
+    checkString(n.name, field(t, f.nodeName, n.loc), "node name");
     // Names in messages are clipped (a name may be megabytes long).
     const std::string who = clip(n.name), op = clip(n.op);
-    checkString(n.op, field(t, nd->FindFieldByName("op"), n.loc), "op name",
-                who);
+    checkString(n.op, field(t, f.nodeOp, n.loc), "op name", who);
     for (int k = 0; k < d.input_size(); ++k) {
       SourceLoc l = at(np ? &np->input : nullptr, k, d.input_size(), n.loc);
       checkString(d.input(k), l, "input name", who, op);
@@ -636,51 +707,49 @@ class Converter {
       n.outputs.push_back(d.output(k));
       if (np) n.outputLocs.push_back(l);
     }
-    const gpb::FieldDescriptor* attrField = nd->FindFieldByName("attr");
     for (int k = 0; k < d.attr_size(); ++k) {
       SourceLoc l = at(np ? &np->attr : nullptr, k, d.attr_size(), n.loc);
-      attr(d.attr(k), nested(t, attrField, k), l, who, op, n);
+      attr(d.attr(k), nested(t, f.nodeAttr, k), l, who, op, n);
     }
     return n;
   }
 
   void attr(const proto::AttrDef& d, const Tree* t, const SourceLoc& l,
             const std::string& who, const std::string& op, Node& n) const {
-    const gpb::Descriptor* ad = proto::AttrDef::descriptor();
-    if (d.name().empty())
-      throw ParseError(l, who, op, "attribute has no name");
+    const Fields& f = fields();
+    if (d.name().empty()) throw ParseError(l, who, op, "attribute has no name");
     const std::string& name = d.name();
     checkString(name, l, "attribute name", who, op);
     auto prev = n.attrs.find(name);
     if (prev != n.attrs.end())
-      throw ParseError(l, who, op,
-                       "attribute " + quoted(name) + " given twice" +
-                           (prev->second.loc.line > 0
-                                ? " (first at line " +
-                                      std::to_string(prev->second.loc.line) +
-                                      ")"
-                                : ""));
+      throw ParseError(
+          l, who, op,
+          "attribute " + quoted(name) + " given twice" +
+              (prev->second.loc.line > 0
+                   ? " (first at line " +
+                         std::to_string(prev->second.loc.line) + ")"
+                   : ""));
 
     struct Given {
-      const char* field;
+      const gpb::FieldDescriptor* field;
       SourceLoc loc;
     };
     std::vector<Given> given;
-    auto note = [&](const char* f) {
-      given.push_back({f, field(t, ad->FindFieldByName(f), l)});
+    auto note = [&](const gpb::FieldDescriptor* fd) {
+      given.push_back({fd, field(t, fd, l)});
     };
     AttrValue v;
     switch (d.value_case()) {
       case proto::AttrDef::kI:
-        note("i");
+        note(f.attrI);
         v = AttrValue::ofInt(d.i());
         break;
       case proto::AttrDef::kF:
-        note("f");
+        note(f.attrF);
         v = AttrValue::ofFloat(d.f());
         break;
       case proto::AttrDef::kS:
-        note("s");
+        note(f.attrS);
         checkString(d.s(), given.back().loc,
                     "attribute " + quoted(name) + " value", who, op);
         v = AttrValue::ofString(d.s());
@@ -689,16 +758,15 @@ class Converter {
         break;
     }
     // `ints: []` leaves no value behind, only its location.
-    auto written = [&](const char* f, int size) {
-      return size > 0 ||
-             (t && t->GetLocation(ad->FindFieldByName(f), 0).line >= 0);
+    auto written = [&](const gpb::FieldDescriptor* fd, int size) {
+      return size > 0 || (t && t->GetLocation(fd, 0).line >= 0);
     };
-    if (written("ints", d.ints_size())) {
-      note("ints");
+    if (written(f.attrInts, d.ints_size())) {
+      note(f.attrInts);
       v = AttrValue::ofInts({d.ints().begin(), d.ints().end()});
     }
-    if (written("floats", d.floats_size())) {
-      note("floats");
+    if (written(f.attrFloats, d.floats_size())) {
+      note(f.attrFloats);
       v = AttrValue::ofFloats({d.floats().begin(), d.floats().end()});
     }
     if (given.empty())
@@ -707,15 +775,14 @@ class Converter {
                            " has no value; expected one of i, f, s, ints, "
                            "floats");
     if (given.size() > 1) {
-      std::stable_sort(given.begin(), given.end(),
-                       [](const Given& a, const Given& b) {
-                         return before(a.loc, b.loc);
-                       });
-      throw ParseError(given[1].loc, who, op,
-                       "attribute " + quoted(name) +
-                           " has more than one value (" + given[0].field +
-                           " and " + given[1].field +
-                           "); expected exactly one of i, f, s, ints, floats");
+      std::stable_sort(
+          given.begin(), given.end(),
+          [](const Given& a, const Given& b) { return before(a.loc, b.loc); });
+      throw ParseError(
+          given[1].loc, who, op,
+          "attribute " + quoted(name) + " has more than one value (" +
+              given[0].field->name() + " and " + given[1].field->name() +
+              "); expected exactly one of i, f, s, ints, floats");
     }
     v.loc = l;
     n.attrs.emplace(name, std::move(v));
@@ -742,8 +809,8 @@ proto::InputDef toProto(const InputDef& in) {
 }
 
 bool isDefault(const Initializer& i) {
-  return i.kind == "zeros" && i.value == 0.f && i.low == 0.f &&
-         i.high == 0.f && i.mean == 0.f && i.stddev == 0.f && i.fanIn == 0;
+  return i.kind == "zeros" && i.value == 0.f && i.low == 0.f && i.high == 0.f &&
+         i.mean == 0.f && i.stddev == 0.f && i.fanIn == 0;
 }
 
 proto::ParamDef toProto(const ParamDef& p) {
@@ -770,9 +837,15 @@ proto::AttrDef toProto(const std::string& name, const AttrValue& v) {
   proto::AttrDef d;
   d.set_name(name);
   switch (v.kind) {
-    case AttrKind::Int: d.set_i(v.i); break;
-    case AttrKind::Float: d.set_f(v.f); break;
-    case AttrKind::String: d.set_s(v.s); break;
+    case AttrKind::Int:
+      d.set_i(v.i);
+      break;
+    case AttrKind::Float:
+      d.set_f(v.f);
+      break;
+    case AttrKind::String:
+      d.set_s(v.s);
+      break;
     case AttrKind::Ints:
       for (int64_t x : v.ints) d.add_ints(x);
       break;
@@ -869,8 +942,19 @@ Graph parseGraphText(const std::string& text, const std::string& fileName) {
     if (!errors.has)
       throw ParseError(SourceLoc{fileName, 0, 0}, "", "",
                        "cannot parse the text graph");
-    throw ParseError(SourceLoc{fileName, errors.line + 1, errors.col + 1}, "",
-                     "", rephrase(errors.msg));
+    int line = errors.line, col = errors.col;
+    std::string word;
+    std::string msg = rephrase(errors.msg, &word);
+    pointAtWord(text, word, line, col);
+    // Protobuf puts the end of file after the last newline, on a line
+    // editors do not show; point just past the last visible character.
+    if (endsWith(msg, "found end of file")) {
+      size_t end = text.find_last_not_of(" \t\r\n\v\f");
+      line = col = 0;
+      if (end != std::string::npos)
+        for (size_t i = 0; i <= end; ++i) advancePos(text[i], line, col);
+    }
+    throw ParseError(SourceLoc{fileName, line + 1, col + 1}, "", "", msg);
   }
   GraphPositions pos = locateValues(text, def, tree);
   return Converter(fileName, &tree, &pos).convert(def);
@@ -883,29 +967,12 @@ Graph parseGraphBinary(const std::string& bytes, const std::string& fileName) {
                      "not a valid binary graph (protobuf parse failed)");
   // Unknown fields mean another schema or random bytes that happened to
   // decode; either way not a graph this runtime can read faithfully.
-  std::vector<const gpb::Message*> todo{&def};
-  while (!todo.empty()) {
-    const gpb::Message* m = todo.back();
-    todo.pop_back();
-    const gpb::Reflection* r = m->GetReflection();
-    const gpb::UnknownFieldSet& unknown = r->GetUnknownFields(*m);
-    if (!unknown.empty())
-      throw ParseError(SourceLoc{fileName, 0, 0}, "", "",
-                       "not a valid binary graph (unknown field number " +
-                           std::to_string(unknown.field(0).number()) + " in " +
-                           m->GetDescriptor()->name() + ")");
-    std::vector<const gpb::FieldDescriptor*> fields;
-    r->ListFields(*m, &fields);
-    for (const gpb::FieldDescriptor* f : fields) {
-      if (f->cpp_type() != gpb::FieldDescriptor::CPPTYPE_MESSAGE) continue;
-      if (f->is_repeated()) {
-        for (int k = 0; k < r->FieldSize(*m, f); ++k)
-          todo.push_back(&r->GetRepeatedMessage(*m, f, k));
-      } else {
-        todo.push_back(&r->GetMessage(*m, f));
-      }
-    }
-  }
+  size_t size = def.ByteSizeLong();
+  def.DiscardUnknownFields();
+  if (def.ByteSizeLong() != size)
+    throw ParseError(SourceLoc{fileName, 0, 0}, "", "",
+                     "not a valid binary graph (fields unknown to this "
+                     "schema)");
   return Converter(fileName, nullptr, nullptr).convert(def);
 }
 
@@ -925,7 +992,8 @@ std::string graphToText(const Graph& g) {
     std::string body = print(toProtoNoAttrs(n), true);
     for (const auto& [name, v] : n.attrs) {
       std::string a = print(toProto(name, v), true);
-      if (isEmptyList(v)) a += v.kind == AttrKind::Ints ? " ints: []" : " floats: []";
+      if (isEmptyList(v))
+        a += v.kind == AttrKind::Ints ? " ints: []" : " floats: []";
       body += (body.empty() ? "" : " ") + block("attr", a);
     }
     out += block("node", body) + "\n";
@@ -960,15 +1028,15 @@ void saveGraphBinary(const Graph& g, const std::string& path) {
   std::string tmp = path + ".tmp";
   Fd f;
   f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (f.fd < 0) ioFail(tmp, "cannot create", errno);
+  if (f.fd < 0) ioFail(path, "cannot create " + tmp, errno);
   try {
-    writeAll(f.fd, bytes, tmp);
-    if (::fsync(f.fd) != 0) ioFail(tmp, "fsync failed", errno);
+    writeAll(f.fd, bytes, path);
+    if (::fsync(f.fd) != 0) ioFail(path, "fsync failed", errno);
     int fd = f.fd;
     f.fd = -1;
-    if (::close(fd) != 0) ioFail(tmp, "close failed", errno);
+    if (::close(fd) != 0) ioFail(path, "close failed", errno);
     if (::rename(tmp.c_str(), path.c_str()) != 0)
-      ioFail(path, "cannot rename " + tmp + " to it", errno);
+      ioFail(path, "cannot rename " + tmp + " into place", errno);
   } catch (...) {
     ::unlink(tmp.c_str());
     throw;

@@ -25,7 +25,7 @@ struct EltwiseSpec {
   /// String attribute choosing the algorithm among algChoices (the first
   /// entry is the default); replaces `alg`. Not for useDst or fusable ops.
   const char* algAttr = nullptr;
-  std::vector<std::pair<std::string, algorithm>> algChoices;
+  std::vector<std::pair<std::string, algorithm>> algChoices = {};
 };
 
 /// Builds the OpDef of an eltwise op with ports src -> dst. A negative or

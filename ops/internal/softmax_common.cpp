@@ -66,7 +66,7 @@ OpDef makeSoftmaxOp(std::string name, algorithm alg, std::string doc) {
                                    {DNNL_ARG_DIFF_DST, ctx.gradOutput(0)},
                                    {DNNL_ARG_DIFF_SRC, ctx.gradInput(0)}});
   });
-  def.samples([] {
+  def.samples([alg] {
     SampleCase a;
     a.label = "3x10";
     a.inputs = {{3, 10}};
@@ -74,6 +74,10 @@ OpDef makeSoftmaxOp(std::string name, algorithm alg, std::string doc) {
     b.label = "2x13x3_axis1";  // 13: not a multiple of 8
     b.inputs = {{2, 13, 3}};
     b.attrs = {{"axis", AttrValue::ofInt(1)}};
+    // NOTE: the jit softmax_log evaluates log(sum) with an absolute error of
+    // ~2e-6 that is not smooth in the input; with the default step 1e-2 that
+    // noise reaches ~1e-3 in the finite differences, with 5e-2 ~2e-4.
+    if (alg == algorithm::softmax_log) a.step = b.step = 5e-2f;
     return std::vector<SampleCase>{a, b};
   });
   return def;

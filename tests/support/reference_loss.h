@@ -81,8 +81,7 @@ inline std::vector<int> argMaxRows(const std::vector<float>& x, int64_t n,
 
 /// Fraction of rows whose argmax equals the label.
 inline double accuracy(const std::vector<float>& logits,
-                       const std::vector<float>& labels, int64_t n,
-                       int64_t c) {
+                       const std::vector<float>& labels, int64_t n, int64_t c) {
   std::vector<int> pred = argMaxRows(logits, n, c);
   int64_t correct = 0;
   for (int64_t i = 0; i < n; ++i) correct += pred[i] == int(labels[i]);

@@ -1,0 +1,129 @@
+// ops/concat.cpp - Concat: dst = [src0, src1, ...] joined along `axis`
+//   d src_i = d dst[.., off_i : off_i + size_i, ..] (off_i = sizes before i)
+#include "ops/op_kit.h"
+
+#include <unordered_map>
+
+namespace tapeflow::ops {
+namespace {
+
+struct ConcatState {
+  std::vector<Relayout> plain;  ///< each input -> plain row-major
+  dnnl::concat fwd;
+  /// Per input (needsGrad only): its slice of diff_dst -> diff_src_i.
+  std::vector<std::optional<dnnl::reorder>> bwd;
+  std::vector<dnnl::memory> slices;  ///< views of diff_dst, handle set late
+};
+
+/// `axis` resolved against rank (negative counts from the end).
+int64_t resolveAxis(const NodeView& ctx) {
+  const int64_t rank = ctx.inputRank(0), axis = ctx.attrInt("axis");
+  if (axis < -rank || axis >= rank)
+    ctx.failAttr("axis", "must be in [" + std::to_string(-rank) + ", " +
+                             std::to_string(rank - 1) + "] for rank " +
+                             std::to_string(rank) + " inputs, found " +
+                             std::to_string(axis));
+  return axis < 0 ? axis + rank : axis;
+}
+
+void inferShapes(ShapeContext& ctx) {
+  if (ctx.inputRank(0) < 1)
+    ctx.fail(ctx.describeInput(0) + " must have rank >= 1, found 0");
+  const int64_t axis = resolveAxis(ctx);
+  const Dims& first = ctx.inputDims(0);
+  Dims out(first);
+  for (int i = 1; i < ctx.numInputs(); ++i) {
+    const Dims& d = ctx.inputDims(i);
+    std::string which = "input " + std::to_string(i) + " " + dimsStr(d);
+    if (d.size() != first.size())
+      ctx.fail(which + " has rank " + std::to_string(d.size()) +
+               ", expected " + std::to_string(first.size()) + " like input 0 " +
+               dimsStr(first));
+    for (size_t k = 0; k < d.size(); ++k)
+      if (int64_t(k) != axis && d[k] != first[k])
+        ctx.fail(which + " differs from input 0 " + dimsStr(first) +
+                 " in dimension " + std::to_string(k) + " (" +
+                 std::to_string(d[k]) + " vs " + std::to_string(first[k]) +
+                 "); only the concat axis " + std::to_string(axis) +
+                 " may differ");
+    out[axis] += d[axis];
+  }
+  if (checkedNumel(out) < 0)
+    ctx.fail("concatenated shape " + dimsStr(out) +
+             " has more than 2^31-1 elements");
+  ctx.setOutput(0, out);
+}
+
+void prepare(PrepareContext& ctx) {
+  const int n = ctx.numInputs();
+  const int64_t axis = resolveAxis(ctx);
+  auto& st = ctx.makeState<ConcatState>();
+  std::vector<dnnl::memory::desc> srcMds;
+  for (int i = 0; i < n; ++i) {
+    srcMds.push_back(plainDesc(ctx.inputDims(i)));
+    st.plain.emplace_back(ctx, ctx.inputDesc(i), srcMds.back());
+  }
+  const dnnl::memory::desc& dstMd = ctx.outputDesc(0);  // plain
+  st.fwd = dnnl::concat(
+      dnnl::concat::primitive_desc(dstMd, int(axis), srcMds, ctx.engine()));
+  st.bwd.resize(n);
+  st.slices.resize(n);
+  dnnl::memory::dims offsets(ctx.inputRank(0), 0);
+  for (int i = 0; i < n; ++i) {
+    if (ctx.needsGrad(i)) {
+      dnnl::memory::desc slice =
+          dstMd.submemory_desc(toDnnl(ctx.inputDims(i)), offsets);
+      st.bwd[i] = dnnl::reorder(dnnl::reorder::primitive_desc(
+          ctx.engine(), slice, ctx.engine(), ctx.inputDesc(i)));
+      st.slices[i] = dnnl::memory(slice, ctx.engine(), DNNL_MEMORY_NONE);
+    }
+    offsets[axis] += ctx.inputDims(i)[axis];
+  }
+}
+
+void forward(ExecContext& ctx) {
+  auto& st = ctx.state<ConcatState>();
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_DST, ctx.output(0)}};
+  for (int i = 0; i < ctx.numInputs(); ++i)
+    args.insert({DNNL_ARG_MULTIPLE_SRC + i,
+                 st.plain[i](ctx.stream(), ctx.input(i))});
+  st.fwd.execute(ctx.stream(), args);
+}
+
+void backward(GradContext& ctx) {
+  auto& st = ctx.state<ConcatState>();
+  void* diffDst = ctx.gradOutput(0).get_data_handle();
+  for (int i = 0; i < ctx.numInputs(); ++i) {
+    if (!ctx.needsGrad(i)) continue;
+    st.slices[i].set_data_handle(diffDst);
+    st.bwd[i]->execute(ctx.stream(), {{DNNL_ARG_FROM, st.slices[i]},
+                                      {DNNL_ARG_TO, ctx.gradInput(i)}});
+  }
+}
+
+}  // namespace
+
+const OpDef& concatOp() {
+  static const OpDef def = [] {
+    OpDef d("Concat");
+    d.input("src").variadic(1).output("dst").doc(
+        "joins tensors of equal rank along one axis (other dims must match)");
+    d.attr("axis", AttrValue::ofInt(1),
+           "dimension to join; negative counts from the end");
+    d.shapes(inferShapes).prepare(prepare).forward(forward).backward(backward);
+    d.samples([] {
+      SampleCase a;
+      a.label = "2x3x4+2x5x4_axis1";
+      a.inputs = {{2, 3, 4}, {2, 5, 4}};
+      SampleCase b;
+      b.label = "3x2+3x7+3x1_axis-1";
+      b.attrs = {{"axis", AttrValue::ofInt(-1)}};
+      b.inputs = {{3, 2}, {3, 7}, {3, 1}};
+      return std::vector<SampleCase>{a, b};
+    });
+    return d;
+  }();
+  return def;
+}
+
+}  // namespace tapeflow::ops

@@ -1,0 +1,96 @@
+// ops/max_pool.cpp - MaxPool: dst[n,c,i,j] = max of src[n,c] over window (i,j)
+//   d src[n,c,argmax of window (i,j)] += d dst[n,c,i,j]
+// NOTE: padding never wins a window (EXPLICIT pads are smaller than the
+// kernel, so every window holds an input pixel). On ties the whole gradient
+// goes to the one maximum oneDNN recorded in the workspace.
+#include "ops/internal/pool_common.h"
+
+#include <unordered_map>
+
+namespace tapeflow::ops {
+namespace {
+
+struct MaxPoolState {
+  dnnl::pooling_forward fwd;
+  dnnl::memory workspace;  ///< argmax per window (forward_training only)
+  std::optional<dnnl::pooling_backward> bwd;
+  Relayout diffDst;  ///< output layout -> the backward pd's diff_dst
+};
+
+void prepare(PrepareContext& ctx) {
+  Window2D w = readPoolWindow(ctx);
+  // src keeps its producer's layout (pooling cannot take `any` for src).
+  const dnnl::memory::desc& srcMd = ctx.inputDesc(0);
+  dnnl::pooling_forward::primitive_desc fwdPd(
+      {forwardKind(ctx), algorithm::pooling_max, srcMd,
+       anyDesc(ctx.outputDims(0)), w.strideDims(), w.kernelDims(), w.padL(),
+       w.padR()},
+      ctx.engine());
+  ctx.setOutputDesc(0, fwdPd.dst_desc());
+  auto& st = ctx.makeState<MaxPoolState>();
+  st.fwd = dnnl::pooling_forward(fwdPd);
+  if (fwdPd.workspace_desc().get_size() > 0)
+    st.workspace = ctx.scratch(fwdPd.workspace_desc());
+  if (!ctx.needsGrad(0)) return;
+  dnnl::pooling_backward::primitive_desc bwdPd(
+      {algorithm::pooling_max, srcMd, fwdPd.dst_desc(), w.strideDims(),
+       w.kernelDims(), w.padL(), w.padR()},
+      ctx.engine(), fwdPd);
+  st.bwd = dnnl::pooling_backward(bwdPd);
+  st.diffDst = Relayout(ctx, ctx.outputDesc(0), bwdPd.diff_dst_desc());
+  ctx.setGradInputDesc(0, bwdPd.diff_src_desc());
+}
+
+void forward(ExecContext& ctx) {
+  auto& st = ctx.state<MaxPoolState>();
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, ctx.input(0)},
+                                             {DNNL_ARG_DST, ctx.output(0)}};
+  if (st.workspace) args.insert({DNNL_ARG_WORKSPACE, st.workspace});
+  st.fwd.execute(ctx.stream(), args);
+}
+
+void backward(GradContext& ctx) {
+  auto& st = ctx.state<MaxPoolState>();
+  if (!ctx.needsGrad(0)) return;
+  st.bwd->execute(ctx.stream(),
+                  {{DNNL_ARG_DIFF_DST, st.diffDst(ctx.stream(), ctx.gradOutput(0))},
+                   {DNNL_ARG_WORKSPACE, st.workspace},
+                   {DNNL_ARG_DIFF_SRC, ctx.gradInput(0)}});
+}
+
+}  // namespace
+
+const OpDef& maxPoolOp() {
+  static const OpDef def = [] {
+    OpDef d("MaxPool");
+    d.input("src").output("dst").doc(
+        "2-D max pooling over [N,C,H,W] (VALID, SAME or EXPLICIT padding)");
+    addPoolAttrs(d);
+    d.shapes(inferPoolShapes).flops(poolFlops);
+    d.prepare(prepare).forward(forward).backward(backward);
+    d.samples([] {
+      // Distinct inputs spread over [-4, 4): any two values are more than one
+      // step (1e-2) apart, so no finite difference changes a window's max.
+      SampleCase a;
+      a.label = "2x3x6x6_k2";
+      a.attrs = {{"kernel", AttrValue::ofInts({2, 2})}};
+      a.inputs = {{2, 3, 6, 6}};
+      SampleCase b;
+      b.label = "1x13x5x5_k3_s2_same";  // 13: not a multiple of 8
+      b.attrs = {{"kernel", AttrValue::ofInts({3, 3})},
+                 {"stride", AttrValue::ofInts({2, 2})},
+                 {"padding", AttrValue::ofString("SAME")}};
+      b.inputs = {{1, 13, 5, 5}};
+      for (SampleCase* c : {&a, &b}) {
+        c->distinctInputs = true;
+        c->low = -4.f;
+        c->high = 4.f;
+      }
+      return std::vector<SampleCase>{a, b};
+    });
+    return d;
+  }();
+  return def;
+}
+
+}  // namespace tapeflow::ops

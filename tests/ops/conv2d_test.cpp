@@ -1,0 +1,399 @@
+// tests/ops/conv2d_test.cpp - Conv2D against a naive loop, SAME padding
+// goldens, gradients, Relu fusion, FLOPs and every rejection.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/param_store.h"
+#include "core/plan.h"
+#include "core/program.h"
+#include "ops/registry.h"
+#include "tests/support/op_harness.h"
+#include "tests/support/reference_conv.h"
+
+namespace tapeflow {
+namespace {
+
+using testing::HostTensor;
+using Attrs = std::map<std::string, AttrValue>;
+
+struct ConvCase {
+  std::string label;
+  Dims src, weights;
+  bool bias = true;
+  Attrs attrs;
+  reference::ConvParams params;
+};
+
+/// Inputs of a case, seeded.
+std::vector<HostTensor> inputsOf(const ConvCase& c, uint64_t seed) {
+  std::vector<HostTensor> in = {testing::randomTensor(c.src, seed),
+                                testing::randomTensor(c.weights, seed + 1)};
+  if (c.bias) in.push_back(testing::randomTensor({c.weights[0]}, seed + 2));
+  return in;
+}
+
+std::vector<float> referenceOf(const ConvCase& c,
+                               const std::vector<HostTensor>& in, Dims* dims) {
+  return reference::conv2d(in[0].data, c.src, in[1].data, c.weights,
+                           c.bias ? in[2].data : std::vector<float>{},
+                           c.params, dims);
+}
+
+void expectClose(const std::vector<float>& got, const std::vector<float>& want,
+                 float tolerance, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < want.size(); ++i)
+    ASSERT_NEAR(got[i], want[i], tolerance * std::max(1.f, std::fabs(want[i])))
+        << what << " at flat index " << i;
+}
+
+/// A SAME case: the reference gets the TensorFlow pads.
+ConvCase sameCase(std::string label, Dims src, Dims weights, int64_t sh,
+                  int64_t sw, int64_t dh = 1, int64_t dw = 1) {
+  ConvCase c{std::move(label), src, weights, true, {}, {}};
+  c.attrs = {{"padding", AttrValue::ofString("SAME")},
+             {"stride", AttrValue::ofInts({sh, sw})},
+             {"dilation", AttrValue::ofInts({dh, dw})}};
+  auto [top, bottom] = reference::samePads(src[2], weights[2], sh, dh);
+  auto [left, right] = reference::samePads(src[3], weights[3], sw, dw);
+  c.params = {sh, sw, top, left, bottom, right, dh, dw, 1};
+  return c;
+}
+
+std::vector<ConvCase> forwardCases() {
+  std::vector<ConvCase> cases;
+  cases.push_back({"valid", {2, 3, 7, 7}, {5, 3, 3, 3}, true, {}, {}});
+  cases.push_back(sameCase("same_stride2_odd", {2, 5, 9, 7}, {4, 5, 3, 4}, 2, 3));
+  cases.push_back(sameCase("same_dilation2", {1, 3, 8, 9}, {4, 3, 3, 3}, 1, 2, 2, 2));
+  ConvCase expl{"explicit_asymmetric", {1, 3, 6, 5}, {4, 3, 3, 3}, true, {}, {}};
+  expl.attrs = {{"padding", AttrValue::ofString("EXPLICIT")},
+                {"pads", AttrValue::ofInts({1, 0, 2, 1})}};
+  expl.params = {1, 1, 1, 0, 2, 1, 1, 1, 1};
+  cases.push_back(expl);
+  ConvCase dil{"dilation2", {2, 3, 9, 9}, {4, 3, 3, 3}, true, {}, {}};
+  dil.attrs = {{"dilation", AttrValue::ofInts({2, 1})}};
+  dil.params.dilationH = 2;
+  cases.push_back(dil);
+  ConvCase grp{"groups2", {2, 4, 6, 6}, {6, 2, 3, 3}, true, {}, {}};
+  grp.attrs = {{"groups", AttrValue::ofInt(2)}};
+  grp.params.groups = 2;
+  cases.push_back(grp);
+  ConvCase dw{"depthwise", {1, 6, 5, 5}, {6, 1, 3, 3}, true, {}, {}};
+  dw.attrs = {{"groups", AttrValue::ofInt(6)}};
+  dw.params.groups = 6;
+  cases.push_back(dw);
+  ConvCase mix{"groups2_explicit_dilation2_stride2", {2, 4, 9, 8}, {6, 2, 3, 3},
+               true, {}, {}};
+  mix.attrs = {{"groups", AttrValue::ofInt(2)},
+               {"padding", AttrValue::ofString("EXPLICIT")},
+               {"pads", AttrValue::ofInts({1, 0, 2, 1})},
+               {"dilation", AttrValue::ofInts({2, 2})},
+               {"stride", AttrValue::ofInts({2, 2})}};
+  mix.params = {2, 2, 1, 0, 2, 1, 2, 2, 2};
+  cases.push_back(mix);
+  cases.push_back({"no_bias", {1, 3, 5, 5}, {2, 3, 3, 3}, false, {}, {}});
+  cases.push_back(sameCase("c13_same", {2, 13, 8, 8}, {7, 13, 3, 3}, 1, 1));
+  return cases;
+}
+
+TEST(Conv2DTest, ForwardMatchesReference) {
+  uint64_t seed = 10;
+  for (const ConvCase& c : forwardCases()) {
+    SCOPED_TRACE(c.label);
+    auto in = inputsOf(c, seed += 3);
+    auto y = testing::runOp("Conv2D", c.attrs, in);
+    ASSERT_EQ(y.size(), 1u);
+    Dims dims;
+    std::vector<float> want = referenceOf(c, in, &dims);
+    EXPECT_EQ(y[0].dims, dims);
+    expectClose(y[0].data, want, 1e-4f, c.label);
+  }
+}
+
+TEST(Conv2DTest, TrainingForwardMatchesInference) {
+  for (const ConvCase& c : forwardCases()) {
+    SCOPED_TRACE(c.label);
+    auto in = inputsOf(c, 77);
+    auto inference = testing::runOp("Conv2D", c.attrs, in, false);
+    auto training = testing::runOp("Conv2D", c.attrs, in, true);
+    expectClose(training[0].data, inference[0].data, 1e-6f, c.label);
+  }
+}
+
+// Ones in, ones as weights: each output counts the real pixels under its
+// window, which shows where SAME put the padding.
+std::vector<float> countWindow(int64_t size, int64_t stride) {
+  HostTensor x{{1, 1, size, size}, std::vector<float>(size * size, 1.f)};
+  HostTensor w{{1, 1, 3, 3}, std::vector<float>(9, 1.f)};
+  auto y = testing::runOp("Conv2D",
+                          {{"padding", AttrValue::ofString("SAME")},
+                           {"stride", AttrValue::ofInts({stride, stride})}},
+                          {x, w});
+  EXPECT_EQ(y[0].dims, (Dims{1, 1, 3, 3}));
+  return y[0].data;
+}
+
+TEST(Conv2DTest, SamePaddingSplitsEvenTotals) {
+  // 5x5, 3x3, stride 2: out 3, total pad 2 -> 1 before, 1 after.
+  EXPECT_EQ(countWindow(5, 2),
+            (std::vector<float>{4, 6, 4, 6, 9, 6, 4, 6, 4}));
+}
+
+TEST(Conv2DTest, SamePaddingPutsOddPixelAtEnd) {
+  // 6x6, 3x3, stride 2: out 3, total pad 1 -> 0 before, 1 after.
+  EXPECT_EQ(countWindow(6, 2),
+            (std::vector<float>{9, 9, 6, 9, 9, 6, 6, 6, 4}));
+}
+
+TEST(Conv2DTest, SamePaddingKeepsSizeAtStrideOne) {
+  HostTensor x = testing::randomTensor({1, 2, 5, 6}, 4);
+  HostTensor w = testing::randomTensor({3, 2, 4, 3}, 5);
+  auto y = testing::runOp("Conv2D", {{"padding", AttrValue::ofString("SAME")}},
+                          {x, w});
+  EXPECT_EQ(y[0].dims, (Dims{1, 3, 5, 6}));
+}
+
+void checkGradients(const ConvCase& c, int minChecked) {
+  SCOPED_TRACE(c.label);
+  auto r = testing::gradCheck("Conv2D", c.attrs, inputsOf(c, 31), SampleCase{});
+  EXPECT_TRUE(r.ok) << r.report;
+  EXPECT_GE(r.checked, minChecked);
+}
+
+TEST(Conv2DTest, GradientMatchesFiniteDifferences) {
+  checkGradients({"plain", {2, 3, 5, 5}, {4, 3, 3, 3}, true, {}, {}},
+                 150 + 108 + 4);
+  checkGradients(sameCase("stride2_same", {1, 5, 7, 6}, {3, 5, 3, 2}, 2, 2),
+                 210 + 90 + 3);
+  ConvCase grp{"groups2_dilation2", {2, 6, 7, 7}, {4, 3, 3, 3}, true, {}, {}};
+  grp.attrs = {{"groups", AttrValue::ofInt(2)},
+               {"dilation", AttrValue::ofInts({2, 2})},
+               {"padding", AttrValue::ofString("EXPLICIT")},
+               {"pads", AttrValue::ofInts({1, 0, 2, 1})}};
+  checkGradients(grp, 588 + 108 + 4);
+  checkGradients({"no_bias_c13", {1, 13, 4, 4}, {2, 13, 3, 3}, false, {}, {}},
+                 208 + 234);
+}
+
+// conv (SAME, bias) -> relu, built by hand; plan.fuse folds relu into conv.
+struct ConvReluRun {
+  bool fused = false;
+  std::vector<float> out, gradSrc, gradWeights, gradBias;
+};
+
+ConvReluRun runConvRelu(const std::vector<HostTensor>& in,
+                        const std::vector<float>& seed, bool fuse) {
+  Graph g;
+  g.name = "conv_relu";
+  g.file = "<test>";
+  const char* names[] = {"x", "w", "b"};
+  for (int i = 0; i < 3; ++i) {
+    ParamDef p;
+    p.name = names[i];
+    p.dims = in[i].dims;
+    p.data = in[i].data;
+    g.params.push_back(p);
+  }
+  Node conv;
+  conv.name = "conv";
+  conv.op = "Conv2D";
+  conv.inputs = {"x", "w", "b"};
+  conv.outputs = {"conv_out"};
+  conv.attrs = {{"padding", AttrValue::ofString("SAME")}};
+  Node relu;
+  relu.name = "relu";
+  relu.op = "Relu";
+  relu.inputs = {"conv_out"};
+  relu.outputs = {"relu_out"};
+  g.nodes = {conv, relu};
+  g.outputs = {"relu_out"};
+  auto program = Program::build(g, ops::registry());
+  ParamStore store(program);
+  store.initialize(0);
+  PlanOptions opts;
+  opts.mode = Mode::Training;
+  opts.gradTargets = {"relu_out"};
+  opts.fuse = fuse;
+  Plan plan(program, store, opts);
+  ConvReluRun r;
+  r.fused = plan.fused(1);
+  plan.forward();
+  r.out = plan.readValue("relu_out");
+  plan.seedGrad("relu_out", seed.data());
+  plan.backward();
+  r.gradSrc = plan.readGrad("x");
+  r.gradWeights = plan.readGrad("w");
+  r.gradBias = plan.readGrad("b");
+  return r;
+}
+
+TEST(Conv2DTest, FusedReluMatchesUnfusedPlan) {
+  ConvCase c = sameCase("relu", {2, 3, 6, 6}, {5, 3, 3, 3}, 1, 1);
+  auto in = inputsOf(c, 55);
+  Dims dims;
+  std::vector<float> want = referenceOf(c, in, &dims);
+  for (float& v : want) v = std::max(v, 0.f);
+  std::vector<float> seed = testing::randomTensor(dims, 56).data;
+  ConvReluRun fused = runConvRelu(in, seed, true);
+  ConvReluRun plain = runConvRelu(in, seed, false);
+  EXPECT_TRUE(fused.fused);
+  EXPECT_FALSE(plain.fused);
+  expectClose(fused.out, want, 1e-4f, "fused output");
+  expectClose(plain.out, want, 1e-4f, "unfused output");
+  expectClose(fused.gradWeights, plain.gradWeights, 1e-5f, "weights grad");
+  expectClose(fused.gradSrc, plain.gradSrc, 1e-5f, "src grad");
+  expectClose(fused.gradBias, plain.gradBias, 1e-5f, "bias grad");
+}
+
+TEST(Conv2DTest, FlopsCountMultiplyAddsAndBias) {
+  HostTensor x = testing::randomTensor({2, 4, 6, 6}, 1);
+  HostTensor w = testing::randomTensor({6, 2, 3, 3}, 2);
+  HostTensor b = testing::randomTensor({6}, 3);
+  Attrs attrs = {{"groups", AttrValue::ofInt(2)},
+                 {"stride", AttrValue::ofInts({2, 2})},
+                 {"padding", AttrValue::ofString("SAME")}};
+  auto withBias = Program::build(testing::oneOpGraph("Conv2D", attrs, {x, w, b}, 1),
+                                 ops::registry());
+  auto noBias = Program::build(testing::oneOpGraph("Conv2D", attrs, {x, w}, 1),
+                               ops::registry());
+  // dst [2,6,3,3] = 108 outputs, each 2*3*3 multiply-adds.
+  EXPECT_EQ(noBias->flopsPerSample(0), 108 * 2 * 18);
+  EXPECT_EQ(withBias->flopsPerSample(0), 108 * 2 * 18 + 108);
+}
+
+// ---------------------------------------------------------------- rejects
+
+template <class E>
+void expectRejects(const Attrs& attrs, const std::vector<Dims>& dims,
+                   const std::string& substring) {
+  std::vector<HostTensor> in;
+  uint64_t seed = 1;
+  for (const Dims& d : dims) in.push_back(testing::randomTensor(d, seed++));
+  try {
+    testing::runOp("Conv2D", attrs, in);
+    ADD_FAILURE() << "expected a rejection containing: " << substring;
+  } catch (const E& e) {
+    EXPECT_NE(std::string(e.what()).find(substring), std::string::npos)
+        << e.what();
+  } catch (const Error& e) {
+    ADD_FAILURE() << "wrong error type: " << e.what();
+  }
+}
+
+const std::vector<Dims> kOk = {{1, 6, 5, 5}, {4, 6, 3, 3}, {4}};
+
+TEST(Conv2DTest, RejectsSrcOfWrongRank) {
+  expectRejects<ShapeError>({}, {{6, 5, 5}, {4, 6, 3, 3}},
+                            "input 'src' [6,5,5] must have rank 4, found rank 3");
+}
+
+TEST(Conv2DTest, RejectsWeightsOfWrongRank) {
+  expectRejects<ShapeError>({}, {{1, 6, 5, 5}, {4, 54}},
+                            "input 'weights' [4,54] must have rank 4, found rank 2");
+}
+
+TEST(Conv2DTest, RejectsBiasOfWrongRank) {
+  expectRejects<ShapeError>({}, {{1, 6, 5, 5}, {4, 6, 3, 3}, {1, 4}},
+                            "input 'bias' [1,4] must have rank 1, found rank 2");
+}
+
+TEST(Conv2DTest, RejectsBiasOfWrongSize) {
+  expectRejects<ShapeError>({}, {{1, 6, 5, 5}, {4, 6, 3, 3}, {5}},
+                            "input 'bias' has 5 values, expected 4");
+}
+
+TEST(Conv2DTest, RejectsWeightsWithWrongInputChannels) {
+  expectRejects<ShapeError>({}, {{1, 6, 5, 5}, {4, 3, 3, 3}},
+                            "input 'weights' has 3 input channels per group, "
+                            "expected 6 (src has 6 channels, groups 1)");
+}
+
+TEST(Conv2DTest, RejectsChannelsNotDivisibleByGroups) {
+  expectRejects<ShapeError>({{"groups", AttrValue::ofInt(4)}}, kOk,
+                            "input 'src' has 6 channels, which is not a "
+                            "multiple of groups 4");
+}
+
+TEST(Conv2DTest, RejectsOutputChannelsNotDivisibleByGroups) {
+  expectRejects<ShapeError>({{"groups", AttrValue::ofInt(2)}},
+                            {{1, 6, 5, 5}, {5, 3, 3, 3}},
+                            "input 'weights' has 5 output channels, which is "
+                            "not a multiple of groups 2");
+}
+
+TEST(Conv2DTest, RejectsNonPositiveStride) {
+  expectRejects<AttrError>({{"stride", AttrValue::ofInts({0, 1})}}, kOk,
+                           "attribute 'stride': must be positive, found [0,1]");
+}
+
+TEST(Conv2DTest, RejectsNonPositiveDilation) {
+  expectRejects<AttrError>({{"dilation", AttrValue::ofInts({1, 0})}}, kOk,
+                           "attribute 'dilation': must be positive");
+}
+
+TEST(Conv2DTest, RejectsNonPositiveGroups) {
+  expectRejects<AttrError>({{"groups", AttrValue::ofInt(0)}}, kOk,
+                           "attribute 'groups': must be positive, found 0");
+}
+
+TEST(Conv2DTest, RejectsListsOfWrongLength) {
+  expectRejects<AttrError>({{"stride", AttrValue::ofInts({2})}}, kOk,
+                           "attribute 'stride': must have 2 values, found 1");
+  expectRejects<AttrError>({{"dilation", AttrValue::ofInts({1, 1, 1})}}, kOk,
+                           "attribute 'dilation': must have 2 values, found 3");
+  expectRejects<AttrError>({{"padding", AttrValue::ofString("EXPLICIT")},
+                            {"pads", AttrValue::ofInts({1, 1})}},
+                           kOk, "attribute 'pads': must have 4 values, found 2");
+}
+
+TEST(Conv2DTest, RejectsNegativePads) {
+  expectRejects<AttrError>({{"padding", AttrValue::ofString("EXPLICIT")},
+                            {"pads", AttrValue::ofInts({0, -1, 0, 0})}},
+                           kOk,
+                           "attribute 'pads': must be non-negative, found "
+                           "[0,-1,0,0]");
+}
+
+TEST(Conv2DTest, RejectsPadsWithoutExplicitPadding) {
+  expectRejects<AttrError>({{"pads", AttrValue::ofInts({1, 1, 1, 1})}}, kOk,
+                           "attribute 'pads': non-zero pads need padding "
+                           "\"EXPLICIT\", found [1,1,1,1] with padding \"VALID\"");
+  expectRejects<AttrError>({{"padding", AttrValue::ofString("SAME")},
+                            {"pads", AttrValue::ofInts({0, 0, 1, 0})}},
+                           kOk, "with padding \"SAME\"");
+}
+
+TEST(Conv2DTest, RejectsPadAsLargeAsKernel) {
+  expectRejects<AttrError>({{"padding", AttrValue::ofString("EXPLICIT")},
+                            {"pads", AttrValue::ofInts({0, 0, 0, 3})}},
+                           kOk,
+                           "attribute 'pads': pad 3 along width must be smaller "
+                           "than the dilated kernel extent 3");
+  // Dilation 2 widens a 3x3 kernel to 5: a pad of 4 is allowed.
+  auto y = testing::runOp("Conv2D",
+                          {{"padding", AttrValue::ofString("EXPLICIT")},
+                           {"pads", AttrValue::ofInts({4, 0, 0, 0})},
+                           {"dilation", AttrValue::ofInts({2, 2})}},
+                          {testing::randomTensor({1, 6, 5, 5}, 1),
+                           testing::randomTensor({4, 6, 3, 3}, 2)});
+  EXPECT_EQ(y[0].dims, (Dims{1, 4, 5, 1}));
+}
+
+TEST(Conv2DTest, RejectsKernelLargerThanPaddedInput) {
+  expectRejects<ShapeError>({}, {{1, 6, 4, 9}, {4, 6, 5, 5}},
+                            "window of 5 along height is larger than the "
+                            "padded input (4)");
+  expectRejects<ShapeError>({{"dilation", AttrValue::ofInts({1, 3})}}, kOk,
+                            "window of 7 along width is larger than the "
+                            "padded input (5)");
+}
+
+TEST(Conv2DTest, RejectsUnknownPadding) {
+  expectRejects<AttrError>({{"padding", AttrValue::ofString("FULL")}}, kOk,
+                           "attribute 'padding' must be one of");
+}
+
+}  // namespace
+}  // namespace tapeflow
