@@ -29,10 +29,11 @@ void prepare(PrepareContext& ctx) {
   // src keeps its producer's layout (pooling cannot take `any` for src).
   const dnnl::memory::desc& srcMd = ctx.inputDesc(0);
   dnnl::pooling_forward::primitive_desc fwdPd(
-      {forwardKind(ctx), alg, srcMd, anyDesc(ctx.outputDims(0)),
-       w.strideDims(), w.kernelDims(), w.padL(), w.padR()},
+      {forwardKind(ctx), alg, srcMd, anyDesc(ctx.outputDims(0)), w.strideDims(),
+       w.kernelDims(), w.padL(), w.padR()},
       ctx.engine());
   ctx.setOutputDesc(0, fwdPd.dst_desc());
+  ctx.noteImpl("fwd", fwdPd.impl_info_str());
   auto& st = ctx.makeState<AvgPoolState>();
   st.fwd = dnnl::pooling_forward(fwdPd);
   if (!ctx.needsGrad(0)) return;
@@ -41,22 +42,23 @@ void prepare(PrepareContext& ctx) {
        w.padR()},
       ctx.engine(), fwdPd);
   st.bwd = dnnl::pooling_backward(bwdPd);
+  ctx.noteImpl("bwd", bwdPd.impl_info_str());
   st.diffDst = Relayout(ctx, ctx.outputDesc(0), bwdPd.diff_dst_desc());
   ctx.setGradInputDesc(0, bwdPd.diff_src_desc());
 }
 
 void forward(ExecContext& ctx) {
   auto& st = ctx.state<AvgPoolState>();
-  st.fwd.execute(ctx.stream(), {{DNNL_ARG_SRC, ctx.input(0)},
-                                {DNNL_ARG_DST, ctx.output(0)}});
+  st.fwd.execute(ctx.stream(),
+                 {{DNNL_ARG_SRC, ctx.input(0)}, {DNNL_ARG_DST, ctx.output(0)}});
 }
 
 void backward(GradContext& ctx) {
   auto& st = ctx.state<AvgPoolState>();
   if (!ctx.needsGrad(0)) return;
-  st.bwd->execute(ctx.stream(),
-                  {{DNNL_ARG_DIFF_DST, st.diffDst(ctx.stream(), ctx.gradOutput(0))},
-                   {DNNL_ARG_DIFF_SRC, ctx.gradInput(0)}});
+  st.bwd->execute(ctx.stream(), {{DNNL_ARG_DIFF_DST,
+                                  st.diffDst(ctx.stream(), ctx.gradOutput(0))},
+                                 {DNNL_ARG_DIFF_SRC, ctx.gradInput(0)}});
 }
 
 }  // namespace

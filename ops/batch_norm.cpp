@@ -75,6 +75,7 @@ void prepare(PrepareContext& ctx) {
   dnnl::batch_normalization_forward::primitive_desc fwdPd(
       {forwardKind(ctx), srcMd, eps, flags}, ctx.engine());
   st.fwd = dnnl::batch_normalization_forward(fwdPd);
+  ctx.noteImpl("fwd", fwdPd.impl_info_str());
   ctx.setOutputDesc(0, fwdPd.dst_desc());
   if (st.training) {
     st.mean = ctx.scratch(fwdPd.mean_desc());
@@ -86,6 +87,7 @@ void prepare(PrepareContext& ctx) {
       {prop_kind::backward, ctx.outputDesc(0), srcMd, eps, flags}, ctx.engine(),
       fwdPd);
   st.bwd = dnnl::batch_normalization_backward(bwdPd);
+  ctx.noteImpl("bwd", bwdPd.impl_info_str());
   // prop_kind::backward writes all three gradients; unneeded ones go to sinks.
   if (!ctx.needsGrad(0))
     st.sinkSrc = ctx.scratch(bwdPd.diff_src_desc());

@@ -1,8 +1,8 @@
 // ops/concat.cpp - Concat: dst = [src0, src1, ...] joined along `axis`
 //   d src_i = d dst[.., off_i : off_i + size_i, ..] (off_i = sizes before i)
-#include "ops/op_kit.h"
-
 #include <unordered_map>
+
+#include "ops/op_kit.h"
 
 namespace tapeflow::ops {
 namespace {
@@ -36,8 +36,8 @@ void inferShapes(ShapeContext& ctx) {
     const Dims& d = ctx.inputDims(i);
     std::string which = "input " + std::to_string(i) + " " + dimsStr(d);
     if (d.size() != first.size())
-      ctx.fail(which + " has rank " + std::to_string(d.size()) +
-               ", expected " + std::to_string(first.size()) + " like input 0 " +
+      ctx.fail(which + " has rank " + std::to_string(d.size()) + ", expected " +
+               std::to_string(first.size()) + " like input 0 " +
                dimsStr(first));
     for (size_t k = 0; k < d.size(); ++k)
       if (int64_t(k) != axis && d[k] != first[k])
@@ -64,8 +64,9 @@ void prepare(PrepareContext& ctx) {
     st.plain.emplace_back(ctx, ctx.inputDesc(i), srcMds.back());
   }
   const dnnl::memory::desc& dstMd = ctx.outputDesc(0);  // plain
-  st.fwd = dnnl::concat(
-      dnnl::concat::primitive_desc(dstMd, int(axis), srcMds, ctx.engine()));
+  dnnl::concat::primitive_desc fwdPd(dstMd, int(axis), srcMds, ctx.engine());
+  ctx.noteImpl("fwd", fwdPd.impl_info_str());
+  st.fwd = dnnl::concat(fwdPd);
   st.bwd.resize(n);
   st.slices.resize(n);
   dnnl::memory::dims offsets(ctx.inputRank(0), 0);
@@ -73,8 +74,10 @@ void prepare(PrepareContext& ctx) {
     if (ctx.needsGrad(i)) {
       dnnl::memory::desc slice =
           dstMd.submemory_desc(toDnnl(ctx.inputDims(i)), offsets);
-      st.bwd[i] = dnnl::reorder(dnnl::reorder::primitive_desc(
-          ctx.engine(), slice, ctx.engine(), ctx.inputDesc(i)));
+      dnnl::reorder::primitive_desc pd(ctx.engine(), slice, ctx.engine(),
+                                       ctx.inputDesc(i));
+      ctx.noteImpl("bwd" + std::to_string(i), pd.impl_info_str());
+      st.bwd[i] = dnnl::reorder(pd);
       st.slices[i] = dnnl::memory(slice, ctx.engine(), DNNL_MEMORY_NONE);
     }
     offsets[axis] += ctx.inputDims(i)[axis];
@@ -85,8 +88,8 @@ void forward(ExecContext& ctx) {
   auto& st = ctx.state<ConcatState>();
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_DST, ctx.output(0)}};
   for (int i = 0; i < ctx.numInputs(); ++i)
-    args.insert({DNNL_ARG_MULTIPLE_SRC + i,
-                 st.plain[i](ctx.stream(), ctx.input(i))});
+    args.insert(
+        {DNNL_ARG_MULTIPLE_SRC + i, st.plain[i](ctx.stream(), ctx.input(i))});
   st.fwd.execute(ctx.stream(), args);
 }
 

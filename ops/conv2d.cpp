@@ -1,11 +1,10 @@
-// ops/conv2d.cpp - Conv2D: dst[n,o] = bias[o] + sum_{c in group(o), kh, kw}
-//   weights[o,c,kh,kw] * src[n,c, oh*s + kh*d - padT, ow*s + kw*d - padL]
-//   d src = transposed conv of d dst, d weights = correlation of src with
-//   d dst, d bias[o] = sum_{n,oh,ow} d dst[n,o,oh,ow]
+// ops/conv2d.cpp - Conv2D: dst[n,o,y,x] = bias[o] + sum_{c in group(o),i,j}
+//   weights[o,c,i,j] * src[n,c, y*sh + i*dh - top, x*sw + j*dw - left]
+//   d src = transposed conv of d dst; d weights = src (x) d dst; d bias =
+//   d dst summed over n, y, x
 // Padding: VALID (none), SAME (TensorFlow: out = ceil(in / stride), the odd
 // pixel at the end) or EXPLICIT pads [top, left, bottom, right].
 #include <algorithm>
-#include <cstring>
 #include <optional>
 #include <unordered_map>
 
@@ -15,38 +14,39 @@ namespace tapeflow::ops {
 namespace {
 
 using md = dnnl::memory::desc;
-
-/// Spatial geometry in our conventions (dilation 1 = dense kernel).
-struct Geometry {
-  int64_t stride[2] = {1, 1}, dilation[2] = {1, 1};
-  int64_t padBegin[2] = {0, 0}, padEnd[2] = {0, 0};
-  int64_t kernel[2] = {1, 1};
-  int64_t groups = 1;
-};
+using conv_fwd = dnnl::convolution_forward;
+using conv_bwd_data = dnnl::convolution_backward_data;
+using conv_bwd_weights = dnnl::convolution_backward_weights;
 
 const char* const kAxis[2] = {"height", "width"};
 
-/// Reads the attributes and the kernel size; pads resolved for SAME. The
-/// inputs must be validated (ranks, list lengths) first.
+/// Spatial geometry in our conventions (dilation 1 = dense kernel).
+struct Geometry {
+  int64_t stride[2], dilation[2], kernel[2], span[2];  // span: dilated kernel
+  int64_t padBegin[2] = {0, 0}, padEnd[2] = {0, 0};
+  int64_t groups;
+};
+
+/// Reads attributes and kernel size, resolving SAME pads. Call only after
+/// ranks and list lengths are validated.
 Geometry geometryOf(const NodeView& ctx) {
   Geometry g;
-  const auto& stride = ctx.attrInts("stride");
-  const auto& dilation = ctx.attrInts("dilation");
   const auto& pads = ctx.attrInts("pads");
   const std::string& padding = ctx.attrString("padding");
   g.groups = ctx.attrInt("groups");
   for (int a = 0; a < 2; ++a) {
-    g.stride[a] = stride[a];
-    g.dilation[a] = dilation[a];
+    g.stride[a] = ctx.attrInts("stride")[a];
+    g.dilation[a] = ctx.attrInts("dilation")[a];
     g.kernel[a] = ctx.inputDims(1)[2 + a];
+    g.span[a] = (g.kernel[a] - 1) * g.dilation[a] + 1;
     int64_t in = ctx.inputDims(0)[2 + a];
-    int64_t span = (g.kernel[a] - 1) * g.dilation[a] + 1;
     if (padding == "EXPLICIT") {
       g.padBegin[a] = pads[a];
       g.padEnd[a] = pads[2 + a];
     } else if (padding == "SAME") {
       int64_t out = (in + g.stride[a] - 1) / g.stride[a];
-      int64_t total = std::max<int64_t>((out - 1) * g.stride[a] + span - in, 0);
+      int64_t total =
+          std::max<int64_t>((out - 1) * g.stride[a] + g.span[a] - in, 0);
       g.padBegin[a] = total / 2;
       g.padEnd[a] = total - total / 2;
     }
@@ -54,18 +54,19 @@ Geometry geometryOf(const NodeView& ctx) {
   return g;
 }
 
+std::string num(int64_t v) { return std::to_string(v); }
+
 /// Checks a list attribute's length and that its values are >= minimum.
 void checkList(const ShapeContext& ctx, const char* attr, size_t length,
                int64_t minimum, const char* what) {
   const auto& v = ctx.attrInts(attr);
+  std::string found = AttrValue::ofInts(v).str();
   if (v.size() != length)
-    ctx.failAttr(attr, "must have " + std::to_string(length) +
-                           " values, found " + std::to_string(v.size()) +
-                           " (" + AttrValue::ofInts(v).str() + ")");
+    ctx.failAttr(attr, "must have " + num(int64_t(length)) + " values, found " +
+                           num(int64_t(v.size())) + " (" + found + ")");
   for (int64_t x : v)
     if (x < minimum)
-      ctx.failAttr(attr, std::string("must be ") + what + ", found " +
-                             AttrValue::ofInts(v).str());
+      ctx.failAttr(attr, std::string("must be ") + what + ", found " + found);
 }
 
 void inferShapes(ShapeContext& ctx) {
@@ -74,50 +75,45 @@ void inferShapes(ShapeContext& ctx) {
   checkList(ctx, "pads", 4, 0, "non-negative");
   int64_t groups = ctx.attrInt("groups");
   if (groups < 1)
-    ctx.failAttr("groups", "must be positive, found " + std::to_string(groups));
+    ctx.failAttr("groups", "must be positive, found " + num(groups));
   const std::string& padding = ctx.attrString("padding");
   const auto& pads = ctx.attrInts("pads");
+  std::string padsStr = AttrValue::ofInts(pads).str();
   if (padding != "EXPLICIT" &&
       std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; }))
     ctx.failAttr("pads", "non-zero pads need padding \"EXPLICIT\", found " +
-                             AttrValue::ofInts(pads).str() + " with padding \"" +
-                             padding + "\"");
+                             padsStr + " with padding \"" + padding + "\"");
   requireRank(ctx, 0, 4);
   requireRank(ctx, 1, 4);
   const Dims& src = ctx.inputDims(0);
   const Dims& w = ctx.inputDims(1);
   int64_t c = src[1], o = w[0];
   if (c % groups != 0)
-    ctx.fail("input 'src' has " + std::to_string(c) +
-             " channels, which is not a multiple of groups " +
-             std::to_string(groups));
+    ctx.fail("input 'src' has " + num(c) +
+             " channels, which is not a multiple of groups " + num(groups));
   if (o % groups != 0)
-    ctx.fail("input 'weights' has " + std::to_string(o) +
+    ctx.fail("input 'weights' has " + num(o) +
              " output channels, which is not a multiple of groups " +
-             std::to_string(groups));
+             num(groups));
   if (w[1] != c / groups)
-    ctx.fail("input 'weights' has " + std::to_string(w[1]) +
-             " input channels per group, expected " +
-             std::to_string(c / groups) + " (src has " + std::to_string(c) +
-             " channels, groups " + std::to_string(groups) + ")");
+    ctx.fail("input 'weights' has " + num(w[1]) +
+             " input channels per group, expected " + num(c / groups) +
+             " (src has " + num(c) + " channels, groups " + num(groups) + ")");
   if (ctx.numInputs() > 2) {
     requireRank(ctx, 2, 1);
     if (ctx.inputDims(2)[0] != o)
-      ctx.fail("input 'bias' has " + std::to_string(ctx.inputDims(2)[0]) +
-               " values, expected " + std::to_string(o) +
-               " (weights have " + std::to_string(o) + " output channels)");
+      ctx.fail("input 'bias' has " + num(ctx.inputDims(2)[0]) +
+               " values, expected " + num(o) + " (one per output channel)");
   }
   Geometry g = geometryOf(ctx);
   Dims dst = {src[0], o, 0, 0};
   for (int a = 0; a < 2; ++a) {
-    int64_t span = (g.kernel[a] - 1) * g.dilation[a] + 1;
     for (int64_t pad : {g.padBegin[a], g.padEnd[a]})
-      if (pad >= span)
-        ctx.failAttr("pads", "pad " + std::to_string(pad) + " along " +
-                                 kAxis[a] + " must be smaller than the " +
-                                 "dilated kernel extent " +
-                                 std::to_string(span) + ", found " +
-                                 AttrValue::ofInts(pads).str());
+      if (pad >= g.span[a])
+        ctx.failAttr("pads", "pad " + num(pad) + " along " + kAxis[a] +
+                                 " must be smaller than the dilated kernel " +
+                                 "extent " + num(g.span[a]) + ", found " +
+                                 padsStr);
     dst[2 + a] = windowOut(ctx, src[2 + a], g.kernel[a], g.stride[a],
                            g.padBegin[a], g.padEnd[a], g.dilation[a], kAxis[a]);
   }
@@ -141,37 +137,30 @@ struct Feed {
 };
 
 struct Conv2DState {
-  dnnl::convolution_forward fwd;
+  conv_fwd fwd;
   Relayout srcToFwd, weightsToFwd;
-  dnnl::memory weightsView;  ///< plain weights (goihw view when grouped)
+  dnnl::memory weightsView;  ///< the plain weights (goihw view when grouped)
   dnnl::memory fwdSrc, fwdWeights;  ///< what forward ran on
   bool hasBias = false;
   std::string impl;  ///< forward implementation, e.g. "jit:avx2"
-  std::string implBwdData, implBwdWeights;
 
-  std::optional<dnnl::convolution_backward_data> bwdData;
-  Feed diffDstForData, weightsForData;
-  dnnl::memory diffDstData;  ///< diff_dst as backward data read it
+  std::optional<conv_bwd_data> bwdData;
+  Relayout diffDstToData, diffSrcOut;
+  Feed weightsForData;
 
-  std::optional<dnnl::convolution_backward_weights> bwdWeights;
+  std::optional<conv_bwd_weights> bwdWeights;
   Feed diffDstForWeights, srcForWeights;
   bool weightsGrad = false, biasGrad = false;
-  bool diffWeightsDirect = false;  ///< written straight into gradInput(1)
-  dnnl::memory diffWeightsBuf;     ///< the primitive's layout otherwise
-  Relayout diffWeightsToPlain;
-  dnnl::memory diffWeightsView;
-  size_t weightsBytes = 0;
+  Relayout diffWeightsOut;
+  dnnl::memory diffWeights;  ///< gradInput(1) as userWeightsMd, or a scratch
 };
 
 void prepare(PrepareContext& ctx) {
   Geometry g = geometryOf(ctx);
-  const Dims& srcDims = ctx.inputDims(0);
   const Dims& wDims = ctx.inputDims(1);
-  const Dims& dstDims = ctx.outputDims(0);
   auto& st = ctx.makeState<Conv2DState>();
   st.hasBias = ctx.numInputs() > 2;
-
-  // Grouped weights are the same plain memory viewed as [G, O/G, C/G, KH, KW].
+  // Grouped weights: the same plain memory viewed as [G, O/G, C/G, KH, KW].
   Dims wOpDims = wDims;
   md userWeightsMd = ctx.inputDesc(1);
   if (g.groups > 1) {
@@ -182,25 +171,26 @@ void prepare(PrepareContext& ctx) {
   }
   st.weightsView = dnnl::memory(userWeightsMd, ctx.engine(), DNNL_MEMORY_NONE);
 
+  const auto alg = algorithm::convolution_direct;
   dnnl::memory::dims strides{g.stride[0], g.stride[1]};
-  dnnl::memory::dims dilates{g.dilation[0] - 1, g.dilation[1] - 1};
+  dnnl::memory::dims dilates{g.dilation[0] - 1, g.dilation[1] - 1};  // 0: dense
   dnnl::memory::dims padL{g.padBegin[0], g.padBegin[1]};
   dnnl::memory::dims padR{g.padEnd[0], g.padEnd[1]};
-  md srcAny = anyDesc(srcDims), wAny = anyDesc(wOpDims), dstAny = anyDesc(dstDims);
-  md biasMd = st.hasBias ? ctx.inputDesc(2) : md();
+  md src = anyDesc(ctx.inputDims(0)), w = anyDesc(wOpDims);
+  md dst = anyDesc(ctx.outputDims(0));
+  md bias = st.hasBias ? ctx.inputDesc(2) : md();
 
   auto fwdDesc = st.hasBias
-      ? dnnl::convolution_forward::desc(forwardKind(ctx), algorithm::convolution_direct,
-                                        srcAny, wAny, biasMd, dstAny, strides,
-                                        dilates, padL, padR)
-      : dnnl::convolution_forward::desc(forwardKind(ctx), algorithm::convolution_direct,
-                                        srcAny, wAny, dstAny, strides, dilates,
-                                        padL, padR);
+                     ? conv_fwd::desc(forwardKind(ctx), alg, src, w, bias, dst,
+                                      strides, dilates, padL, padR)
+                     : conv_fwd::desc(forwardKind(ctx), alg, src, w, dst,
+                                      strides, dilates, padL, padR);
   dnnl::primitive_attr attr;
   if (ctx.hasPostOps()) attr.set_post_ops(ctx.postOps());
-  dnnl::convolution_forward::primitive_desc fwdPd(fwdDesc, attr, ctx.engine());
+  conv_fwd::primitive_desc fwdPd(fwdDesc, attr, ctx.engine());
   st.impl = implName(fwdPd);
-  st.fwd = dnnl::convolution_forward(fwdPd);
+  ctx.noteImpl("fwd", st.impl);
+  st.fwd = conv_fwd(fwdPd);
   ctx.setOutputDesc(0, fwdPd.dst_desc());
   st.srcToFwd = Relayout(ctx, ctx.inputDesc(0), fwdPd.src_desc());
   // NOTE: parameters are stored plain, so this reorder runs every forward.
@@ -209,47 +199,40 @@ void prepare(PrepareContext& ctx) {
 
   md dataDiffDst = ctx.outputDesc(0);  // diff_dst as backward data reads it
   if (ctx.needsGrad(0)) {
-    dnnl::convolution_backward_data::primitive_desc pd(
-        {algorithm::convolution_direct, srcAny, wAny, dstAny, strides, dilates,
-         padL, padR},
-        ctx.engine(), fwdPd);
-    st.implBwdData = implName(pd);
-    st.bwdData = dnnl::convolution_backward_data(pd);
+    conv_bwd_data::primitive_desc pd(
+        {alg, src, w, dst, strides, dilates, padL, padR}, ctx.engine(), fwdPd);
+    ctx.noteImpl("bwd_data", implName(pd));
+    st.bwdData = conv_bwd_data(pd);
     dataDiffDst = pd.diff_dst_desc();
-    st.diffDstForData.init(ctx, ctx.outputDesc(0), ctx.outputDesc(0),
-                           dataDiffDst);
+    st.diffDstToData = Relayout(ctx, ctx.outputDesc(0), dataDiffDst);
     st.weightsForData.init(ctx, userWeightsMd, fwdPd.weights_desc(),
                            pd.weights_desc());
-    // The engine converts diff_src to the src layout when they differ.
-    ctx.setGradInputDesc(0, pd.diff_src_desc());
+    st.diffSrcOut =
+        Relayout(ctx, pd.diff_src_desc(), ctx.inputDesc(0), Relayout::Out);
   }
   st.weightsGrad = ctx.needsGrad(1);
   st.biasGrad = st.hasBias && ctx.needsGrad(2);
   if (!st.weightsGrad && !st.biasGrad) return;
   auto bwdDesc = st.biasGrad
-      ? dnnl::convolution_backward_weights::desc(
-            algorithm::convolution_direct, srcAny, wAny, biasMd, dstAny,
-            strides, dilates, padL, padR)
-      : dnnl::convolution_backward_weights::desc(
-            algorithm::convolution_direct, srcAny, wAny, dstAny, strides,
-            dilates, padL, padR);
-  dnnl::convolution_backward_weights::primitive_desc pd(bwdDesc, ctx.engine(),
-                                                        fwdPd);
-  st.implBwdWeights = implName(pd);
-  st.bwdWeights = dnnl::convolution_backward_weights(pd);
+                     ? conv_bwd_weights::desc(alg, src, w, bias, dst, strides,
+                                              dilates, padL, padR)
+                     : conv_bwd_weights::desc(alg, src, w, dst, strides,
+                                              dilates, padL, padR);
+  conv_bwd_weights::primitive_desc pd(bwdDesc, ctx.engine(), fwdPd);
+  ctx.noteImpl("bwd_weights", implName(pd));
+  st.bwdWeights = conv_bwd_weights(pd);
   // Backward data's diff_dst copy is reused when the layouts agree.
   st.diffDstForWeights.init(ctx, ctx.outputDesc(0), dataDiffDst,
                             pd.diff_dst_desc());
   st.srcForWeights.init(ctx, ctx.inputDesc(0), fwdPd.src_desc(), pd.src_desc());
-  st.diffWeightsDirect = st.weightsGrad && pd.diff_weights_desc() == userWeightsMd;
-  if (!st.diffWeightsDirect) st.diffWeightsBuf = ctx.scratch(pd.diff_weights_desc());
-  // NOTE: Relayout::target() would hand the primitive a buffer sized for the
-  // plain layout, smaller than a padded blocked one (OIhw16o with O = 5), so
-  // the primitive writes into its own buffer and the plain copy is copied.
-  if (st.weightsGrad && !st.diffWeightsDirect)
-    st.diffWeightsToPlain = Relayout(ctx, pd.diff_weights_desc(), userWeightsMd);
-  st.diffWeightsView = dnnl::memory(userWeightsMd, ctx.engine(), DNNL_MEMORY_NONE);
-  st.weightsBytes = userWeightsMd.get_size();
+  if (st.weightsGrad) {
+    st.diffWeightsOut =
+        Relayout(ctx, pd.diff_weights_desc(), userWeightsMd, Relayout::Out);
+    st.diffWeights =
+        dnnl::memory(userWeightsMd, ctx.engine(), DNNL_MEMORY_NONE);
+  } else {  // only the bias gradient is needed, but both are written
+    st.diffWeights = ctx.scratch(pd.diff_weights_desc());
+  }
 }
 
 void forward(ExecContext& ctx) {
@@ -270,30 +253,26 @@ void backward(GradContext& ctx) {
   auto& st = ctx.state<Conv2DState>();
   dnnl::stream& s = ctx.stream();
   dnnl::memory& diffDst = ctx.gradOutput(0);
-  st.diffDstData = diffDst;
+  dnnl::memory diffDstData = diffDst;
   if (st.bwdData) {
-    st.diffDstData = st.diffDstForData(s, diffDst, diffDst);
+    diffDstData = st.diffDstToData(s, diffDst);
     st.bwdData->execute(
-        s, {{DNNL_ARG_DIFF_DST, st.diffDstData},
-            {DNNL_ARG_WEIGHTS, st.weightsForData(s, st.weightsView, st.fwdWeights)},
-            {DNNL_ARG_DIFF_SRC, ctx.gradInput(0)}});
+        s, {{DNNL_ARG_DIFF_DST, diffDstData},
+            {DNNL_ARG_WEIGHTS,
+             st.weightsForData(s, st.weightsView, st.fwdWeights)},
+            {DNNL_ARG_DIFF_SRC, st.diffSrcOut.target(ctx.gradInput(0))}});
+    st.diffSrcOut.finish(s, ctx.gradInput(0));
   }
   if (!st.bwdWeights) return;
   if (st.weightsGrad)
-    st.diffWeightsView.set_data_handle(ctx.gradInput(1).get_data_handle());
+    st.diffWeights.set_data_handle(ctx.gradInput(1).get_data_handle());
   std::unordered_map<int, dnnl::memory> args = {
       {DNNL_ARG_SRC, st.srcForWeights(s, ctx.input(0), st.fwdSrc)},
-      {DNNL_ARG_DIFF_DST, st.diffDstForWeights(s, diffDst, st.diffDstData)},
-      {DNNL_ARG_DIFF_WEIGHTS,
-       st.diffWeightsDirect ? st.diffWeightsView : st.diffWeightsBuf}};
+      {DNNL_ARG_DIFF_DST, st.diffDstForWeights(s, diffDst, diffDstData)},
+      {DNNL_ARG_DIFF_WEIGHTS, st.diffWeightsOut.target(st.diffWeights)}};
   if (st.biasGrad) args[DNNL_ARG_DIFF_BIAS] = ctx.gradInput(2);
   st.bwdWeights->execute(s, args);
-  if (st.weightsGrad && !st.diffWeightsDirect) {
-    dnnl::memory plain = st.diffWeightsToPlain(s, st.diffWeightsBuf);
-    s.wait();
-    std::memcpy(ctx.gradInput(1).get_data_handle(), plain.get_data_handle(),
-                st.weightsBytes);
-  }
+  st.diffWeightsOut.finish(s, st.diffWeights);
 }
 
 }  // namespace
@@ -308,8 +287,7 @@ const OpDef& conv2dOp() {
     d.choices({"VALID", "SAME", "EXPLICIT"});
     d.attr("pads", AttrValue::ofInts({0, 0, 0, 0}),
            "[top, left, bottom, right], with padding EXPLICIT only");
-    d.attr("dilation", AttrValue::ofInts({1, 1}),
-           "[height, width]; 1 = dense kernel");
+    d.attr("dilation", AttrValue::ofInts({1, 1}), "[height, width]; 1 = dense");
     d.attr("groups", AttrValue::ofInt(1), "channel groups; divides C and O");
     d.doc("2-D convolution of NCHW src with OIHW weights, optional bias");
     d.shapes(inferShapes).prepare(prepare).forward(forward).backward(backward);

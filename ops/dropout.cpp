@@ -55,6 +55,7 @@ void prepare(PrepareContext& ctx) {
   dnnl::binary::primitive_desc pd({algorithm::binary_mul, md, md, md},
                                   ctx.engine());
   st.apply = dnnl::binary(pd);
+  ctx.noteImpl("mul", pd.impl_info_str());
 }
 
 void forward(ExecContext& ctx) {

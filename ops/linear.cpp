@@ -122,7 +122,7 @@ void prepare(PrepareContext& ctx) {
     st.srcWeights = Relayout(ctx, srcMd, pd.src_desc());
     st.diffDstWeights = Relayout(ctx, dstMd, pd.diff_dst_desc());
     if (ctx.needsGrad(1))
-      st.diffWeights = Relayout(ctx, pd.diff_weights_desc(), wMd);
+      st.diffWeights = Relayout(ctx, pd.diff_weights_desc(), wMd, Relayout::Out);
     else
       st.diffWeightsSink = ctx.scratch(pd.diff_weights_desc());
     if (st.biasGrad && pd.diff_bias_desc() != ctx.inputDesc(2))

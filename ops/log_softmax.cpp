@@ -8,9 +8,9 @@
 namespace tapeflow::ops {
 
 const OpDef& logSoftmaxOp() {
-  static const OpDef def = makeSoftmaxOp(
-      "LogSoftmax", algorithm::softmax_log,
-      "logarithm of the softmax along axis (default: the last)");
+  static const OpDef def =
+      makeSoftmaxOp("LogSoftmax", algorithm::softmax_log,
+                    "logarithm of the softmax along axis (default: the last)");
   return def;
 }
 

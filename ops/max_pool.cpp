@@ -3,9 +3,9 @@
 // NOTE: padding never wins a window (EXPLICIT pads are smaller than the
 // kernel, so every window holds an input pixel). On ties the whole gradient
 // goes to the one maximum oneDNN recorded in the workspace.
-#include "ops/internal/pool_common.h"
-
 #include <unordered_map>
+
+#include "ops/internal/pool_common.h"
 
 namespace tapeflow::ops {
 namespace {
@@ -27,6 +27,7 @@ void prepare(PrepareContext& ctx) {
        w.padR()},
       ctx.engine());
   ctx.setOutputDesc(0, fwdPd.dst_desc());
+  ctx.noteImpl("fwd", fwdPd.impl_info_str());
   auto& st = ctx.makeState<MaxPoolState>();
   st.fwd = dnnl::pooling_forward(fwdPd);
   if (fwdPd.workspace_desc().get_size() > 0)
@@ -37,6 +38,7 @@ void prepare(PrepareContext& ctx) {
        w.kernelDims(), w.padL(), w.padR()},
       ctx.engine(), fwdPd);
   st.bwd = dnnl::pooling_backward(bwdPd);
+  ctx.noteImpl("bwd", bwdPd.impl_info_str());
   st.diffDst = Relayout(ctx, ctx.outputDesc(0), bwdPd.diff_dst_desc());
   ctx.setGradInputDesc(0, bwdPd.diff_src_desc());
 }
@@ -52,10 +54,10 @@ void forward(ExecContext& ctx) {
 void backward(GradContext& ctx) {
   auto& st = ctx.state<MaxPoolState>();
   if (!ctx.needsGrad(0)) return;
-  st.bwd->execute(ctx.stream(),
-                  {{DNNL_ARG_DIFF_DST, st.diffDst(ctx.stream(), ctx.gradOutput(0))},
-                   {DNNL_ARG_WORKSPACE, st.workspace},
-                   {DNNL_ARG_DIFF_SRC, ctx.gradInput(0)}});
+  st.bwd->execute(ctx.stream(), {{DNNL_ARG_DIFF_DST,
+                                  st.diffDst(ctx.stream(), ctx.gradOutput(0))},
+                                 {DNNL_ARG_WORKSPACE, st.workspace},
+                                 {DNNL_ARG_DIFF_SRC, ctx.gradInput(0)}});
 }
 
 }  // namespace

@@ -1,9 +1,15 @@
 // ops/mean_squared_error.cpp - MeanSquaredError: loss = mean((pred - target)^2)
 //   d pred = 2 (pred - target) / n * dloss,  d target = -d pred  (n = numel)
-// All on oneDNN: forward is binary_sub with a square post-op, then
-// reduction_mean to [1,...,1]; each gradient is one binary_sub with post-ops
-// linear(2/n) and binary_mul by dloss (broadcast). Everything runs in pred's
-// layout; target is brought to it.
+// All on oneDNN, in plain layout: diff = pred - target (kept for backward),
+// squares = diff * diff, loss = reduction_mean(squares) to [1,...,1]; each
+// gradient is diff * coefficient, a one-element broadcast.
+// NOTE: no eltwise post-ops on the binaries: oneDNN 2.6.3's jit:uni binary
+// with an eltwise post-op gave wrong values and corrupted the heap on nChw8c
+// (AVX-512 machine). Plain layout also keeps the reduction and the broadcast
+// product on jit kernels (both ref:any on blocked layouts); a blocked pred is
+// reordered once, and the engine reorders the plain gradients back.
+// NOTE: the coefficients +-2/n * dloss are written from the host in backward:
+// one float each, read from the loss gradient.
 #include <optional>
 
 #include "ops/op_kit.h"
@@ -12,19 +18,17 @@ namespace tapeflow::ops {
 namespace {
 
 struct MeanSquaredErrorState {
-  Relayout targetLayout;             ///< target -> pred's layout
-  dnnl::binary squaredDiff;          ///< (pred - target)^2
-  dnnl::reduction mean;              ///< -> [1,...,1]
-  dnnl::memory squares;              ///< pred's layout
-  dnnl::memory lossView;             ///< the scalar output seen as [1,...,1]
-  std::optional<dnnl::binary> grad;  ///< (a - b) * 2/n * dloss
-  dnnl::memory dlossView;            ///< the loss gradient seen as [1,...,1]
+  Relayout predPlain, targetPlain;
+  dnnl::binary sub;                   ///< diff = pred - target
+  dnnl::binary square;                ///< squares = diff * diff
+  dnnl::reduction mean;               ///< -> [1,...,1]
+  dnnl::memory diff;                  ///< plain, kept for backward
+  dnnl::memory squares;               ///< plain
+  dnnl::memory lossView;              ///< the scalar output seen as [1,...,1]
+  std::optional<dnnl::binary> scale;  ///< diff * coefficient
+  dnnl::memory predCoef, targetCoef;  ///< [1,...,1]: +-2/n * dloss
+  float twoOverN = 0.f;
 };
-
-// The rank-R view of a one-element tensor that binary and reduction need.
-dnnl::memory::desc onesDesc(const Dims& dims) {
-  return plainDesc(Dims(dims.size(), 1));
-}
 
 void inferShapes(ShapeContext& ctx) {
   requireSameDims(ctx, 0, 1);
@@ -34,46 +38,52 @@ void inferShapes(ShapeContext& ctx) {
 void prepare(PrepareContext& ctx) {
   auto& st = ctx.makeState<MeanSquaredErrorState>();
   const Dims& dims = ctx.inputDims(0);
-  const dnnl::memory::desc md = ctx.inputDesc(0);
-  const dnnl::memory::desc ones = onesDesc(dims);
-  st.targetLayout = Relayout(ctx, ctx.inputDesc(1), md);
+  const dnnl::memory::desc plain = plainDesc(dims);
+  // The rank-R one-element view that binary and reduction need.
+  const dnnl::memory::desc ones = plainDesc(Dims(dims.size(), 1));
+  st.predPlain = Relayout(ctx, ctx.inputDesc(0), plain);
+  st.targetPlain = Relayout(ctx, ctx.inputDesc(1), plain);
+  st.twoOverN = 2.f / float(numel(dims));
 
-  dnnl::post_ops squareOps;
-  squareOps.append_eltwise(1.f, algorithm::eltwise_square, 0.f, 0.f);
-  dnnl::primitive_attr squareAttr;
-  squareAttr.set_post_ops(squareOps);
-  dnnl::binary::primitive_desc subPd({algorithm::binary_sub, md, md, md},
-                                     squareAttr, ctx.engine());
-  st.squaredDiff = dnnl::binary(subPd);
-  st.squares = ctx.scratch(subPd.dst_desc());
+  dnnl::binary::primitive_desc subPd(
+      {algorithm::binary_sub, plain, plain, plain}, ctx.engine());
+  dnnl::binary::primitive_desc squarePd(
+      {algorithm::binary_mul, plain, plain, plain}, ctx.engine());
   dnnl::reduction::primitive_desc meanPd(
-      {algorithm::reduction_mean, subPd.dst_desc(), ones, 0.f, 0.f},
-      ctx.engine());
+      {algorithm::reduction_mean, plain, ones, 0.f, 0.f}, ctx.engine());
+  st.sub = dnnl::binary(subPd);
+  st.square = dnnl::binary(squarePd);
   st.mean = dnnl::reduction(meanPd);
+  ctx.noteImpl("sub", subPd.impl_info_str());
+  ctx.noteImpl("square", squarePd.impl_info_str());
+  ctx.noteImpl("mean", meanPd.impl_info_str());
+  st.diff = ctx.scratch(plain);
+  st.squares = ctx.scratch(plain);
   st.lossView = dnnl::memory(ones, ctx.engine(), DNNL_MEMORY_NONE);
 
   if (!ctx.needsGrad(0) && !ctx.needsGrad(1)) return;
-  dnnl::post_ops gradOps;
-  gradOps.append_eltwise(1.f, algorithm::eltwise_linear,
-                         2.f / float(numel(dims)), 0.f);
-  gradOps.append_binary(algorithm::binary_mul, ones);
-  dnnl::primitive_attr gradAttr;
-  gradAttr.set_post_ops(gradOps);
-  dnnl::binary::primitive_desc gradPd({algorithm::binary_sub, md, md, md},
-                                      gradAttr, ctx.engine());
-  st.grad = dnnl::binary(gradPd);
-  st.dlossView = dnnl::memory(ones, ctx.engine(), DNNL_MEMORY_NONE);
-  // d target is computed in pred's layout; the engine reorders it if needed.
-  if (ctx.needsGrad(1)) ctx.setGradInputDesc(1, md);
+  dnnl::binary::primitive_desc scalePd(
+      {algorithm::binary_mul, plain, ones, plain}, ctx.engine());
+  st.scale = dnnl::binary(scalePd);
+  ctx.noteImpl("grad", scalePd.impl_info_str());
+  // Gradients are written plain; the engine brings them to each layout.
+  for (int i = 0; i < 2; ++i)
+    if (ctx.needsGrad(i)) ctx.setGradInputDesc(i, plain);
+  if (ctx.needsGrad(0)) st.predCoef = ctx.scratch(ones);
+  if (ctx.needsGrad(1)) st.targetCoef = ctx.scratch(ones);
 }
 
 void forward(ExecContext& ctx) {
   auto& st = ctx.state<MeanSquaredErrorState>();
   dnnl::stream& s = ctx.stream();
-  dnnl::memory target = st.targetLayout(s, ctx.input(1));
-  st.squaredDiff.execute(s, {{DNNL_ARG_SRC_0, ctx.input(0)},
-                             {DNNL_ARG_SRC_1, target},
-                             {DNNL_ARG_DST, st.squares}});
+  dnnl::memory pred = st.predPlain(s, ctx.input(0));
+  dnnl::memory target = st.targetPlain(s, ctx.input(1));
+  st.sub.execute(s, {{DNNL_ARG_SRC_0, pred},
+                     {DNNL_ARG_SRC_1, target},
+                     {DNNL_ARG_DST, st.diff}});
+  st.square.execute(s, {{DNNL_ARG_SRC_0, st.diff},
+                        {DNNL_ARG_SRC_1, st.diff},
+                        {DNNL_ARG_DST, st.squares}});
   st.lossView.set_data_handle(ctx.output(0).get_data_handle());
   st.mean.execute(s, {{DNNL_ARG_SRC, st.squares}, {DNNL_ARG_DST, st.lossView}});
 }
@@ -81,20 +91,19 @@ void forward(ExecContext& ctx) {
 void backward(GradContext& ctx) {
   auto& st = ctx.state<MeanSquaredErrorState>();
   dnnl::stream& s = ctx.stream();
-  // The converted target from forward (or target itself).
-  dnnl::memory target = st.targetLayout.target(ctx.input(1));
-  st.dlossView.set_data_handle(ctx.gradOutput(0).get_data_handle());
-  const int dlossArg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1;
-  if (ctx.needsGrad(0))
-    st.grad->execute(s, {{DNNL_ARG_SRC_0, ctx.input(0)},
-                         {DNNL_ARG_SRC_1, target},
-                         {dlossArg, st.dlossView},
-                         {DNNL_ARG_DST, ctx.gradInput(0)}});
-  if (ctx.needsGrad(1))
-    st.grad->execute(s, {{DNNL_ARG_SRC_0, target},
-                         {DNNL_ARG_SRC_1, ctx.input(0)},
-                         {dlossArg, st.dlossView},
-                         {DNNL_ARG_DST, ctx.gradInput(1)}});
+  const float k = st.twoOverN * *data(ctx.gradOutput(0));
+  if (ctx.needsGrad(0)) {
+    *data(st.predCoef) = k;
+    st.scale->execute(s, {{DNNL_ARG_SRC_0, st.diff},
+                          {DNNL_ARG_SRC_1, st.predCoef},
+                          {DNNL_ARG_DST, ctx.gradInput(0)}});
+  }
+  if (ctx.needsGrad(1)) {
+    *data(st.targetCoef) = -k;
+    st.scale->execute(s, {{DNNL_ARG_SRC_0, st.diff},
+                          {DNNL_ARG_SRC_1, st.targetCoef},
+                          {DNNL_ARG_DST, ctx.gradInput(1)}});
+  }
 }
 
 }  // namespace

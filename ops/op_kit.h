@@ -39,17 +39,21 @@ inline prop_kind forwardKind(const PrepareContext& ctx) {
 /// the layouts differ (the one place that comparison is made).
 class Relayout {
  public:
+  /// In: convert an input held in `from` to `to` (operator()).
+  /// Out: a primitive writes `from` into target(); finish() converts it to
+  /// the caller's `to` buffer.
+  enum Direction { In, Out };
   Relayout() = default;
   /// Prepares the conversion from -> to; counts a reorder when needed.
   Relayout(PrepareContext& ctx, const dnnl::memory::desc& from,
-           const dnnl::memory::desc& to) {
+           const dnnl::memory::desc& to, Direction dir = In) {
     if (from == to) return;
-    buf_ = ctx.scratch(to);
+    buf_ = ctx.scratch(dir == In ? to : from);
     prim_ = dnnl::reorder(
         dnnl::reorder::primitive_desc(ctx.engine(), from, ctx.engine(), to));
     ctx.countReorder();
   }
-  /// Returns `m` itself or its converted copy.
+  /// Returns `m` itself or its converted copy (In).
   dnnl::memory operator()(dnnl::stream& s, const dnnl::memory& m) {
     if (!prim_) return m;
     prim_->execute(s, {{DNNL_ARG_FROM, const_cast<dnnl::memory&>(m)},
@@ -57,12 +61,12 @@ class Relayout {
     return buf_;
   }
   bool active() const { return prim_.has_value(); }
-  /// For a gradient written in the primitive's layout and needed in ours:
-  /// the buffer the primitive should write to.
-  dnnl::memory target(const dnnl::memory& finalDst) const {
-    return prim_ ? buf_ : finalDst;
+  /// In: the converted copy made by the last operator() call (or `held`).
+  /// Out: the buffer the primitive should write to (or `held`).
+  dnnl::memory target(const dnnl::memory& held) const {
+    return prim_ ? buf_ : held;
   }
-  /// Copies the buffer to finalDst when a conversion is active.
+  /// Out: converts the primitive's result into finalDst.
   void finish(dnnl::stream& s, dnnl::memory& finalDst) {
     if (prim_)
       prim_->execute(s, {{DNNL_ARG_FROM, buf_}, {DNNL_ARG_TO, finalDst}});

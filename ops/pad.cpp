@@ -4,12 +4,11 @@
 // NOTE: everything is a oneDNN reorder: src into a submemory view of dst,
 // and a constant buffer into each border slab (the border is split into at
 // most 2*rank disjoint slabs). Only the border is written with `value`, so
-// the op never reads dst (an in-place alpha = 0 eltwise fill would keep any
-// NaN of uninitialised memory: 0 * NaN = NaN).
+// the op never reads dst (an in-place eltwise_linear fill with alpha 0 turns
+// a NaN or Inf left in uninitialised memory into NaN: 0 * NaN = NaN).
+#include <algorithm>
 
 #include "ops/op_kit.h"
-
-#include <algorithm>
 
 namespace tapeflow::ops {
 namespace {
@@ -21,10 +20,10 @@ struct ViewCopy {
 };
 
 struct PadState {
-  ViewCopy interior;             ///< src -> interior of dst
-  std::vector<ViewCopy> border;  ///< constant -> border slab of dst
+  ViewCopy interior;                   ///< src -> interior of dst
+  std::vector<ViewCopy> border;        ///< constant -> border slab of dst
   std::vector<dnnl::memory> constant;  ///< per slab: plain view of `value`s
-  std::optional<ViewCopy> bwd;   ///< interior of diff_dst -> diff_src
+  std::optional<ViewCopy> bwd;         ///< interior of diff_dst -> diff_src
 };
 
 std::string listStr(const std::vector<int64_t>& v) {
@@ -37,7 +36,8 @@ std::string listStr(const std::vector<int64_t>& v) {
 void inferShapes(ShapeContext& ctx) {
   const Dims& in = ctx.inputDims(0);
   const int rank = ctx.inputRank(0);
-  if (rank < 1) ctx.fail(ctx.describeInput(0) + " must have rank >= 1, found 0");
+  if (rank < 1)
+    ctx.fail(ctx.describeInput(0) + " must have rank >= 1, found 0");
   const std::vector<int64_t>& pads = ctx.attrInts("pads");
   if (int(pads.size()) != 2 * rank)
     ctx.failAttr("pads", "must have " + std::to_string(2 * rank) +
@@ -53,10 +53,12 @@ void inferShapes(ShapeContext& ctx) {
   ctx.setOutput(0, out);
 }
 
-ViewCopy makeCopy(PrepareContext& ctx, const dnnl::memory::desc& from,
-                  const dnnl::memory::desc& to, const dnnl::memory::desc& view) {
-  return {dnnl::reorder(dnnl::reorder::primitive_desc(ctx.engine(), from,
-                                                      ctx.engine(), to)),
+ViewCopy makeCopy(PrepareContext& ctx, const char* what,
+                  const dnnl::memory::desc& from, const dnnl::memory::desc& to,
+                  const dnnl::memory::desc& view) {
+  dnnl::reorder::primitive_desc pd(ctx.engine(), from, ctx.engine(), to);
+  if (what) ctx.noteImpl(what, pd.impl_info_str());
+  return {dnnl::reorder(pd),
           dnnl::memory(view, ctx.engine(), DNNL_MEMORY_NONE)};
 }
 
@@ -69,7 +71,7 @@ void prepare(PrepareContext& ctx) {
   dnnl::memory::dims begins(pads.begin(), pads.begin() + rank);
   auto& st = ctx.makeState<PadState>();
   dnnl::memory::desc inner = dstMd.submemory_desc(toDnnl(in), begins);
-  st.interior = makeCopy(ctx, ctx.inputDesc(0), inner, inner);
+  st.interior = makeCopy(ctx, "interior", ctx.inputDesc(0), inner, inner);
   // Border slab d, side s: dims before d span the interior, dim d spans the
   // pad on side s, dims after d span the whole output.
   std::vector<std::pair<dnnl::memory::dims, dnnl::memory::dims>> slabs;
@@ -97,10 +99,12 @@ void prepare(PrepareContext& ctx) {
       dnnl::memory::desc constMd = plainDesc(Dims(dims.begin(), dims.end()));
       dnnl::memory::desc slabMd = dstMd.submemory_desc(dims, offsets);
       st.constant.emplace_back(constMd, ctx.engine(), values.get_data_handle());
-      st.border.push_back(makeCopy(ctx, constMd, slabMd, slabMd));
+      st.border.push_back(makeCopy(ctx, st.border.empty() ? "border" : nullptr,
+                                   constMd, slabMd, slabMd));
     }
   }
-  if (ctx.needsGrad(0)) st.bwd = makeCopy(ctx, inner, ctx.inputDesc(0), inner);
+  if (ctx.needsGrad(0))
+    st.bwd = makeCopy(ctx, "bwd", inner, ctx.inputDesc(0), inner);
 }
 
 void forward(ExecContext& ctx) {

@@ -23,7 +23,8 @@ void inferShapes(ShapeContext& ctx) {
   for (const char* name : {"a", "s"}) {
     float v = ctx.attrFloat(name);
     if (!std::isfinite(v))
-      ctx.failAttr(name, "must be finite, found " + AttrValue::ofFloat(v).str());
+      ctx.failAttr(name,
+                   "must be finite, found " + AttrValue::ofFloat(v).str());
   }
   if (ctx.attrFloat("a") == 0.f)
     ctx.failAttr("a", "must be nonzero (backward divides by it), found 0");
@@ -50,10 +51,11 @@ void prepare(PrepareContext& ctx) {
 void forward(ExecContext& ctx) {
   auto& st = ctx.state<ScaledTanhState>();
   dnnl::memory& dst = ctx.output(0);
-  st.scaleIn->execute(ctx.stream(), {{DNNL_ARG_SRC, ctx.input(0)},
-                                     {DNNL_ARG_DST, dst}});
+  st.scaleIn->execute(ctx.stream(),
+                      {{DNNL_ARG_SRC, ctx.input(0)}, {DNNL_ARG_DST, dst}});
   st.tanh->execute(ctx.stream(), {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}});
-  st.scaleOut->execute(ctx.stream(), {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}});
+  st.scaleOut->execute(ctx.stream(),
+                       {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}});
 }
 
 // NOTE: a loop because no oneDNN eltwise backward computes (s/a)(a^2 - y^2)

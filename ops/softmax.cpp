@@ -7,9 +7,9 @@
 namespace tapeflow::ops {
 
 const OpDef& softmaxOp() {
-  static const OpDef def = makeSoftmaxOp(
-      "Softmax", algorithm::softmax_accurate,
-      "normalised exponential along axis (default: the last)");
+  static const OpDef def =
+      makeSoftmaxOp("Softmax", algorithm::softmax_accurate,
+                    "normalised exponential along axis (default: the last)");
   return def;
 }
 

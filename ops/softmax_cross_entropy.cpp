@@ -51,6 +51,7 @@ void prepare(PrepareContext& ctx) {
       {forwardKind(ctx), algorithm::softmax_log, plain, plain, 1},
       ctx.engine());
   st.logSoftmax = dnnl::softmax_v2_forward(pd);
+  ctx.noteImpl("log_softmax", pd.impl_info_str());
   st.logp = ctx.scratch(pd.dst_desc());
   // Backward writes plain rows; the engine brings them to the logits layout.
   if (ctx.needsGrad(0)) ctx.setGradInputDesc(0, plain);

@@ -35,5 +35,8 @@ int cmdGraph(const Args& a);
 int cmdCheck(const Args& a);
 int cmdGradcheck(const Args& a);
 int cmdOps(const Args& a);
+int cmdTrain(const Args& a);
+int cmdEval(const Args& a);
+int cmdPredict(const Args& a);
 
 }  // namespace tapeflow::cli

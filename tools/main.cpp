@@ -19,6 +19,12 @@ commands:
   check FILE              validate and shape-check a graph; print its values
   gradcheck FILE [--batch N] [--samples K] [--seed S] [--step H] [--tolerance T]
                           compare analytic gradients with finite differences
+  train --model FILE [--solver FILE] [--out DIR | --resume DIR] [flags]
+                          train a model (tapeflow train --help lists the flags)
+  eval --model FILE --checkpoint FILE [--data DIR]
+                          test accuracy and confusion matrix of a checkpoint
+  predict --model FILE --checkpoint FILE IMAGE
+                          classify a PGM or PNG image of a digit
   ops                     list every op with its inputs and attributes
   help                    this text
 
@@ -36,12 +42,15 @@ int main(int argc, char** argv) {
   }
   std::string cmd = argv[1];
   try {
-    cli::Args a = cli::parseArgs(argc, argv, 2, {"dot", "help"});
+    cli::Args a = cli::parseArgs(argc, argv, 2, {"dot", "help", "nesterov", "quiet"});
     if (cmd == "summary") return cli::cmdSummary(a);
     if (cmd == "graph") return cli::cmdGraph(a);
     if (cmd == "check") return cli::cmdCheck(a);
     if (cmd == "gradcheck") return cli::cmdGradcheck(a);
     if (cmd == "ops") return cli::cmdOps(a);
+    if (cmd == "train") return cli::cmdTrain(a);
+    if (cmd == "eval") return cli::cmdEval(a);
+    if (cmd == "predict") return cli::cmdPredict(a);
     std::fprintf(stderr, "tapeflow: error: unknown command '%s'; run 'tapeflow help'\n",
                  cmd.c_str());
     return 2;

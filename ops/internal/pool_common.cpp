@@ -79,16 +79,18 @@ Window2D readWindow(const NodeView& ctx, int input,
   std::array<AxisPads, 2> given{};
   if (w.mode == PadMode::Explicit) {
     if (pads.size() != 4)
-      ctx.failAttr("pads", "must have 4 values [top, left, bottom, right] "
-                           "with padding EXPLICIT, found " +
-                               std::to_string(pads.size()) + " " +
-                               listStr(pads));
+      ctx.failAttr("pads",
+                   "must have 4 values [top, left, bottom, right] "
+                   "with padding EXPLICIT, found " +
+                       std::to_string(pads.size()) + " " + listStr(pads));
     for (int64_t p : pads)
       if (p < 0) ctx.failAttr("pads", "must be >= 0, found " + listStr(pads));
     given = {AxisPads{pads[0], pads[2]}, AxisPads{pads[1], pads[3]}};
   } else if (ctx.attrGiven("pads")) {
-    ctx.failAttr("pads", "is only allowed with padding EXPLICIT, found "
-                         "padding " + padding);
+    ctx.failAttr("pads",
+                 "is only allowed with padding EXPLICIT, found "
+                 "padding " +
+                     padding);
   }
   const Dims& in = ctx.inputDims(input);
   static const char* kAxis[2] = {"H", "W"};
@@ -96,11 +98,12 @@ Window2D readWindow(const NodeView& ctx, int input,
     int64_t size = in[2 + a];
     w.pads[a] = computePads(w.mode, size, kernel[a], w.stride[a], dilation[a],
                             given[a]);
-    w.out[a] = windowOutSize(size, kernel[a], w.stride[a], dilation[a],
-                             w.pads[a]);
+    w.out[a] =
+        windowOutSize(size, kernel[a], w.stride[a], dilation[a], w.pads[a]);
     if (w.out[a] < 1)
-      ctx.fail("window of " + std::to_string(windowSpan(kernel[a], dilation[a])) +
-               " along " + kAxis[a] + " is larger than the padded input (" +
+      ctx.fail("window of " +
+               std::to_string(windowSpan(kernel[a], dilation[a])) + " along " +
+               kAxis[a] + " is larger than the padded input (" +
                std::to_string(size + w.pads[a].begin + w.pads[a].end) +
                ") of " + ctx.describeInput(input));
   }

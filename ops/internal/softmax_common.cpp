@@ -37,7 +37,8 @@ OpDef makeSoftmaxOp(std::string name, algorithm alg, std::string doc) {
            "axis to normalise over; negative counts from the end");
   def.shapes(inferShapes);
   // max, subtract, exp, sum, normalise: about 5 per element.
-  def.flops([](const ShapeContext& ctx) { return 5 * numel(ctx.inputDims(0)); });
+  def.flops(
+      [](const ShapeContext& ctx) { return 5 * numel(ctx.inputDims(0)); });
   def.prepare([alg](PrepareContext& ctx) {
     int axis = axisOf(ctx);
     dnnl::memory::desc md = plainDesc(ctx.inputDims(0));
@@ -56,8 +57,9 @@ OpDef makeSoftmaxOp(std::string name, algorithm alg, std::string doc) {
   });
   def.forward([](ExecContext& ctx) {
     auto& st = ctx.state<SoftmaxState>();
-    st.fwd.execute(ctx.stream(), {{DNNL_ARG_SRC, st.src(ctx.stream(), ctx.input(0))},
-                                  {DNNL_ARG_DST, ctx.output(0)}});
+    st.fwd.execute(ctx.stream(),
+                   {{DNNL_ARG_SRC, st.src(ctx.stream(), ctx.input(0))},
+                    {DNNL_ARG_DST, ctx.output(0)}});
   });
   def.backward([](GradContext& ctx) {
     if (!ctx.needsGrad(0)) return;

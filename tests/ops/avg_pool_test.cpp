@@ -2,14 +2,14 @@
 // counted and not counted), goldens, gradients, attribute validation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "core/program.h"
 #include "ops/registry.h"
 #include "tests/support/layout_runner.h"
 #include "tests/support/op_harness.h"
 #include "tests/support/reference_pool.h"
-
-#include <algorithm>
-#include <cmath>
 
 namespace tapeflow {
 namespace {
@@ -17,7 +17,9 @@ namespace {
 using testing::HostTensor;
 using Attrs = std::map<std::string, AttrValue>;
 
-AttrValue ints(std::vector<int64_t> v) { return AttrValue::ofInts(std::move(v)); }
+AttrValue ints(std::vector<int64_t> v) {
+  return AttrValue::ofInts(std::move(v));
+}
 
 void expectNear(const std::vector<float>& got, const std::vector<float>& want) {
   ASSERT_EQ(got.size(), want.size());
@@ -35,7 +37,8 @@ struct Config {
 TEST(AvgPoolTest, ForwardMatchesReference) {
   std::vector<Config> configs = {
       {{2, 3, 6, 6}, {{"kernel", ints({2, 2})}}, {2, 2, 2, 2}},
-      {{2, 16, 9, 8}, {{"kernel", ints({3, 3})}, {"stride", ints({2, 2})}},
+      {{2, 16, 9, 8},
+       {{"kernel", ints({3, 3})}, {"stride", ints({2, 2})}},
        {3, 3, 2, 2}},
       {{1, 5, 6, 7},
        {{"kernel", ints({2, 3})},
@@ -45,9 +48,9 @@ TEST(AvgPoolTest, ForwardMatchesReference) {
        {2, 3, 1, 2, 1, 0, 1, 2}},
   };
   // SAME, channels 13 (not a multiple of 8), odd totals on both axes.
-  for (auto [h, w, k, s] : {std::array<int64_t, 4>{5, 5, 3, 2},
-                            std::array<int64_t, 4>{7, 10, 4, 3},
-                            std::array<int64_t, 4>{6, 6, 2, 1}}) {
+  for (auto [h, w, k, s] :
+       {std::array<int64_t, 4>{5, 5, 3, 2}, std::array<int64_t, 4>{7, 10, 4, 3},
+        std::array<int64_t, 4>{6, 6, 2, 1}}) {
     auto [top, bottom] = reference::samePads(h, k, s);
     auto [left, right] = reference::samePads(w, k, s);
     configs.push_back({{2, 13, h, w},
@@ -105,13 +108,14 @@ TEST(AvgPoolTest, GradientMatchesFiniteDifferences) {
   SampleCase opts;  // linear: no kink
   HostTensor x = testing::randomTensor({2, 5, 7, 7}, 11);
   for (int include : {0, 1}) {
-    auto r = testing::gradCheck("AvgPool",
-                                {{"kernel", ints({3, 2})},
-                                 {"stride", ints({2, 1})},
-                                 {"padding", AttrValue::ofString("EXPLICIT")},
-                                 {"pads", ints({1, 1, 2, 0})},
-                                 {"count_include_pad", AttrValue::ofInt(include)}},
-                                {x}, opts);
+    auto r =
+        testing::gradCheck("AvgPool",
+                           {{"kernel", ints({3, 2})},
+                            {"stride", ints({2, 1})},
+                            {"padding", AttrValue::ofString("EXPLICIT")},
+                            {"pads", ints({1, 1, 2, 0})},
+                            {"count_include_pad", AttrValue::ofInt(include)}},
+                           {x}, opts);
     EXPECT_TRUE(r.ok) << r.report;
     EXPECT_EQ(r.checked, 490);
   }
@@ -125,10 +129,13 @@ TEST(AvgPoolTest, KeepsBlockedInputLayout) {
   HostTensor x = testing::randomTensor(dims, 3);
   std::vector<float> seed = testing::randomTensor({2, 13, 3, 4}, 4).data;
   auto tag8 = dnnl::memory::format_tag::nChw8c;
-  auto plain = testing::runWithLayout("AvgPool", attrs, {x}, {false}, tag8, seed);
-  auto blocked = testing::runWithLayout("AvgPool", attrs, {x}, {true}, tag8, seed);
-  EXPECT_EQ(blocked.outputDesc,
-            dnnl::memory::desc({2, 13, 3, 4}, dnnl::memory::data_type::f32, tag8));
+  auto plain =
+      testing::runWithLayout("AvgPool", attrs, {x}, {false}, tag8, seed);
+  auto blocked =
+      testing::runWithLayout("AvgPool", attrs, {x}, {true}, tag8, seed);
+  EXPECT_EQ(
+      blocked.outputDesc,
+      dnnl::memory::desc({2, 13, 3, 4}, dnnl::memory::data_type::f32, tag8));
   expectNear(blocked.output, plain.output);
   expectNear(blocked.grads[0], plain.grads[0]);
 }
@@ -146,7 +153,8 @@ TEST(AvgPoolTest, CountsOneFlopPerWindowElement) {
 }
 
 template <class E>
-void expectRejects(const Dims& dims, const Attrs& attrs, const std::string& msg) {
+void expectRejects(const Dims& dims, const Attrs& attrs,
+                   const std::string& msg) {
   HostTensor x = testing::randomTensor(dims, 1);
   try {
     testing::runOp("AvgPool", attrs, {x});
@@ -158,19 +166,23 @@ void expectRejects(const Dims& dims, const Attrs& attrs, const std::string& msg)
 
 TEST(AvgPoolTest, RejectsBadAttributes) {
   Dims d{1, 2, 6, 6};
-  expectRejects<AttrError>(d, {{"kernel", ints({2, 2})},
-                               {"count_include_pad", AttrValue::ofInt(2)}},
-                           "attribute 'count_include_pad': must be 0 or 1, found 2");
+  expectRejects<AttrError>(
+      d, {{"kernel", ints({2, 2})}, {"count_include_pad", AttrValue::ofInt(2)}},
+      "attribute 'count_include_pad': must be 0 or 1, found 2");
   expectRejects<AttrError>(d, {{"kernel", ints({0, 0})}},
                            "attribute 'kernel': values must be positive");
-  expectRejects<AttrError>(d, {{"kernel", ints({2})}},
-                           "attribute 'kernel': must have 2 values [h, w], found 1");
-  expectRejects<AttrError>(d, {{"kernel", ints({2, 2})}, {"stride", ints({0, 1})}},
+  expectRejects<AttrError>(
+      d, {{"kernel", ints({2})}},
+      "attribute 'kernel': must have 2 values [h, w], found 1");
+  expectRejects<AttrError>(d,
+                           {{"kernel", ints({2, 2})}, {"stride", ints({0, 1})}},
                            "attribute 'stride': values must be positive");
-  expectRejects<AttrError>(d, {{"kernel", ints({2, 2})}, {"pads", ints({0, 0, 1, 1})}},
-                           "is only allowed with padding EXPLICIT, found padding VALID");
-  expectRejects<ShapeError>({1, 2, 6, 2}, {{"kernel", ints({3, 3})}},
-                            "window of 3 along W is larger than the padded input (2)");
+  expectRejects<AttrError>(
+      d, {{"kernel", ints({2, 2})}, {"pads", ints({0, 0, 1, 1})}},
+      "is only allowed with padding EXPLICIT, found padding VALID");
+  expectRejects<ShapeError>(
+      {1, 2, 6, 2}, {{"kernel", ints({3, 3})}},
+      "window of 3 along W is larger than the padded input (2)");
 }
 
 }  // namespace

@@ -36,7 +36,8 @@ TEST(ConcatTest, ForwardMatchesReference) {
       xs.push_back(testing::randomTensor(d, seed++));
       data.push_back(xs.back().data);
     }
-    size_t axis = size_t(c.axis < 0 ? c.axis + int64_t(c.dims[0].size()) : c.axis);
+    size_t axis =
+        size_t(c.axis < 0 ? c.axis + int64_t(c.dims[0].size()) : c.axis);
     Dims out = c.dims[0];
     for (size_t i = 1; i < c.dims.size(); ++i) out[axis] += c.dims[i][axis];
     std::vector<float> want = reference::concat(data, c.dims, axis);
@@ -72,15 +73,16 @@ TEST(ConcatTest, GradientSplitsTheUpstreamGradient) {
 
 TEST(ConcatTest, GradientMatchesFiniteDifferences) {
   SampleCase opts;  // linear: no kink
-  auto r = testing::gradCheck(
-      "Concat", {{"axis", AttrValue::ofInt(-1)}},
-      {testing::randomTensor({2, 3, 5}, 1), testing::randomTensor({2, 3, 2}, 2)},
-      opts);
+  auto r = testing::gradCheck("Concat", {{"axis", AttrValue::ofInt(-1)}},
+                              {testing::randomTensor({2, 3, 5}, 1),
+                               testing::randomTensor({2, 3, 2}, 2)},
+                              opts);
   EXPECT_TRUE(r.ok) << r.report;
   EXPECT_EQ(r.checked, 42);
   auto r0 = testing::gradCheck(
       "Concat", {{"axis", AttrValue::ofInt(0)}},
-      {testing::randomTensor({1, 4}, 3), testing::randomTensor({3, 4}, 4)}, opts);
+      {testing::randomTensor({1, 4}, 3), testing::randomTensor({3, 4}, 4)},
+      opts);
   EXPECT_TRUE(r0.ok) << r0.report;
   EXPECT_EQ(r0.checked, 16);
 }
@@ -90,10 +92,12 @@ TEST(ConcatTest, AcceptsBlockedInputs) {
   HostTensor b = testing::randomTensor({2, 5, 3, 3}, 2);
   std::vector<float> seed = testing::randomTensor({2, 18, 3, 3}, 3).data;
   auto tag8 = dnnl::memory::format_tag::nChw8c;
-  auto plain = testing::runWithLayout("Concat", {}, {a, b}, {false, false}, tag8, seed);
-  EXPECT_EQ(plain.output, reference::concat({a.data, b.data}, {a.dims, b.dims}, 1));
-  for (std::vector<bool> blocked : {std::vector<bool>{true, true},
-                                    std::vector<bool>{false, true}}) {
+  auto plain =
+      testing::runWithLayout("Concat", {}, {a, b}, {false, false}, tag8, seed);
+  EXPECT_EQ(plain.output,
+            reference::concat({a.data, b.data}, {a.dims, b.dims}, 1));
+  for (std::vector<bool> blocked :
+       {std::vector<bool>{true, true}, std::vector<bool>{false, true}}) {
     auto r = testing::runWithLayout("Concat", {}, {a, b}, blocked, tag8, seed);
     EXPECT_EQ(r.output, plain.output);
     EXPECT_EQ(r.grads[0], plain.grads[0]);
@@ -115,18 +119,22 @@ void expectRejects(const std::vector<Dims>& dims, const Attrs& attrs,
 }
 
 TEST(ConcatTest, RejectsMismatchedShapes) {
-  expectRejects<ShapeError>({{2, 3, 4}, {2, 5, 4}, {2, 5, 3}}, {},
-                            "input 2 [2,5,3] differs from input 0 [2,3,4] in "
-                            "dimension 2 (3 vs 4); only the concat axis 1 may differ");
-  expectRejects<ShapeError>({{2, 3, 4}, {3, 3, 4}}, {},
-                            "input 1 [3,3,4] differs from input 0 [2,3,4] in dimension 0");
-  expectRejects<ShapeError>({{2, 3, 4}, {2, 3}}, {},
-                            "input 1 [2,3] has rank 2, expected 3 like input 0 [2,3,4]");
+  expectRejects<ShapeError>(
+      {{2, 3, 4}, {2, 5, 4}, {2, 5, 3}}, {},
+      "input 2 [2,5,3] differs from input 0 [2,3,4] in "
+      "dimension 2 (3 vs 4); only the concat axis 1 may differ");
+  expectRejects<ShapeError>(
+      {{2, 3, 4}, {3, 3, 4}}, {},
+      "input 1 [3,3,4] differs from input 0 [2,3,4] in dimension 0");
+  expectRejects<ShapeError>(
+      {{2, 3, 4}, {2, 3}}, {},
+      "input 1 [2,3] has rank 2, expected 3 like input 0 [2,3,4]");
 }
 
 TEST(ConcatTest, RejectsAxisOutOfRange) {
-  expectRejects<AttrError>({{2, 3, 4}, {2, 3, 4}}, {{"axis", AttrValue::ofInt(3)}},
-                           "attribute 'axis': must be in [-3, 2] for rank 3 inputs, found 3");
+  expectRejects<AttrError>(
+      {{2, 3, 4}, {2, 3, 4}}, {{"axis", AttrValue::ofInt(3)}},
+      "attribute 'axis': must be in [-3, 2] for rank 3 inputs, found 3");
   expectRejects<AttrError>({{2, 3}, {2, 3}}, {{"axis", AttrValue::ofInt(-3)}},
                            "must be in [-2, 1] for rank 2 inputs, found -3");
 }

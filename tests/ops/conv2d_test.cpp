@@ -37,8 +37,8 @@ std::vector<HostTensor> inputsOf(const ConvCase& c, uint64_t seed) {
 std::vector<float> referenceOf(const ConvCase& c,
                                const std::vector<HostTensor>& in, Dims* dims) {
   return reference::conv2d(in[0].data, c.src, in[1].data, c.weights,
-                           c.bias ? in[2].data : std::vector<float>{},
-                           c.params, dims);
+                           c.bias ? in[2].data : std::vector<float>{}, c.params,
+                           dims);
 }
 
 void expectClose(const std::vector<float>& got, const std::vector<float>& want,
@@ -65,9 +65,12 @@ ConvCase sameCase(std::string label, Dims src, Dims weights, int64_t sh,
 std::vector<ConvCase> forwardCases() {
   std::vector<ConvCase> cases;
   cases.push_back({"valid", {2, 3, 7, 7}, {5, 3, 3, 3}, true, {}, {}});
-  cases.push_back(sameCase("same_stride2_odd", {2, 5, 9, 7}, {4, 5, 3, 4}, 2, 3));
-  cases.push_back(sameCase("same_dilation2", {1, 3, 8, 9}, {4, 3, 3, 3}, 1, 2, 2, 2));
-  ConvCase expl{"explicit_asymmetric", {1, 3, 6, 5}, {4, 3, 3, 3}, true, {}, {}};
+  cases.push_back(
+      sameCase("same_stride2_odd", {2, 5, 9, 7}, {4, 5, 3, 4}, 2, 3));
+  cases.push_back(
+      sameCase("same_dilation2", {1, 3, 8, 9}, {4, 3, 3, 3}, 1, 2, 2, 2));
+  ConvCase expl{
+      "explicit_asymmetric", {1, 3, 6, 5}, {4, 3, 3, 3}, true, {}, {}};
   expl.attrs = {{"padding", AttrValue::ofString("EXPLICIT")},
                 {"pads", AttrValue::ofInts({1, 0, 2, 1})}};
   expl.params = {1, 1, 1, 0, 2, 1, 1, 1, 1};
@@ -84,8 +87,8 @@ std::vector<ConvCase> forwardCases() {
   dw.attrs = {{"groups", AttrValue::ofInt(6)}};
   dw.params.groups = 6;
   cases.push_back(dw);
-  ConvCase mix{"groups2_explicit_dilation2_stride2", {2, 4, 9, 8}, {6, 2, 3, 3},
-               true, {}, {}};
+  // groups 2, EXPLICIT pads, dilation 2 and stride 2 together
+  ConvCase mix{"mixed", {2, 4, 9, 8}, {6, 2, 3, 3}, true, {}, {}};
   mix.attrs = {{"groups", AttrValue::ofInt(2)},
                {"padding", AttrValue::ofString("EXPLICIT")},
                {"pads", AttrValue::ofInts({1, 0, 2, 1})},
@@ -137,14 +140,12 @@ std::vector<float> countWindow(int64_t size, int64_t stride) {
 
 TEST(Conv2DTest, SamePaddingSplitsEvenTotals) {
   // 5x5, 3x3, stride 2: out 3, total pad 2 -> 1 before, 1 after.
-  EXPECT_EQ(countWindow(5, 2),
-            (std::vector<float>{4, 6, 4, 6, 9, 6, 4, 6, 4}));
+  EXPECT_EQ(countWindow(5, 2), (std::vector<float>{4, 6, 4, 6, 9, 6, 4, 6, 4}));
 }
 
 TEST(Conv2DTest, SamePaddingPutsOddPixelAtEnd) {
   // 6x6, 3x3, stride 2: out 3, total pad 1 -> 0 before, 1 after.
-  EXPECT_EQ(countWindow(6, 2),
-            (std::vector<float>{9, 9, 6, 9, 9, 6, 6, 6, 4}));
+  EXPECT_EQ(countWindow(6, 2), (std::vector<float>{9, 9, 6, 9, 9, 6, 6, 6, 4}));
 }
 
 TEST(Conv2DTest, SamePaddingKeepsSizeAtStrideOne) {
@@ -177,16 +178,24 @@ TEST(Conv2DTest, GradientMatchesFiniteDifferences) {
                  208 + 234);
 }
 
-// conv (SAME, bias) -> relu, built by hand; plan.fuse folds relu into conv.
-struct ConvReluRun {
+// conv [-> relu], built by hand. Params x, w, b; frozen ones get no
+// gradient (an empty vector is returned for them).
+struct GraphRun {
   bool fused = false;
   std::vector<float> out, gradSrc, gradWeights, gradBias;
 };
 
-ConvReluRun runConvRelu(const std::vector<HostTensor>& in,
-                        const std::vector<float>& seed, bool fuse) {
+struct GraphSpec {
+  Attrs attrs;
+  bool relu = true;
+  bool fuse = true;
+  bool trainable[3] = {true, true, true};
+};
+
+GraphRun runGraph(const std::vector<HostTensor>& in,
+                  const std::vector<float>& seed, const GraphSpec& spec) {
   Graph g;
-  g.name = "conv_relu";
+  g.name = "conv_graph";
   g.file = "<test>";
   const char* names[] = {"x", "w", "b"};
   for (int i = 0; i < 3; ++i) {
@@ -194,6 +203,7 @@ ConvReluRun runConvRelu(const std::vector<HostTensor>& in,
     p.name = names[i];
     p.dims = in[i].dims;
     p.data = in[i].data;
+    p.trainable = spec.trainable[i];
     g.params.push_back(p);
   }
   Node conv;
@@ -201,31 +211,36 @@ ConvReluRun runConvRelu(const std::vector<HostTensor>& in,
   conv.op = "Conv2D";
   conv.inputs = {"x", "w", "b"};
   conv.outputs = {"conv_out"};
-  conv.attrs = {{"padding", AttrValue::ofString("SAME")}};
-  Node relu;
-  relu.name = "relu";
-  relu.op = "Relu";
-  relu.inputs = {"conv_out"};
-  relu.outputs = {"relu_out"};
-  g.nodes = {conv, relu};
-  g.outputs = {"relu_out"};
+  conv.attrs = spec.attrs;
+  g.nodes = {conv};
+  std::string out = "conv_out";
+  if (spec.relu) {
+    Node relu;
+    relu.name = "relu";
+    relu.op = "Relu";
+    relu.inputs = {"conv_out"};
+    relu.outputs = {"relu_out"};
+    g.nodes.push_back(relu);
+    out = "relu_out";
+  }
+  g.outputs = {out};
   auto program = Program::build(g, ops::registry());
   ParamStore store(program);
   store.initialize(0);
   PlanOptions opts;
   opts.mode = Mode::Training;
-  opts.gradTargets = {"relu_out"};
-  opts.fuse = fuse;
+  opts.gradTargets = {out};
+  opts.fuse = spec.fuse;
   Plan plan(program, store, opts);
-  ConvReluRun r;
-  r.fused = plan.fused(1);
+  GraphRun r;
+  r.fused = spec.relu && plan.fused(1);
   plan.forward();
-  r.out = plan.readValue("relu_out");
-  plan.seedGrad("relu_out", seed.data());
+  r.out = plan.readValue(out);
+  plan.seedGrad(out, seed.data());
   plan.backward();
-  r.gradSrc = plan.readGrad("x");
-  r.gradWeights = plan.readGrad("w");
-  r.gradBias = plan.readGrad("b");
+  std::vector<float>* grads[] = {&r.gradSrc, &r.gradWeights, &r.gradBias};
+  for (int i = 0; i < 3; ++i)
+    if (spec.trainable[i]) *grads[i] = plan.readGrad(names[i]);
   return r;
 }
 
@@ -236,8 +251,11 @@ TEST(Conv2DTest, FusedReluMatchesUnfusedPlan) {
   std::vector<float> want = referenceOf(c, in, &dims);
   for (float& v : want) v = std::max(v, 0.f);
   std::vector<float> seed = testing::randomTensor(dims, 56).data;
-  ConvReluRun fused = runConvRelu(in, seed, true);
-  ConvReluRun plain = runConvRelu(in, seed, false);
+  GraphSpec spec;
+  spec.attrs = c.attrs;
+  GraphRun fused = runGraph(in, seed, spec);
+  spec.fuse = false;
+  GraphRun plain = runGraph(in, seed, spec);
   EXPECT_TRUE(fused.fused);
   EXPECT_FALSE(plain.fused);
   expectClose(fused.out, want, 1e-4f, "fused output");
@@ -247,6 +265,59 @@ TEST(Conv2DTest, FusedReluMatchesUnfusedPlan) {
   expectClose(fused.gradBias, plain.gradBias, 1e-5f, "bias grad");
 }
 
+// Frozen inputs: backward data / weights are skipped or write a scratch,
+// and the gradients that are computed do not change.
+TEST(Conv2DTest, FrozenInputsKeepOtherGradients) {
+  ConvCase c{"groups2", {2, 4, 6, 5}, {6, 2, 3, 3}, true, {}, {}};
+  c.attrs = {{"groups", AttrValue::ofInt(2)},
+             {"padding", AttrValue::ofString("SAME")}};
+  auto in = inputsOf(c, 91);
+  std::vector<float> seed = testing::randomTensor({2, 6, 6, 5}, 92).data;
+  GraphSpec spec;
+  spec.attrs = c.attrs;
+  spec.relu = false;
+  GraphRun all = runGraph(in, seed, spec);
+  for (int frozen = 0; frozen < 3; ++frozen) {
+    SCOPED_TRACE("frozen input " + std::to_string(frozen));
+    GraphSpec partial = spec;
+    partial.trainable[frozen] = false;
+    GraphRun r = runGraph(in, seed, partial);
+    expectClose(r.out, all.out, 1e-6f, "output");
+    if (frozen != 0) expectClose(r.gradSrc, all.gradSrc, 1e-5f, "src grad");
+    if (frozen != 1)
+      expectClose(r.gradWeights, all.gradWeights, 1e-5f, "weights grad");
+    if (frozen != 2) expectClose(r.gradBias, all.gradBias, 1e-5f, "bias grad");
+  }
+}
+
+// LeNet's convolutions (batch 64, 5x5, SAME) must not fall back to the
+// reference kernels in any direction.
+TEST(Conv2DTest, LeNetShapesUseFastKernels) {
+  for (auto [src, weights] :
+       {std::pair<Dims, Dims>{{64, 1, 32, 32}, {20, 1, 5, 5}},
+        {{64, 20, 16, 16}, {50, 20, 5, 5}}}) {
+    HostTensor x{src, std::vector<float>(numel(src), 0.5f)};
+    HostTensor w{weights, std::vector<float>(numel(weights), 0.1f)};
+    HostTensor b{{weights[0]}, std::vector<float>(weights[0], 0.f)};
+    auto program = Program::build(
+        testing::oneOpGraph(
+            "Conv2D", {{"padding", AttrValue::ofString("SAME")}}, {x, w, b}, 1),
+        ops::registry());
+    ParamStore store(program);
+    store.initialize(0);
+    PlanOptions opts;
+    opts.mode = Mode::Training;
+    opts.gradTargets = {"out0"};
+    Plan plan(program, store, opts);
+    const std::string& impl = plan.implInfo(0);
+    SCOPED_TRACE(impl);
+    EXPECT_NE(impl.find("fwd="), std::string::npos);
+    EXPECT_NE(impl.find("bwd_data="), std::string::npos);
+    EXPECT_NE(impl.find("bwd_weights="), std::string::npos);
+    EXPECT_EQ(impl.find("ref"), std::string::npos);
+  }
+}
+
 TEST(Conv2DTest, FlopsCountMultiplyAddsAndBias) {
   HostTensor x = testing::randomTensor({2, 4, 6, 6}, 1);
   HostTensor w = testing::randomTensor({6, 2, 3, 3}, 2);
@@ -254,8 +325,8 @@ TEST(Conv2DTest, FlopsCountMultiplyAddsAndBias) {
   Attrs attrs = {{"groups", AttrValue::ofInt(2)},
                  {"stride", AttrValue::ofInts({2, 2})},
                  {"padding", AttrValue::ofString("SAME")}};
-  auto withBias = Program::build(testing::oneOpGraph("Conv2D", attrs, {x, w, b}, 1),
-                                 ops::registry());
+  auto withBias = Program::build(
+      testing::oneOpGraph("Conv2D", attrs, {x, w, b}, 1), ops::registry());
   auto noBias = Program::build(testing::oneOpGraph("Conv2D", attrs, {x, w}, 1),
                                ops::registry());
   // dst [2,6,3,3] = 108 outputs, each 2*3*3 multiply-adds.
@@ -285,18 +356,21 @@ void expectRejects(const Attrs& attrs, const std::vector<Dims>& dims,
 const std::vector<Dims> kOk = {{1, 6, 5, 5}, {4, 6, 3, 3}, {4}};
 
 TEST(Conv2DTest, RejectsSrcOfWrongRank) {
-  expectRejects<ShapeError>({}, {{6, 5, 5}, {4, 6, 3, 3}},
-                            "input 'src' [6,5,5] must have rank 4, found rank 3");
+  expectRejects<ShapeError>(
+      {}, {{6, 5, 5}, {4, 6, 3, 3}},
+      "input 'src' [6,5,5] must have rank 4, found rank 3");
 }
 
 TEST(Conv2DTest, RejectsWeightsOfWrongRank) {
-  expectRejects<ShapeError>({}, {{1, 6, 5, 5}, {4, 54}},
-                            "input 'weights' [4,54] must have rank 4, found rank 2");
+  expectRejects<ShapeError>(
+      {}, {{1, 6, 5, 5}, {4, 54}},
+      "input 'weights' [4,54] must have rank 4, found rank 2");
 }
 
 TEST(Conv2DTest, RejectsBiasOfWrongRank) {
-  expectRejects<ShapeError>({}, {{1, 6, 5, 5}, {4, 6, 3, 3}, {1, 4}},
-                            "input 'bias' [1,4] must have rank 1, found rank 2");
+  expectRejects<ShapeError>(
+      {}, {{1, 6, 5, 5}, {4, 6, 3, 3}, {1, 4}},
+      "input 'bias' [1,4] must have rank 1, found rank 2");
 }
 
 TEST(Conv2DTest, RejectsBiasOfWrongSize) {
@@ -345,7 +419,8 @@ TEST(Conv2DTest, RejectsListsOfWrongLength) {
                            "attribute 'dilation': must have 2 values, found 3");
   expectRejects<AttrError>({{"padding", AttrValue::ofString("EXPLICIT")},
                             {"pads", AttrValue::ofInts({1, 1})}},
-                           kOk, "attribute 'pads': must have 4 values, found 2");
+                           kOk,
+                           "attribute 'pads': must have 4 values, found 2");
 }
 
 TEST(Conv2DTest, RejectsNegativePads) {
@@ -357,20 +432,22 @@ TEST(Conv2DTest, RejectsNegativePads) {
 }
 
 TEST(Conv2DTest, RejectsPadsWithoutExplicitPadding) {
-  expectRejects<AttrError>({{"pads", AttrValue::ofInts({1, 1, 1, 1})}}, kOk,
-                           "attribute 'pads': non-zero pads need padding "
-                           "\"EXPLICIT\", found [1,1,1,1] with padding \"VALID\"");
+  expectRejects<AttrError>(
+      {{"pads", AttrValue::ofInts({1, 1, 1, 1})}}, kOk,
+      "attribute 'pads': non-zero pads need padding "
+      "\"EXPLICIT\", found [1,1,1,1] with padding \"VALID\"");
   expectRejects<AttrError>({{"padding", AttrValue::ofString("SAME")},
                             {"pads", AttrValue::ofInts({0, 0, 1, 0})}},
                            kOk, "with padding \"SAME\"");
 }
 
 TEST(Conv2DTest, RejectsPadAsLargeAsKernel) {
-  expectRejects<AttrError>({{"padding", AttrValue::ofString("EXPLICIT")},
-                            {"pads", AttrValue::ofInts({0, 0, 0, 3})}},
-                           kOk,
-                           "attribute 'pads': pad 3 along width must be smaller "
-                           "than the dilated kernel extent 3");
+  expectRejects<AttrError>(
+      {{"padding", AttrValue::ofString("EXPLICIT")},
+       {"pads", AttrValue::ofInts({0, 0, 0, 3})}},
+      kOk,
+      "attribute 'pads': pad 3 along width must be smaller "
+      "than the dilated kernel extent 3");
   // Dilation 2 widens a 3x3 kernel to 5: a pad of 4 is allowed.
   auto y = testing::runOp("Conv2D",
                           {{"padding", AttrValue::ofString("EXPLICIT")},

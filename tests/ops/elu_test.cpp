@@ -15,7 +15,8 @@ TEST(EluTest, ForwardMatchesReference) {
     for (float alpha : {1.f, 0.5f, 2.f}) {
       SCOPED_TRACE(dimsStr(dims) + " alpha " + std::to_string(alpha));
       HostTensor x = testing::randomTensor(dims, 3, -3.f, 3.f);
-      auto y = testing::runOp("Elu", {{"alpha", AttrValue::ofFloat(alpha)}}, {x});
+      auto y =
+          testing::runOp("Elu", {{"alpha", AttrValue::ofFloat(alpha)}}, {x});
       ASSERT_EQ(y.size(), 1u);
       EXPECT_EQ(y[0].dims, dims);
       std::vector<float> want = reference::elu(x.data, alpha);
@@ -53,9 +54,10 @@ TEST(EluTest, RejectsNegativeAlpha) {
     testing::runOp("Elu", {{"alpha", AttrValue::ofFloat(-1.f)}}, {x});
     FAIL() << "expected an AttrError";
   } catch (const AttrError& e) {
-    EXPECT_NE(std::string(e.what()).find(
-                  "attribute 'alpha': must be >= 0 (backward reads dst), found -1"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find(
+            "attribute 'alpha': must be >= 0 (backward reads dst), found -1"),
+        std::string::npos)
         << e.what();
   }
 }

@@ -59,8 +59,9 @@ TEST(GeluTest, RejectsUnknownApproximation) {
     testing::runOp("Gelu", approx("erf"), {x});
     FAIL() << "expected an AttrError";
   } catch (const AttrError& e) {
-    EXPECT_NE(std::string(e.what()).find("attribute 'approximate' must be one of"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("attribute 'approximate' must be one of"),
+        std::string::npos)
         << e.what();
     EXPECT_NE(std::string(e.what()).find("found \"erf\""), std::string::npos)
         << e.what();

@@ -50,8 +50,8 @@ TEST(LeakyReluTest, GradientMatchesFiniteDifferences) {
   opts.kink = 0.f;
   opts.kinkRange = 0.02f;
   HostTensor x = testing::randomTensor({2, 11, 3, 3}, 9);
-  auto r = testing::gradCheck("LeakyRelu", {{"alpha", AttrValue::ofFloat(0.3f)}},
-                              {x}, opts);
+  auto r = testing::gradCheck("LeakyRelu",
+                              {{"alpha", AttrValue::ofFloat(0.3f)}}, {x}, opts);
   EXPECT_TRUE(r.ok) << r.report;
   EXPECT_GT(r.checked, 100);
 }
@@ -72,7 +72,8 @@ TEST(LeakyReluTest, RejectsNonFiniteAlpha) {
 
 TEST(LeakyReluTest, ZeroAlphaIsRelu) {
   HostTensor x = testing::randomTensor({3, 13}, 5);
-  auto y = testing::runOp("LeakyRelu", {{"alpha", AttrValue::ofFloat(0.f)}}, {x});
+  auto y =
+      testing::runOp("LeakyRelu", {{"alpha", AttrValue::ofFloat(0.f)}}, {x});
   for (size_t i = 0; i < x.data.size(); ++i)
     EXPECT_EQ(y[0].data[i], std::max(x.data[i], 0.f));
 }

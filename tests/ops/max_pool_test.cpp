@@ -14,7 +14,9 @@ namespace {
 using testing::HostTensor;
 using Attrs = std::map<std::string, AttrValue>;
 
-AttrValue ints(std::vector<int64_t> v) { return AttrValue::ofInts(std::move(v)); }
+AttrValue ints(std::vector<int64_t> v) {
+  return AttrValue::ofInts(std::move(v));
+}
 
 struct Config {
   Dims dims;
@@ -28,7 +30,8 @@ TEST(MaxPoolTest, ForwardMatchesReference) {
   };
   std::vector<Config> configs = {
       {{2, 3, 6, 6}, {{"kernel", ints({2, 2})}}, {2, 2, 2, 2}},
-      {{2, 16, 9, 8}, {{"kernel", ints({3, 3})}, {"stride", ints({2, 2})}},
+      {{2, 16, 9, 8},
+       {{"kernel", ints({3, 3})}, {"stride", ints({2, 2})}},
        {3, 3, 2, 2}},
       {{1, 5, 6, 7},
        {{"kernel", ints({2, 3})},
@@ -38,9 +41,9 @@ TEST(MaxPoolTest, ForwardMatchesReference) {
        {2, 3, 1, 2, 1, 0, 1, 2}},
   };
   // SAME, channels 13 (not a multiple of 8), odd totals on both axes.
-  for (auto [h, w, k, s] : {std::array<int64_t, 4>{5, 5, 3, 2},
-                            std::array<int64_t, 4>{7, 10, 4, 3},
-                            std::array<int64_t, 4>{6, 6, 2, 1}}) {
+  for (auto [h, w, k, s] :
+       {std::array<int64_t, 4>{5, 5, 3, 2}, std::array<int64_t, 4>{7, 10, 4, 3},
+        std::array<int64_t, 4>{6, 6, 2, 1}}) {
     auto [top, bottom] = same(h, k, s);
     auto [left, right] = same(w, k, s);
     configs.push_back({{2, 13, h, w},
@@ -52,9 +55,9 @@ TEST(MaxPoolTest, ForwardMatchesReference) {
   for (const Config& c : configs) {
     SCOPED_TRACE(dimsStr(c.dims) + " kernel " + c.attrs.at("kernel").str());
     HostTensor x = testing::randomTensor(c.dims, 5);
-    std::vector<float> want = reference::pool2d(
-        x.data, c.dims[0], c.dims[1], c.dims[2], c.dims[3], c.window, false,
-        false);
+    std::vector<float> want =
+        reference::pool2d(x.data, c.dims[0], c.dims[1], c.dims[2], c.dims[3],
+                          c.window, false, false);
     for (bool training : {false, true}) {
       auto y = testing::runOp("MaxPool", c.attrs, {x}, training);
       ASSERT_EQ(y.size(), 1u);
@@ -88,8 +91,8 @@ TEST(MaxPoolTest, SamePaddingGoesAtTheEndAndNeverWins) {
                            {"padding", AttrValue::ofString("SAME")}},
                           {x});
   EXPECT_EQ(y[0].dims, (Dims{1, 1, 3, 3}));
-  EXPECT_EQ(y[0].data, (std::vector<float>{-1, -3, -5, -11, -13, -15, -21,
-                                           -23, -25}));
+  EXPECT_EQ(y[0].data,
+            (std::vector<float>{-1, -3, -5, -11, -13, -15, -21, -23, -25}));
 }
 
 TEST(MaxPoolTest, GradientRoutesToTheMaximum) {
@@ -122,17 +125,20 @@ TEST(MaxPoolTest, KeepsBlockedInputLayout) {
   HostTensor x = testing::randomTensor(dims, 3, -1.f, 1.f, true);
   std::vector<float> seed = testing::randomTensor({2, 13, 3, 4}, 4).data;
   auto tag8 = dnnl::memory::format_tag::nChw8c;
-  auto plain = testing::runWithLayout("MaxPool", attrs, {x}, {false}, tag8, seed);
-  auto blocked = testing::runWithLayout("MaxPool", attrs, {x}, {true}, tag8, seed);
-  EXPECT_EQ(blocked.outputDesc,
-            dnnl::memory::desc({2, 13, 3, 4}, dnnl::memory::data_type::f32, tag8));
+  auto plain =
+      testing::runWithLayout("MaxPool", attrs, {x}, {false}, tag8, seed);
+  auto blocked =
+      testing::runWithLayout("MaxPool", attrs, {x}, {true}, tag8, seed);
+  EXPECT_EQ(
+      blocked.outputDesc,
+      dnnl::memory::desc({2, 13, 3, 4}, dnnl::memory::data_type::f32, tag8));
   EXPECT_EQ(plain.outputDesc, plainDesc({2, 13, 3, 4}));
   auto [top, bottom] = reference::samePads(6, 3, 2);
   auto [left, right] = reference::samePads(7, 3, 2);
-  EXPECT_EQ(blocked.output,
-            reference::pool2d(x.data, 2, 13, 6, 7,
-                              {3, 3, 2, 2, top, left, bottom, right}, false,
-                              false));
+  EXPECT_EQ(
+      blocked.output,
+      reference::pool2d(x.data, 2, 13, 6, 7,
+                        {3, 3, 2, 2, top, left, bottom, right}, false, false));
   EXPECT_EQ(blocked.output, plain.output);
   EXPECT_EQ(blocked.grads[0], plain.grads[0]);
   auto inference = testing::runWithLayout("MaxPool", attrs, {x}, {true}, tag8,
@@ -149,7 +155,8 @@ TEST(MaxPoolTest, CountsOneFlopPerWindowElement) {
 }
 
 template <class E>
-void expectRejects(const Dims& dims, const Attrs& attrs, const std::string& msg) {
+void expectRejects(const Dims& dims, const Attrs& attrs,
+                   const std::string& msg) {
   HostTensor x = testing::randomTensor(dims, 1);
   try {
     testing::runOp("MaxPool", attrs, {x});
@@ -162,28 +169,35 @@ void expectRejects(const Dims& dims, const Attrs& attrs, const std::string& msg)
 TEST(MaxPoolTest, RejectsBadKernelAndStride) {
   Dims d{1, 2, 6, 6};
   expectRejects<AttrError>(d, {}, "missing required attribute 'kernel'");
-  expectRejects<AttrError>(d, {{"kernel", ints({0, 2})}},
-                           "attribute 'kernel': values must be positive, found [0,2]");
+  expectRejects<AttrError>(
+      d, {{"kernel", ints({0, 2})}},
+      "attribute 'kernel': values must be positive, found [0,2]");
   expectRejects<AttrError>(d, {{"kernel", ints({2, -1})}},
                            "values must be positive, found [2,-1]");
-  expectRejects<AttrError>(d, {{"kernel", ints({2, 2, 2})}},
-                           "attribute 'kernel': must have 2 values [h, w], found 3");
-  expectRejects<AttrError>(d, {{"kernel", ints({2, 2})}, {"stride", ints({2, 0})}},
+  expectRejects<AttrError>(
+      d, {{"kernel", ints({2, 2, 2})}},
+      "attribute 'kernel': must have 2 values [h, w], found 3");
+  expectRejects<AttrError>(d,
+                           {{"kernel", ints({2, 2})}, {"stride", ints({2, 0})}},
                            "attribute 'stride': values must be positive");
-  expectRejects<AttrError>(d, {{"kernel", ints({2, 2})}, {"stride", ints({-1, 1})}},
-                           "attribute 'stride': values must be positive");
-  expectRejects<AttrError>(d, {{"kernel", ints({2, 2})}, {"stride", ints({2})}},
-                           "attribute 'stride': must have 2 values [h, w], found 1");
+  expectRejects<AttrError>(
+      d, {{"kernel", ints({2, 2})}, {"stride", ints({-1, 1})}},
+      "attribute 'stride': values must be positive");
+  expectRejects<AttrError>(
+      d, {{"kernel", ints({2, 2})}, {"stride", ints({2})}},
+      "attribute 'stride': must have 2 values [h, w], found 1");
 }
 
 TEST(MaxPoolTest, RejectsKernelLargerThanInput) {
-  expectRejects<ShapeError>({1, 2, 3, 6}, {{"kernel", ints({4, 2})}},
-                            "window of 4 along H is larger than the padded input (3)");
-  expectRejects<ShapeError>({1, 2, 6, 3},
-                            {{"kernel", ints({2, 5})},
-                             {"padding", AttrValue::ofString("EXPLICIT")},
-                             {"pads", ints({0, 1, 0, 0})}},
-                            "window of 5 along W is larger than the padded input (4)");
+  expectRejects<ShapeError>(
+      {1, 2, 3, 6}, {{"kernel", ints({4, 2})}},
+      "window of 4 along H is larger than the padded input (3)");
+  expectRejects<ShapeError>(
+      {1, 2, 6, 3},
+      {{"kernel", ints({2, 5})},
+       {"padding", AttrValue::ofString("EXPLICIT")},
+       {"pads", ints({0, 1, 0, 0})}},
+      "window of 5 along W is larger than the padded input (4)");
 }
 
 TEST(MaxPoolTest, RejectsBadPadding) {
@@ -197,28 +211,35 @@ TEST(MaxPoolTest, RejectsBadPadding) {
   expectRejects<AttrError>(d, with({{"pads", ints({1, 1, 1, 1})}}),
                            "attribute 'pads': is only allowed with padding "
                            "EXPLICIT, found padding VALID");
-  expectRejects<AttrError>(d, with({{"padding", AttrValue::ofString("SAME")},
-                                    {"pads", ints({1, 1, 1, 1})}}),
+  expectRejects<AttrError>(d,
+                           with({{"padding", AttrValue::ofString("SAME")},
+                                 {"pads", ints({1, 1, 1, 1})}}),
                            "found padding SAME");
-  expectRejects<AttrError>(d, with({{"padding", AttrValue::ofString("EXPLICIT")}}),
+  expectRejects<AttrError>(d,
+                           with({{"padding", AttrValue::ofString("EXPLICIT")}}),
                            "attribute 'pads': must have 4 values");
-  expectRejects<AttrError>(d, with({{"padding", AttrValue::ofString("EXPLICIT")},
-                                    {"pads", ints({1, 1})}}),
+  expectRejects<AttrError>(d,
+                           with({{"padding", AttrValue::ofString("EXPLICIT")},
+                                 {"pads", ints({1, 1})}}),
                            "must have 4 values [top, left, bottom, right] with "
                            "padding EXPLICIT, found 2 [1,1]");
-  expectRejects<AttrError>(d, with({{"padding", AttrValue::ofString("EXPLICIT")},
-                                    {"pads", ints({1, -1, 0, 0})}}),
+  expectRejects<AttrError>(d,
+                           with({{"padding", AttrValue::ofString("EXPLICIT")},
+                                 {"pads", ints({1, -1, 0, 0})}}),
                            "attribute 'pads': must be >= 0, found [1,-1,0,0]");
-  expectRejects<AttrError>(d, with({{"padding", AttrValue::ofString("EXPLICIT")},
-                                    {"pads", ints({0, 0, 3, 0})}}),
-                           "must be smaller than the kernel [3,3], found [0,0,3,0]");
+  expectRejects<AttrError>(
+      d,
+      with({{"padding", AttrValue::ofString("EXPLICIT")},
+            {"pads", ints({0, 0, 3, 0})}}),
+      "must be smaller than the kernel [3,3], found [0,0,3,0]");
   expectRejects<AttrError>(d, with({{"padding", AttrValue::ofString("same")}}),
                            "attribute 'padding' must be one of");
 }
 
 TEST(MaxPoolTest, RejectsNon4DInput) {
-  expectRejects<ShapeError>({2, 6, 6}, {{"kernel", ints({2, 2})}},
-                            "input 'src' [2,6,6] must have rank 4, found rank 3");
+  expectRejects<ShapeError>(
+      {2, 6, 6}, {{"kernel", ints({2, 2})}},
+      "input 'src' [2,6,6] must have rank 4, found rank 3");
 }
 
 }  // namespace

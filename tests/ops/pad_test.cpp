@@ -12,7 +12,9 @@ namespace {
 using testing::HostTensor;
 using Attrs = std::map<std::string, AttrValue>;
 
-AttrValue ints(std::vector<int64_t> v) { return AttrValue::ofInts(std::move(v)); }
+AttrValue ints(std::vector<int64_t> v) {
+  return AttrValue::ofInts(std::move(v));
+}
 
 struct Config {
   Dims dims;
@@ -90,7 +92,8 @@ TEST(PadTest, AcceptsBlockedInput) {
 }
 
 template <class E>
-void expectRejects(const Dims& dims, const Attrs& attrs, const std::string& msg) {
+void expectRejects(const Dims& dims, const Attrs& attrs,
+                   const std::string& msg) {
   HostTensor x = testing::randomTensor(dims, 1);
   try {
     testing::runOp("Pad", attrs, {x});
@@ -102,9 +105,10 @@ void expectRejects(const Dims& dims, const Attrs& attrs, const std::string& msg)
 
 TEST(PadTest, RejectsBadPads) {
   expectRejects<AttrError>({2, 3}, {}, "missing required attribute 'pads'");
-  expectRejects<AttrError>({2, 3}, {{"pads", ints({1, 1})}},
-                           "attribute 'pads': must have 4 values (all begins, "
-                           "then all ends) for input 'src' [2,3], found 2 [1,1]");
+  expectRejects<AttrError>(
+      {2, 3}, {{"pads", ints({1, 1})}},
+      "attribute 'pads': must have 4 values (all begins, "
+      "then all ends) for input 'src' [2,3], found 2 [1,1]");
   expectRejects<AttrError>({2, 3}, {{"pads", ints({0, 1, -1, 0})}},
                            "attribute 'pads': must be >= 0, found [0,1,-1,0]");
 }

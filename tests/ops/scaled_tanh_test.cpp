@@ -31,7 +31,8 @@ std::string attrErrorOf(const std::map<std::string, AttrValue>& attrs) {
 
 TEST(ScaledTanhTest, ForwardMatchesReference) {
   for (Dims dims : {Dims{2, 3, 4, 5}, Dims{3, 13}})
-    for (auto [a, s] : {std::pair{1.7159f, 0.6666667f}, std::pair{-2.5f, 0.3f}}) {
+    for (auto [a, s] :
+         {std::pair{1.7159f, 0.6666667f}, std::pair{-2.5f, 0.3f}}) {
       SCOPED_TRACE(dimsStr(dims) + " a " + std::to_string(a));
       HostTensor x = testing::randomTensor(dims, 3, -4.f, 4.f);
       for (bool training : {false, true}) {
@@ -70,7 +71,8 @@ TEST(ScaledTanhTest, GradientMatchesFiniteDifferences) {
 
 TEST(ScaledTanhTest, RejectsZeroA) {
   std::string msg = attrErrorOf(as(0.f, 1.f));
-  EXPECT_NE(msg.find("attribute 'a': must be nonzero"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("attribute 'a': must be nonzero"), std::string::npos)
+      << msg;
 }
 
 TEST(ScaledTanhTest, RejectsNonFiniteScale) {
@@ -93,7 +95,8 @@ LinearTanhRun runLinearScaledTanh(const HostTensor& x, const HostTensor& w,
   Graph g;
   g.name = "linear_scaled_tanh";
   g.file = "<test>";
-  for (auto [name, t] : {std::pair{"x", &x}, std::pair{"w", &w}, std::pair{"b", &b}}) {
+  for (auto [name, t] :
+       {std::pair{"x", &x}, std::pair{"w", &w}, std::pair{"b", &b}}) {
     ParamDef p;
     p.name = name;
     p.dims = t->dims;
@@ -142,7 +145,8 @@ TEST(ScaledTanhTest, FusesIntoLinearWithSameValuesAndGradients) {
   for (int n = 0; n < 4; ++n)
     for (int o = 0; o < 13; ++o) {
       double acc = b.data[o];
-      for (int k = 0; k < 9; ++k) acc += double(x.data[n * 9 + k]) * w.data[o * 9 + k];
+      for (int k = 0; k < 9; ++k)
+        acc += double(x.data[n * 9 + k]) * w.data[o * 9 + k];
       h[n * 13 + o] = float(acc);
     }
   std::vector<float> want = reference::scaledTanh(h, a, s);
@@ -151,11 +155,12 @@ TEST(ScaledTanhTest, FusesIntoLinearWithSameValuesAndGradients) {
     EXPECT_NEAR(fused.y[i], want[i], 1e-5f);
     EXPECT_NEAR(plain.y[i], want[i], 1e-5f);
   }
-  auto expectClose = [](const std::vector<float>& p, const std::vector<float>& q,
-                        const char* what) {
+  auto expectClose = [](const std::vector<float>& p,
+                        const std::vector<float>& q, const char* what) {
     ASSERT_EQ(p.size(), q.size()) << what;
     for (size_t i = 0; i < p.size(); ++i)
-      EXPECT_NEAR(p[i], q[i], 1e-5f * (1 + std::fabs(q[i]))) << what << " " << i;
+      EXPECT_NEAR(p[i], q[i], 1e-5f * (1 + std::fabs(q[i])))
+          << what << " " << i;
   };
   expectClose(fused.dx, plain.dx, "dx");
   expectClose(fused.dw, plain.dw, "dw");

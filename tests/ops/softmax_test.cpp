@@ -17,10 +17,14 @@ std::map<std::string, AttrValue> axis(int64_t a) {
 }
 
 TEST(SoftmaxTest, ForwardMatchesReference) {
-  struct Case { Dims dims; int64_t axis; int resolved; };
-  for (Case c : {Case{{3, 10}, -1, 1}, Case{{2, 13, 3}, 1, 1},
-                 Case{{2, 13, 3}, 0, 0}, Case{{2, 13, 3}, -1, 2},
-                 Case{{7}, 0, 0}}) {
+  struct Case {
+    Dims dims;
+    int64_t axis;
+    int resolved;
+  };
+  for (Case c :
+       {Case{{3, 10}, -1, 1}, Case{{2, 13, 3}, 1, 1}, Case{{2, 13, 3}, 0, 0},
+        Case{{2, 13, 3}, -1, 2}, Case{{7}, 0, 0}}) {
     SCOPED_TRACE(dimsStr(c.dims) + " axis " + std::to_string(c.axis));
     HostTensor x = testing::randomTensor(c.dims, 3, -5.f, 5.f);
     auto y = testing::runOp("Softmax", axis(c.axis), {x});
@@ -39,7 +43,8 @@ TEST(SoftmaxTest, DefaultAxisIsLast) {
   HostTensor x{{2, 3}, {0.f, std::log(2.f), std::log(5.f), 1.f, 1.f, 1.f}};
   auto y = testing::runOp("Softmax", {}, {x});
   std::vector<float> want{0.125f, 0.25f, 0.625f, 1 / 3.f, 1 / 3.f, 1 / 3.f};
-  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(y[0].data[i], want[i], 1e-6f);
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_NEAR(y[0].data[i], want[i], 1e-6f);
 }
 
 TEST(SoftmaxTest, ExtremeLogitsStayFinite) {
@@ -54,7 +59,10 @@ TEST(SoftmaxTest, ExtremeLogitsStayFinite) {
 
 TEST(SoftmaxTest, GradientMatchesFiniteDifferences) {
   SampleCase opts;  // smooth: no kink
-  struct Case { Dims dims; int64_t axis; };
+  struct Case {
+    Dims dims;
+    int64_t axis;
+  };
   for (Case c : {Case{{4, 7}, -1}, Case{{2, 5, 3}, -2}, Case{{3, 2, 4}, 0}}) {
     SCOPED_TRACE(dimsStr(c.dims) + " axis " + std::to_string(c.axis));
     HostTensor x = testing::randomTensor(c.dims, 9, -2.f, 2.f);
@@ -73,7 +81,8 @@ TEST(SoftmaxTest, RejectsAxisOutOfRange) {
     } catch (const AttrError& e) {
       EXPECT_NE(std::string(e.what()).find(
                     "attribute 'axis': must be in [-2, 1] for input 'src' "
-                    "[2,3], found " + std::to_string(a)),
+                    "[2,3], found " +
+                    std::to_string(a)),
                 std::string::npos)
           << e.what();
     }

@@ -5,10 +5,9 @@
 
 #include <map>
 #include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <vector>
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/param_store.h"
 #include "core/plan.h"
@@ -47,9 +46,9 @@ inline const OpDef& toLayoutOp() {
     });
     d.backward([](GradContext& c) {
       if (!c.needsGrad(0)) return;
-      c.state<State>().bwd.execute(c.stream(),
-                                   {{DNNL_ARG_FROM, c.gradOutput(0)},
-                                    {DNNL_ARG_TO, c.gradInput(0)}});
+      c.state<State>().bwd.execute(
+          c.stream(),
+          {{DNNL_ARG_FROM, c.gradOutput(0)}, {DNNL_ARG_TO, c.gradInput(0)}});
     });
     return d;
   }();

@@ -48,7 +48,7 @@ struct OneOpPlan {
       g.nodes[0].inputs[i] = conv.outputs[0];
       g.nodes.push_back(conv);
     }
-    registry_.add(*def);
+    if (def) registry_.add(*def);
     registry_.add(toLayoutOp());
     program = Program::build(g, registry_);
     store = std::make_unique<ParamStore>(program);

@@ -39,9 +39,11 @@ inline std::vector<float> conv2d(const std::vector<float>& src,
   const int64_t o = wDims[0], cg = wDims[1], kh = wDims[2], kw = wDims[3];
   const int64_t og = o / p.groups;
   const int64_t oh =
-      (h + p.padTop + p.padBottom - ((kh - 1) * p.dilationH + 1)) / p.strideH + 1;
+      (h + p.padTop + p.padBottom - ((kh - 1) * p.dilationH + 1)) / p.strideH +
+      1;
   const int64_t ow =
-      (w + p.padLeft + p.padRight - ((kw - 1) * p.dilationW + 1)) / p.strideW + 1;
+      (w + p.padLeft + p.padRight - ((kw - 1) * p.dilationW + 1)) / p.strideW +
+      1;
   *outDims = {n, o, oh, ow};
   std::vector<float> dst(n * o * oh * ow);
   for (int64_t b = 0; b < n; ++b)

@@ -18,8 +18,7 @@ struct PoolWindow {
 };
 
 /// TensorFlow SAME pads of one axis: {begin, end}.
-inline std::pair<int64_t, int64_t> samePads(int64_t in, int64_t k,
-                                            int64_t s) {
+inline std::pair<int64_t, int64_t> samePads(int64_t in, int64_t k, int64_t s) {
   int64_t out = (in + s - 1) / s;
   int64_t total = std::max<int64_t>((out - 1) * s + k - in, 0);
   return {total / 2, total - total / 2};
