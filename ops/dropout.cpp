@@ -8,7 +8,6 @@
 // of src's layout; both products are oneDNN binary_mul. The op is elementwise
 // on identical layouts, so it keeps src's layout (padding included).
 #include <cstring>
-#include <optional>
 #include <sstream>
 
 #include "ops/op_kit.h"

@@ -68,9 +68,11 @@ SolverConfig parseSolverText(const std::string& text,
                              const std::string& fileName);
 
 /// Applies one command-line override `--flag value` (flag without dashes,
-/// e.g. "lr", "batch", "weight-decay", "milestones" with a comma list, bool
-/// flags take true/false/1/0). Throws UsageError naming the flag for an
-/// unknown flag or a bad value; the range checks are those of the file.
+/// e.g. "lr", "batch", "weight-decay"; "milestones" takes a comma list, ""
+/// clears it; bool flags take true/false/1/0, and "" means true, as for a
+/// bare `--nesterov`). Leading dashes on the flag are ignored. Throws
+/// UsageError naming the flag for an unknown flag or a bad value (the range
+/// checks are those of the file); c is unchanged then.
 void applyOverride(SolverConfig& c, const std::string& flag,
                    const std::string& value);
 

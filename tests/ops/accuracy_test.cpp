@@ -27,6 +27,16 @@ TEST(AccuracyTest, ForwardMatchesReference) {
   }
 }
 
+TEST(AccuracyTest, ColumnMajorLogits) {
+  HostTensor logits = testing::randomTensor({16, 5}, 13);
+  HostTensor labels = testing::randomLabels({16}, 14, 5);
+  testing::OneOpPlan p("Accuracy", {}, {logits, labels}, Mode::Inference, {},
+                       {{0, dnnl::memory::format_tag::ba}});
+  p.plan->forward();
+  EXPECT_NEAR(p.plan->readValue("out0")[0],
+              reference::accuracy(logits.data, labels.data, 16, 5), 1e-7);
+}
+
 TEST(AccuracyTest, LiteralGolden) {
   HostTensor logits{{5, 3},
                     {0.1f, 0.9f, 0.0f,    // argmax 1, label 1: right

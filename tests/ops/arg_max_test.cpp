@@ -27,6 +27,16 @@ TEST(ArgMaxTest, ForwardMatchesReference) {
   }
 }
 
+TEST(ArgMaxTest, ColumnMajorInput) {
+  HostTensor x = testing::randomTensor({6, 9}, 6);
+  testing::OneOpPlan p("ArgMax", {}, {x}, Mode::Inference, {},
+                       {{0, dnnl::memory::format_tag::ba}});
+  p.plan->forward();
+  std::vector<int> want = reference::argMaxRows(x.data, 6, 9);
+  std::vector<float> got = p.plan->readValue("out0");
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(int(got[i]), want[i]);
+}
+
 TEST(ArgMaxTest, TiesPickTheFirstIndex) {
   HostTensor x{{3, 4},
                {1.f, 3.f, 3.f, 0.f,  //

@@ -166,38 +166,39 @@ TEST(BatchNormTest, GradientsWithFrozenInputs) {
 }
 
 TEST(BatchNormTest, BlockedSourceKeepsItsLayout) {
-  const auto blocked = dnnl::memory::format_tag::nChw8c;
-  for (Dims dims : {Dims{3, 13, 2, 3}, Dims{4, 3, 2, 2}}) {
-    SCOPED_TRACE(dimsStr(dims));
-    BnInputs b = makeInputs(dims, 17);
-    std::vector<float> seed = testing::randomTensor(dims, 18).data;
-    testing::OneOpPlan plain("BatchNorm", {}, b.in, Mode::Training, {3, 4});
-    testing::OneOpPlan p("BatchNorm", {}, b.in, Mode::Training, {3, 4},
-                         {{0, blocked}});
-    EXPECT_EQ(p.outputDesc(),
-              dnnl::memory::desc(ops::toDnnl(dims), ops::dt::f32, blocked));
-    auto want = plain.gradients({0, 1, 2}, seed);
-    auto got = p.gradients({0, 1, 2}, seed);
-    auto stats = reference::channelStats(b.in[0].data, b.n, b.c, b.spatial);
-    expectClose(
-        p.plan->readValue("out0"),
-        reference::batchNorm(b.in[0].data, b.n, b.c, b.spatial, stats.mean,
-                             stats.var, b.in[1].data, b.in[2].data, 1e-5f),
-        1e-4f);
-    for (int i = 0; i < 3; ++i) expectClose(got[i], want[i], 1e-5f);
-    expectClose(p.param(3), plain.param(3), 1e-6f);
-    expectClose(p.param(4), plain.param(4), 1e-6f);
-    // Inference on the blocked layout too.
-    testing::OneOpPlan inf("BatchNorm", {}, b.in, Mode::Inference, {3, 4},
+  using dnnl::memory;
+  for (auto blocked : {memory::format_tag::nChw8c, memory::format_tag::nChw16c})
+    for (Dims dims : {Dims{3, 13, 2, 3}, Dims{4, 3, 2, 2}}) {
+      SCOPED_TRACE(dimsStr(dims) + " tag " + std::to_string(int(blocked)));
+      BnInputs b = makeInputs(dims, 17);
+      std::vector<float> seed = testing::randomTensor(dims, 18).data;
+      testing::OneOpPlan plain("BatchNorm", {}, b.in, Mode::Training, {3, 4});
+      testing::OneOpPlan p("BatchNorm", {}, b.in, Mode::Training, {3, 4},
                            {{0, blocked}});
-    inf.plan->forward();
-    std::vector<double> mean(b.in[3].data.begin(), b.in[3].data.end());
-    std::vector<double> var(b.in[4].data.begin(), b.in[4].data.end());
-    expectClose(inf.plan->readValue("out0"),
-                reference::batchNorm(b.in[0].data, b.n, b.c, b.spatial, mean,
-                                     var, b.in[1].data, b.in[2].data, 1e-5f),
-                1e-5f);
-  }
+      EXPECT_EQ(p.outputDesc(),
+                dnnl::memory::desc(ops::toDnnl(dims), ops::dt::f32, blocked));
+      auto want = plain.gradients({0, 1, 2}, seed);
+      auto got = p.gradients({0, 1, 2}, seed);
+      auto stats = reference::channelStats(b.in[0].data, b.n, b.c, b.spatial);
+      expectClose(
+          p.plan->readValue("out0"),
+          reference::batchNorm(b.in[0].data, b.n, b.c, b.spatial, stats.mean,
+                               stats.var, b.in[1].data, b.in[2].data, 1e-5f),
+          1e-4f);
+      for (int i = 0; i < 3; ++i) expectClose(got[i], want[i], 1e-5f);
+      expectClose(p.param(3), plain.param(3), 1e-6f);
+      expectClose(p.param(4), plain.param(4), 1e-6f);
+      // Inference on the blocked layout too.
+      testing::OneOpPlan inf("BatchNorm", {}, b.in, Mode::Inference, {3, 4},
+                             {{0, blocked}});
+      inf.plan->forward();
+      std::vector<double> mean(b.in[3].data.begin(), b.in[3].data.end());
+      std::vector<double> var(b.in[4].data.begin(), b.in[4].data.end());
+      expectClose(inf.plan->readValue("out0"),
+                  reference::batchNorm(b.in[0].data, b.n, b.c, b.spatial, mean,
+                                       var, b.in[1].data, b.in[2].data, 1e-5f),
+                  1e-5f);
+    }
 }
 
 template <class E>

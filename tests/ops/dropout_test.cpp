@@ -110,31 +110,35 @@ TEST(DropoutTest, GradientIsTheScaledMask) {
 }
 
 TEST(DropoutTest, BlockedSourceKeepsItsLayout) {
-  const auto blocked = dnnl::memory::format_tag::nChw8c;
-  const Dims dims = {2, 13, 3, 3};  // 13 channels: padded to 16
-  const float r = 0.3f;
-  HostTensor x = nonZero(dims, 11);
-  testing::OneOpPlan p("Dropout", rate(r), {x}, Mode::Training, {},
-                       {{0, blocked}});
-  EXPECT_EQ(p.outputDesc(),
-            dnnl::memory::desc(ops::toDnnl(dims), ops::dt::f32, blocked));
-  std::vector<float> seed = testing::randomTensor(dims, 12).data;
-  auto g = p.gradients({0}, seed);
-  std::vector<float> y = p.plan->readValue("out0");
-  int zeros = 0;
-  for (size_t i = 0; i < y.size(); ++i) {
-    zeros += y[i] == 0.f;
-    if (y[i] != 0.f) {
-      EXPECT_NEAR(y[i], x.data[i] / (1.f - r), 1e-6f) << i;
+  using dnnl::memory;
+  for (auto blocked : {memory::format_tag::nChw8c, memory::format_tag::nChw16c})
+    for (Dims dims : {Dims{2, 13, 3, 3}, Dims{3, 3, 2, 5}}) {  // padded blocks
+      SCOPED_TRACE(dimsStr(dims) + " tag " + std::to_string(int(blocked)));
+      const float r = 0.3f;
+      HostTensor x = nonZero(dims, 11);
+      testing::OneOpPlan p("Dropout", rate(r), {x}, Mode::Training, {},
+                           {{0, blocked}});
+      EXPECT_EQ(p.outputDesc(),
+                dnnl::memory::desc(ops::toDnnl(dims), ops::dt::f32, blocked));
+      std::vector<float> seed = testing::randomTensor(dims, 12).data;
+      auto g = p.gradients({0}, seed);
+      std::vector<float> y = p.plan->readValue("out0");
+      int zeros = 0;
+      for (size_t i = 0; i < y.size(); ++i) {
+        zeros += y[i] == 0.f;
+        if (y[i] != 0.f) {
+          EXPECT_NEAR(y[i], x.data[i] / (1.f - r), 1e-6f) << i;
+        }
+        EXPECT_NEAR(g[0][i], y[i] == 0.f ? 0.f : seed[i] / (1.f - r), 1e-6f)
+            << i;
+      }
+      EXPECT_GT(zeros, 0);
+      EXPECT_LT(zeros, int(y.size()));
+      testing::OneOpPlan inf("Dropout", rate(r), {x}, Mode::Inference, {},
+                             {{0, blocked}});
+      inf.plan->forward();
+      EXPECT_EQ(inf.plan->readValue("out0"), x.data);
     }
-    EXPECT_NEAR(g[0][i], y[i] == 0.f ? 0.f : seed[i] / (1.f - r), 1e-6f) << i;
-  }
-  EXPECT_GT(zeros, 0);
-  EXPECT_LT(zeros, int(y.size()));
-  testing::OneOpPlan inf("Dropout", rate(r), {x}, Mode::Inference, {},
-                         {{0, blocked}});
-  inf.plan->forward();
-  EXPECT_EQ(inf.plan->readValue("out0"), x.data);
 }
 
 TEST(DropoutTest, GradientMatchesFiniteDifferences) {

@@ -68,23 +68,24 @@ TEST(MeanSquaredErrorTest, GradientOfPredAloneWhenTargetIsConstant) {
 }
 
 TEST(MeanSquaredErrorTest, BlockedPredAndPlainTarget) {
-  const auto blocked = dnnl::memory::format_tag::nChw8c;
-  for (Dims dims : {Dims{2, 13, 3, 2}, Dims{2, 3, 4, 4}}) {
-    SCOPED_TRACE(dimsStr(dims));
-    HostTensor pred = testing::randomTensor(dims, 31);
-    HostTensor target = testing::randomTensor(dims, 32);
-    testing::OneOpPlan p("MeanSquaredError", {}, {pred, target}, Mode::Training,
-                         {}, {{0, blocked}});
-    auto g = p.gradients({0, 1}, {2.f});
-    double want = reference::meanSquaredError(pred.data, target.data);
-    EXPECT_NEAR(p.plan->readValue("out0")[0], want, 1e-5 * want);
-    const float n = float(pred.data.size());
-    for (size_t i = 0; i < pred.data.size(); ++i) {
-      float d = 2.f * 2.f * (pred.data[i] - target.data[i]) / n;
-      EXPECT_NEAR(g[0][i], d, 1e-6f) << i;
-      EXPECT_NEAR(g[1][i], -d, 1e-6f) << i;
+  using dnnl::memory;
+  for (auto blocked : {memory::format_tag::nChw8c, memory::format_tag::nChw16c})
+    for (Dims dims : {Dims{2, 13, 3, 2}, Dims{2, 3, 4, 4}}) {
+      SCOPED_TRACE(dimsStr(dims) + " tag " + std::to_string(int(blocked)));
+      HostTensor pred = testing::randomTensor(dims, 31);
+      HostTensor target = testing::randomTensor(dims, 32);
+      testing::OneOpPlan p("MeanSquaredError", {}, {pred, target},
+                           Mode::Training, {}, {{0, blocked}});
+      auto g = p.gradients({0, 1}, {2.f});
+      double want = reference::meanSquaredError(pred.data, target.data);
+      EXPECT_NEAR(p.plan->readValue("out0")[0], want, 1e-5 * want);
+      const float n = float(pred.data.size());
+      for (size_t i = 0; i < pred.data.size(); ++i) {
+        float d = 2.f * 2.f * (pred.data[i] - target.data[i]) / n;
+        EXPECT_NEAR(g[0][i], d, 1e-6f) << i;
+        EXPECT_NEAR(g[1][i], -d, 1e-6f) << i;
+      }
     }
-  }
 }
 
 TEST(MeanSquaredErrorTest, RejectsDifferentShapes) {
