@@ -45,26 +45,26 @@ int cmdCheck(const Args& a) {
 
 int cmdGradcheck(const Args& a) {
   requirePositional(a, 1,
-                    "tapeflow gradcheck FILE [--batch N] [--samples K] [--seed S]");
+                    "tapeflow gradcheck FILE [--batch N] [--directions K] [--seed S]");
   auto p = loadProgram(a.positional[0]);
   ModelGradCheckOptions o;
   o.batch = a.getInt("batch", o.batch);
-  o.samplesPerParam = int(a.getInt("samples", o.samplesPerParam));
+  o.directions = int(a.getInt("directions", o.directions));
   o.seed = uint64_t(a.getInt("seed", int64_t(o.seed)));
   o.step = float(a.getFloat("step", o.step));
   o.tolerance = a.getFloat("tolerance", o.tolerance);
-  if (o.batch < 1 || o.samplesPerParam < 1 || o.step <= 0)
-    throw UsageError({}, "", "", "--batch, --samples and --step must be positive");
+  if (o.batch < 1 || o.directions < 1 || o.step <= 0)
+    throw UsageError({}, "", "", "--batch, --directions and --step must be positive");
   setNumThreads(1);  // reproducible sums
   auto results = checkModelGradients(p, o);
-  std::printf("%-20s %8s %12s %12s %12s\n", "param", "checked", "max |grad|",
-              "worst abs", "worst rel");
+  std::printf("%-20s %8s %10s %12s %12s %12s\n", "param", "checked", "unresolved",
+              "|grad|", "worst abs", "worst rel");
   bool ok = true;
   for (const auto& r : results) {
     bool pass = r.worstRel <= o.tolerance;
     ok &= pass;
-    std::printf("%-20s %8d %12.3e %12.3e %12.3e%s\n", r.param.c_str(), r.checked,
-                r.maxGrad, r.worstAbs, r.worstRel, pass ? "" : "  FAIL");
+    std::printf("%-20s %8d %10d %12.3e %12.3e %12.3e%s\n", r.param.c_str(), r.checked,
+                r.unresolved, r.gradNorm, r.worstAbs, r.worstRel, pass ? "" : "  FAIL");
   }
   std::printf("%s: %s (tolerance %.1e on the relative error, step %.1e, batch %lld)\n",
               a.positional[0].c_str(), ok ? "gradients match" : "gradients DIFFER",

@@ -17,7 +17,7 @@ commands:
   summary FILE            table of nodes, output shapes, parameters, FLOPs
   graph FILE --dot [-o OUT]  Graphviz DOT of the graph (stdout or OUT)
   check FILE              validate and shape-check a graph; print its values
-  gradcheck FILE [--batch N] [--samples K] [--seed S] [--step H] [--tolerance T]
+  gradcheck FILE [--batch N] [--directions K] [--seed S] [--step H] [--tolerance T]
                           compare analytic gradients with finite differences
   train --model FILE [--solver FILE] [--out DIR | --resume DIR] [flags]
                           train a model (tapeflow train --help lists the flags)

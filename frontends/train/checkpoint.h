@@ -75,6 +75,10 @@ struct CheckpointData {
 /// readCheckpoint would reject is never written.
 void writeCheckpoint(const std::string& path, const CheckpointData& data);
 
+/// Writes `bytes` to `path` with the same atomic protocol and failure
+/// guarantees as writeCheckpoint (used for the "latest" pointer).
+void writeFileAtomically(const std::string& path, const std::string& bytes);
+
 /// Reads and verifies a checkpoint: header (magic, version, header CRC, file
 /// size), payload CRC, the tensor table (names, dims, extents inside the
 /// data region, checked before anything is allocated), each tensor's CRC and
@@ -150,9 +154,9 @@ uint64_t fnv1a64(const void* data, size_t n,
 namespace detail {
 /// Fault-injection point for tests: when set, called just before each
 /// system call of an atomic write with the stage ("open", "write", "fsync",
-/// "close", "rename", "fsync-dir") and the file it acts on (the temporary
-/// file, or the final path for "rename"). Null (the default) in production;
-/// not thread-safe.
+/// "close", "rename", "fsync-dir") and what it acts on: the temporary file,
+/// the final path for "rename", the directory for "fsync-dir". Null (the
+/// default) in production; not thread-safe.
 using CheckpointWriteHook = void (*)(const char* stage,
                                      const std::string& file);
 void setCheckpointWriteHook(CheckpointWriteHook hook);

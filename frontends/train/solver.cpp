@@ -133,12 +133,25 @@ std::string clip(const std::string& s) {
   return s.size() <= kMaxQuoted ? s : s.substr(0, kMaxQuoted) + "...";
 }
 
-/// Shortest text that reads back as the same number.
+/// Shortest text that reads back as the same number: plain decimals
+/// (0.0001, 1048576) unless they are long and the exponent form is much
+/// shorter (1e-8, 1e30).
 template <class T>
 std::string num(T v) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
+  char buf[400];  // room for the longest fixed double
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  std::string fixed(buf, r.ec == std::errc() ? r.ptr : buf);
+  r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  std::string sci(buf, r.ptr);
+  size_t e = sci.find('e');  // "1e-08" -> "1e-8", "1e+30" -> "1e30"
+  if (e != std::string::npos) {
+    size_t digits = e + 1;
+    if (sci[digits] == '+') sci.erase(digits, 1);
+    if (sci[digits] == '-') ++digits;
+    while (digits + 1 < sci.size() && sci[digits] == '0') sci.erase(digits, 1);
+  }
+  bool plain = fixed.size() <= 8 || fixed.size() <= sci.size() + 3;
+  return !fixed.empty() && plain ? fixed : sci;
 }
 
 std::string escaped(const std::string& s) {
@@ -175,9 +188,28 @@ std::string showField(const C& c, const FieldSpec& f) {
   return std::visit([&](auto m) { return show(c.*m); }, f.member);
 }
 
+/// A value as typed after its flag: strings bare, lists comma-separated.
+std::string showFlag(const C& c, const FieldSpec& f) {
+  return std::visit(
+      [&](auto m) {
+        using T = std::remove_cvref_t<decltype(c.*m)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          return (c.*m).empty() ? std::string("\"\"") : c.*m;
+        } else if constexpr (std::is_same_v<T, std::vector<float>>) {
+          std::string out;
+          for (float v : c.*m) out += (out.empty() ? "" : ",") + num(v);
+          return out.empty() ? std::string("\"\"") : out;
+        } else {
+          return show(c.*m);
+        }
+      },
+      f.member);
+}
+
 std::string choiceList(const char* choices) {
   std::string out = choices;
-  for (size_t p = out.find(','); p != std::string::npos; p = out.find(',', p))
+  for (size_t p = out.find(','); p != std::string::npos;
+       p = out.find(',', p + 2))
     out.replace(p, 1, ", ");
   return out;
 }
@@ -577,7 +609,7 @@ SolverConfig parseSolverText(const std::string& text,
       continue;
     std::string err = std::visit(
         [&](auto m) {
-          using T = std::remove_reference_t<decltype(c.*m)>;
+          using T = std::remove_cvref_t<decltype(c.*m)>;
           T v = readProto<T>(def, fd);
           std::string e = check(f, v);
           if (e.empty()) c.*m = std::move(v);
@@ -615,7 +647,7 @@ void applyOverride(SolverConfig& c, const std::string& flag,
   }
   std::string err = std::visit(
       [&](auto m) {
-        using T = std::remove_reference_t<decltype(c.*m)>;
+        using T = std::remove_cvref_t<decltype(c.*m)>;
         T v{};
         std::string e = parseFlag(*spec, value, &v);
         if (e.empty()) e = check(*spec, v);
@@ -636,7 +668,7 @@ std::string solverFlagsHelp() {
       section = f.section;
       out += section + ":\n";
     }
-    std::string head = "  --" + std::string(f.flag) + " " + showField(defaults, f);
+    std::string head = "  --" + std::string(f.flag) + " " + showFlag(defaults, f);
     if (head.size() < 30) head.resize(30, ' ');
     else head += "  ";
     std::string range = rangeText(f);

