@@ -27,16 +27,17 @@ void sgdMomentumLoop(float* p, const float* g, float* buf, size_t n, float lr,
 
 template <bool kDecay>
 void sgdPlainLoop(float* p, const float* g, size_t n, float lr, float wd) {
-  for (size_t i = 0; i < n; ++i) p[i] += -lr * (kDecay ? g[i] + wd * p[i] : g[i]);
+  for (size_t i = 0; i < n; ++i)
+    p[i] += -lr * (kDecay ? g[i] + wd * p[i] : g[i]);
 }
 
 struct AdamScalars {
-  float w1;        // 1 - beta1, the lerp weight of the gradient
+  float w1;         // 1 - beta1, the lerp weight of the gradient
   float beta2, c2;  // c2 = 1 - beta2
-  float bc2Sqrt;   // sqrt(1 - beta2^t)
+  float bc2Sqrt;    // sqrt(1 - beta2^t)
   float eps;
-  float negStep;   // -lr / (1 - beta1^t)
-  float wd;        // L2 coefficient (0 for adamw)
+  float negStep;  // -lr / (1 - beta1^t)
+  float wd;       // L2 coefficient (0 for adamw)
 };
 
 // m.lerp_(d, w1) exactly as ATen computes lerp: the formula depends on
@@ -47,8 +48,8 @@ void adamLoop(float* p, const float* g, float* m, float* v, size_t n,
   const float oneMinusW1 = 1.f - s.w1;
   for (size_t i = 0; i < n; ++i) {
     float d = kDecay ? g[i] + s.wd * p[i] : g[i];
-    float mi = kSmallWeight ? m[i] + s.w1 * (d - m[i])
-                            : d - (d - m[i]) * oneMinusW1;
+    float mi =
+        kSmallWeight ? m[i] + s.w1 * (d - m[i]) : d - (d - m[i]) * oneMinusW1;
     float vi = v[i] * s.beta2 + s.c2 * d * d;
     m[i] = mi;
     v[i] = vi;
@@ -76,7 +77,7 @@ class Sgd final : public Optimizer {
       const float* g = params_.gradData(s.param);
       if (buf_.empty()) {
         (decay ? sgdPlainLoop<true> : sgdPlainLoop<false>)(p, g, s.size, lr,
-                                                            wd_);
+                                                           wd_);
         continue;
       }
       auto loop = decay ? (nesterov_ ? sgdMomentumLoop<true, true>
@@ -130,10 +131,11 @@ class Adam final : public Optimizer {
     s.negStep = static_cast<float>(-(static_cast<double>(lr) / bc1));
     s.wd = decoupled_ ? 0.f : wd_;
     const bool decay = s.wd != 0.f, small = std::fabs(s.w1) < 0.5f;
-    const float shrink = static_cast<float>(
-        1.0 - static_cast<double>(lr) * static_cast<double>(wd_));
-    auto loop = decay ? (small ? adamLoop<true, true> : adamLoop<true, false>)
-                      : (small ? adamLoop<false, true> : adamLoop<false, false>);
+    const float shrink = static_cast<float>(1.0 - static_cast<double>(lr) *
+                                                      static_cast<double>(wd_));
+    auto loop = decay
+                    ? (small ? adamLoop<true, true> : adamLoop<true, false>)
+                    : (small ? adamLoop<false, true> : adamLoop<false, false>);
     for (size_t k = 0; k < slots_.size(); ++k) {
       const Slot& sl = slots_[k];
       float* p = params_.data(sl.param);
@@ -191,7 +193,8 @@ float clipGradNorm(ParamStore& params, float maxNorm) {
   }
   const double norm = std::sqrt(sum);
   if (maxNorm <= 0.f || !std::isfinite(norm)) return static_cast<float>(norm);
-  const float coef = static_cast<float>(static_cast<double>(maxNorm) / (norm + 1e-6));
+  const float coef =
+      static_cast<float>(static_cast<double>(maxNorm) / (norm + 1e-6));
   if (coef >= 1.f) return static_cast<float>(norm);
   for (int p = 0; p < params.numParams(); ++p) {
     if (!params.def(p).trainable) continue;

@@ -5,7 +5,8 @@
 // For every trainable param p with gradient g (constants are never touched):
 //   sgd:   g' = g + wd*p;  buf = momentum*buf + g';
 //          p -= lr * (nesterov ? g' + momentum*buf : buf)   (momentum 0: g')
-//   adam:  g' = g + wd*p;  m = lerp(m, g', 1-beta1);  v = beta2*v + (1-beta2)*g'^2
+//   adam:  g' = g + wd*p;  m = lerp(m, g', 1-beta1);
+//          v = beta2*v + (1-beta2)*g'^2
 //          p -= lr/(1-beta1^t) * m / (sqrt(v)/sqrt(1-beta2^t) + eps)
 //   adamw: p *= 1 - lr*wd, then adam with g' = g
 // where t is the step count after the increment (1 on the first update).

@@ -33,7 +33,8 @@ double decayed(const SolverConfig& c, double epoch) {
   const double lr = asWritten(c.lr), gamma = asWritten(c.gamma);
   if (c.schedule == "constant") return lr;
   if (c.schedule == "step")
-    return lr * std::pow(gamma, std::floor(epoch / asWritten(c.stepEpochs) + kSlack));
+    return lr * std::pow(gamma,
+                         std::floor(epoch / asWritten(c.stepEpochs) + kSlack));
   if (c.schedule == "multistep") {
     int passed = 0;
     for (float m : c.milestones)
@@ -45,7 +46,8 @@ double decayed(const SolverConfig& c, double epoch) {
     const double total = static_cast<double>(c.epochs);
     const double minLr = asWritten(c.minLr);
     const double e = std::min(epoch, total);
-    return minLr + (lr - minLr) * (1 + std::cos(std::numbers::pi * e / total)) / 2;
+    return minLr +
+           (lr - minLr) * (1 + std::cos(std::numbers::pi * e / total)) / 2;
   }
   throw UsageError(SourceLoc{}, "", "",
                    "unknown schedule '" + c.schedule +

@@ -5,7 +5,8 @@
 //   step:        lr * gamma^floor(epoch / stepEpochs)
 //   multistep:   lr * gamma^(number of milestones <= epoch)
 //   exponential: lr * gamma^epoch
-//   cosine:      minLr + (lr - minLr) * (1 + cos(pi * min(epoch, epochs) / epochs)) / 2
+//   cosine:      minLr + (lr - minLr) * (1 + cos(pi * e / epochs)) / 2
+//                with e = min(epoch, epochs)
 // Warm-up multiplies any of these by (step + 1) / warmupSteps while
 // step < warmupSteps = warmupEpochs * stepsPerEpoch, so the first step
 // already moves and the factor reaches 1 at the end of the warm-up.

@@ -4,14 +4,10 @@
 // and printing all walk that table.
 #include "frontends/train/solver.h"
 
-#include "core/error.h"
-#include "frontends/train/solver.pb.h"
-
+#include <fcntl.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
-
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +20,9 @@
 #include <limits>
 #include <type_traits>
 #include <variant>
+
+#include "core/error.h"
+#include "frontends/train/solver.pb.h"
 
 namespace tapeflow {
 namespace {
@@ -162,8 +161,8 @@ std::string escaped(const std::string& s) {
       out += '\\';
       out += ch;
     } else if (u < 0x20 || u == 0x7f) {
-      const char oct[] = {'\\', char('0' + (u >> 6)), char('0' + ((u >> 3) & 7)),
-                          char('0' + (u & 7)), 0};
+      const char oct[] = {'\\', char('0' + (u >> 6)),
+                          char('0' + ((u >> 3) & 7)), char('0' + (u & 7)), 0};
       out += oct;
     } else {
       out += ch;
@@ -240,7 +239,8 @@ std::string check(const FieldSpec& f, T v) {
     return "";
   } else {
     if constexpr (std::is_same_v<T, float>)
-      if (!std::isfinite(v)) return "expected a finite number, found " + show(v);
+      if (!std::isfinite(v))
+        return "expected a finite number, found " + show(v);
     if (!inRange(f, static_cast<double>(v)))
       return "expected " + rangeText(f) + ", found " + show(v);
     return "";
@@ -429,7 +429,8 @@ std::string rephrase(std::string m, std::string* word) {
       quotedAfter(m, "no field named ", &name)) {
     *word = name;
     std::string known;
-    for (const FieldSpec& f : kFields) known += (known.empty() ? "" : ", ") + std::string(f.proto);
+    for (const FieldSpec& f : kFields)
+      known += (known.empty() ? "" : ", ") + std::string(f.proto);
     return "unknown field '" + clip(name) + "'" +
            suggestion(name, protoNames(), "") + "; known fields: " + known;
   }
@@ -508,7 +509,8 @@ class FirstError : public gpb::io::ErrorCollector {
   pointAtWord(text, word, line, col);
   // Protobuf puts the end of file after the last newline, on a line editors
   // do not show; point just past the last visible character instead.
-  if (msg.size() >= 11 && msg.compare(msg.size() - 11, 11, "end of file") == 0) {
+  if (msg.size() >= 11 &&
+      msg.compare(msg.size() - 11, 11, "end of file") == 0) {
     size_t end = text.find_last_not_of(" \t\r\n\v\f");
     line = col = 0;
     if (end != std::string::npos)
@@ -629,7 +631,8 @@ SolverConfig loadSolverFile(const std::string& path) {
 
 void applyOverride(SolverConfig& c, const std::string& flag,
                    const std::string& value) {
-  std::string name = flag.substr(std::min(flag.find_first_not_of('-'), flag.size()));
+  std::string name =
+      flag.substr(std::min(flag.find_first_not_of('-'), flag.size()));
   const FieldSpec* spec = nullptr;
   for (const FieldSpec& f : kFields)
     if (name == f.flag) spec = &f;
@@ -668,9 +671,12 @@ std::string solverFlagsHelp() {
       section = f.section;
       out += section + ":\n";
     }
-    std::string head = "  --" + std::string(f.flag) + " " + showFlag(defaults, f);
-    if (head.size() < 30) head.resize(30, ' ');
-    else head += "  ";
+    std::string head =
+        "  --" + std::string(f.flag) + " " + showFlag(defaults, f);
+    if (head.size() < 30)
+      head.resize(30, ' ');
+    else
+      head += "  ";
     std::string range = rangeText(f);
     out += head + f.help + (range.empty() ? "" : " [" + range + "]");
     out += "; file: " + std::string(f.proto) + "\n";
@@ -686,8 +692,10 @@ std::string solverToText(const SolverConfig& c) {
       out += std::string(out.empty() ? "" : "\n") + "# " + section + "\n";
     }
     std::string line = std::string(f.proto) + ": " + showField(c, f);
-    if (line.size() < 32) line.resize(32, ' ');
-    else line += "  ";
+    if (line.size() < 32)
+      line.resize(32, ' ');
+    else
+      line += "  ";
     out += line + "# " + f.help + "\n";
   }
   return out;

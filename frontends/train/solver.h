@@ -28,12 +28,13 @@ struct SolverConfig {
   float clipNorm = 0.f;  ///< clip gradients by global L2 norm; 0 = off
 
   // Schedule, evaluated every step at epoch = step / stepsPerEpoch.
-  std::string schedule = "constant";  ///< constant|step|multistep|exponential|cosine
-  float gamma = 0.1f;                 ///< step/multistep/exponential factor
-  float stepEpochs = 1.f;             ///< step: multiply by gamma this often
-  std::vector<float> milestones;      ///< multistep: epochs, increasing
-  float minLr = 0.f;                  ///< cosine floor
-  float warmupEpochs = 0.f;  ///< linear warm-up from 0 to lr, any schedule
+  /// constant | step | multistep | exponential | cosine
+  std::string schedule = "constant";
+  float gamma = 0.1f;             ///< step/multistep/exponential factor
+  float stepEpochs = 1.f;         ///< step: multiply by gamma this often
+  std::vector<float> milestones;  ///< multistep: epochs, increasing
+  float minLr = 0.f;              ///< cosine floor
+  float warmupEpochs = 0.f;       ///< linear warm-up from 0 to lr, any schedule
 
   // Run.
   int64_t batchSize = 64;

@@ -301,8 +301,15 @@ TrainResult train(const TrainOptions& opt) {
     std::ofstream f(opt.outDir + "/solver.pbtxt");
     f << solverToText(s);
   }
-  MetricsLog metrics(opt.outDir + "/metrics.jsonl");
+  // On resume, records after the checkpoint (work that is redone) are
+  // dropped and the curves continue from the log.
+  MetricsLog metrics(opt.outDir + "/metrics.jsonl", opt.resume ? step : -1);
   std::vector<MetricPoint> trainCurve, evalCurve;
+  if (opt.resume) {
+    MetricsHistory h = readMetrics(metrics.path());
+    trainCurve = std::move(h.train);
+    evalCurve = std::move(h.eval);
+  }
   Progress progress(opt.out);
 
   PlanCache trainPlans(program, store, Mode::Training, {n.loss, n.prediction}, s.seed);
@@ -353,6 +360,7 @@ TrainResult train(const TrainOptions& opt) {
   double trainSeconds = 0;
   int64_t images = 0, stepsThisRun = 0;
   double runLoss = 0, runCorrect = 0, runSeen = 0;
+  double epochLoss = 0, epochCorrect = 0, epochSeen = 0;
   auto tInterval = Clock::now();
   int64_t imagesInterval = 0;
   bool stop = false;
@@ -404,6 +412,24 @@ TrainResult train(const TrainOptions& opt) {
       runLoss += loss * double(b.size);
       runCorrect += double(correct);
       runSeen += double(b.size);
+      epochLoss += loss * double(b.size);
+      epochCorrect += double(correct);
+      epochSeen += double(b.size);
+      auto progressState = [&]() {
+        ProgressState ps;
+        ps.epoch = int(epoch + 1);
+        ps.epochs = int(s.epochs);
+        ps.step = position;
+        ps.steps = perEpoch;
+        ps.loss = runSeen > 0 ? runLoss / runSeen : NAN;
+        ps.accuracy = runSeen > 0 ? runCorrect / runSeen : NAN;
+        ps.lr = lr;
+        double dt = secondsSince(tInterval);
+        ps.imagesPerSecond = dt > 0 ? double(imagesInterval) / dt : 0;
+        ps.epochSeconds = secondsSince(tEpoch);
+        return ps;
+      };
+      if (!opt.quiet) progress.tick(progressState());
       if (s.logEverySteps > 0 && step % s.logEverySteps == 0) {
         double dt = secondsSince(tInterval);
         MetricPoint mp;
@@ -416,19 +442,7 @@ TrainResult train(const TrainOptions& opt) {
         mp.wallTime = secondsSince(tStart);
         trainCurve.push_back(mp);
         metrics.logTrain(mp);
-        if (!opt.quiet) {
-          ProgressState ps;
-          ps.epoch = epoch + 1;
-          ps.epochs = s.epochs;
-          ps.step = position;
-          ps.steps = perEpoch;
-          ps.loss = mp.loss;
-          ps.accuracy = mp.accuracy;
-          ps.lr = lr;
-          ps.imagesPerSecond = mp.imagesPerSecond;
-          ps.epochSeconds = secondsSince(tEpoch);
-          progress.update(ps);
-        }
+        if (!opt.quiet) progress.update(progressState());
         runLoss = runCorrect = runSeen = 0;
         tInterval = Clock::now();
         imagesInterval = 0;
@@ -447,7 +461,8 @@ TrainResult train(const TrainOptions& opt) {
         stop = true;
     }
     trainLoader.stop();
-    trainSeconds += secondsSince(tEpoch);
+    double epochSeconds = secondsSince(tEpoch);
+    trainSeconds += epochSeconds;
     if (stop && position < perEpoch) break;  // interrupted mid-epoch
     // End of epoch: evaluate and checkpoint (position 0 of the next epoch).
     bool isBest = runEval();
@@ -455,11 +470,20 @@ TrainResult train(const TrainOptions& opt) {
     position = 0;
     saveCheckpoint(isBest);
     --epoch;  // the loop increments it
-    if (!opt.quiet)
-      progress.message("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(s.epochs) +
-                       ": test accuracy " + std::to_string(100.0 * result.test.accuracy()).substr(0, 5) +
-                       "%, test loss " + std::to_string(result.test.loss).substr(0, 6));
+    if (!opt.quiet) {
+      EpochSummary es;
+      es.epoch = int(epoch + 1);
+      es.epochs = int(s.epochs);
+      es.loss = epochLoss / std::max(epochSeen, 1.0);
+      es.accuracy = epochCorrect / std::max(epochSeen, 1.0);
+      es.testLoss = result.test.loss;
+      es.testAccuracy = result.test.accuracy();
+      es.seconds = epochSeconds;
+      progress.endEpoch(es);
+    }
+    epochLoss = epochCorrect = epochSeen = 0;
   }
+  if (!opt.quiet) progress.finish();
   result.interrupted = stop;
   if (stop && position > 0) saveCheckpoint(false);
   result.steps = step;

@@ -36,8 +36,8 @@ struct Fixture {
   std::shared_ptr<const Program> program;
   std::unique_ptr<ParamStore> store;
   Fixture() {
-    program = Program::build(parseGraphText(kGraph, "opt.pbtxt"),
-                             ops::registry());
+    program =
+        Program::build(parseGraphText(kGraph, "opt.pbtxt"), ops::registry());
     store = std::make_unique<ParamStore>(program);
     store->initialize(0);
   }
@@ -131,8 +131,8 @@ TEST(OptimizerTest, SgdWeightDecayAddsL2ToTheGradient) {
   //         w = [0.949-0.096849, -2.098-0.186102, 0.6995+0.3788505]
   expectNear(f.get(kW), {0.852151, -2.284102, 1.0783505});
   // The gradient buffer itself is not modified.
-  EXPECT_EQ(std::vector<float>(f.store->gradData(kW), f.store->gradData(kW) + 3),
-            kG);
+  EXPECT_EQ(
+      std::vector<float>(f.store->gradData(kW), f.store->gradData(kW) + 3), kG);
 }
 
 TEST(OptimizerTest, AdamCorrectsBias) {

@@ -46,7 +46,7 @@ TEST(ScheduleTest, StepHitsFractionalBoundariesAsWritten) {
   c.stepEpochs = 0.3f;
   c.gamma = 0.5f;
   EXPECT_FLOAT_EQ(at(c, 2), 0.1f);
-  EXPECT_FLOAT_EQ(at(c, 3), 0.05f);    // 0.1 * 0.5
+  EXPECT_FLOAT_EQ(at(c, 3), 0.05f);  // 0.1 * 0.5
   EXPECT_FLOAT_EQ(at(c, 5), 0.05f);
   EXPECT_FLOAT_EQ(at(c, 6), 0.025f);   // 0.1 * 0.5^2
   EXPECT_FLOAT_EQ(at(c, 9), 0.0125f);  // 0.1 * 0.5^3
@@ -60,24 +60,24 @@ TEST(ScheduleTest, MultistepCountsMilestonesPassed) {
   c.milestones = {2.f, 5.f};
   c.gamma = 0.5f;
   EXPECT_FLOAT_EQ(at(c, 19), 0.1f);
-  EXPECT_FLOAT_EQ(at(c, 20), 0.05f);   // epoch 2: one milestone passed
+  EXPECT_FLOAT_EQ(at(c, 20), 0.05f);  // epoch 2: one milestone passed
   EXPECT_FLOAT_EQ(at(c, 49), 0.05f);
   EXPECT_FLOAT_EQ(at(c, 50), 0.025f);  // epoch 5: two passed
   EXPECT_FLOAT_EQ(at(c, 100), 0.025f);
   c.milestones = {0.7f};
   EXPECT_FLOAT_EQ(at(c, 6), 0.1f);
-  EXPECT_FLOAT_EQ(at(c, 7), 0.05f);    // 0.7 epochs = 7 steps exactly
+  EXPECT_FLOAT_EQ(at(c, 7), 0.05f);  // 0.7 epochs = 7 steps exactly
 }
 
 TEST(ScheduleTest, ExponentialDecaysContinuously) {
   SolverConfig c = schedule("exponential");
   c.gamma = 0.5f;
   EXPECT_FLOAT_EQ(at(c, 0), 0.1f);
-  EXPECT_FLOAT_EQ(at(c, 10), 0.05f);                 // 0.1 * 0.5^1
-  EXPECT_FLOAT_EQ(at(c, 5), 0.0707106781f);          // 0.1 * 0.5^0.5
-  EXPECT_FLOAT_EQ(at(c, 25), 0.0176776695f);         // 0.1 * 0.5^2.5
+  EXPECT_FLOAT_EQ(at(c, 10), 0.05f);          // 0.1 * 0.5^1
+  EXPECT_FLOAT_EQ(at(c, 5), 0.0707106781f);   // 0.1 * 0.5^0.5
+  EXPECT_FLOAT_EQ(at(c, 25), 0.0176776695f);  // 0.1 * 0.5^2.5
   c.gamma = 0.9f;
-  EXPECT_FLOAT_EQ(at(c, 15), 0.0853814968f);         // 0.1 * 0.9^1.5
+  EXPECT_FLOAT_EQ(at(c, 15), 0.0853814968f);  // 0.1 * 0.9^1.5
 }
 
 TEST(ScheduleTest, CosineFallsToTheFloor) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -125,7 +126,8 @@ TEST(SolverTest, RejectsValuesOutOfRangeAtTheirField) {
       {"momentum: -0.1", 1, 1, "expected in [0, 1), found -0.1"},
       {"\nbatch_size: 0", 2, 1,
        "field 'batch_size': expected in [1, 1048576], found 0"},
-      {"epochs: -3", 1, 1, "field 'epochs': expected in [1, 1000000], found -3"},
+      {"epochs: -3", 1, 1,
+       "field 'epochs': expected in [1, 1000000], found -3"},
       {"beta1: 1", 1, 1, "field 'beta1': expected in [0, 1), found 1"},
       {"beta2: -0.5", 1, 1, "field 'beta2': expected in [0, 1), found -0.5"},
       {"epsilon: 0", 1, 1, "field 'epsilon': expected > 0, found 0"},
@@ -201,6 +203,7 @@ TEST(SolverTest, LoadReportsMissingFilesAndDirectories) {
     f << std::string(kMaxSolverFileBytes + 1, '#');
   }
   EXPECT_THROW(loadSolverFile(path), ParseError);
+  std::remove(path.c_str());
 }
 
 TEST(SolverTest, LoadsAFile) {
@@ -222,6 +225,7 @@ TEST(SolverTest, LoadsAFile) {
   }
   EXPECT_EQ(solverToText(loadSolverFile(path)),
             solverToText(parseSolverText(kFullSolver, "x")));
+  std::remove(path.c_str());
 }
 
 std::string sourcePath(const std::string& rel) {
@@ -229,7 +233,8 @@ std::string sourcePath(const std::string& rel) {
 }
 
 TEST(SolverTest, ShippedSolverFilesParse) {
-  SolverConfig k = loadSolverFile(sourcePath("models/lenet5_keras.solver.pbtxt"));
+  SolverConfig k =
+      loadSolverFile(sourcePath("models/lenet5_keras.solver.pbtxt"));
   EXPECT_EQ(k.optimizer, "sgd");
   EXPECT_EQ(k.lr, 0.01f);
   EXPECT_EQ(k.momentum, 0.9f);
@@ -332,16 +337,19 @@ TEST(SolverTest, RejectsBadOverridesNamingTheFlag) {
       {"seed", "-1", "--seed: expected an integer, found '-1'"},
       {"threads", "100000", "--threads: expected in [0, 1024], found 100000"},
       {"momentum", "1", "--momentum: expected in [0, 1), found 1"},
-      {"nesterov", "maybe", "--nesterov: expected true or false, found 'maybe'"},
+      {"nesterov", "maybe",
+       "--nesterov: expected true or false, found 'maybe'"},
       {"optimizer", "sgdd",
        "--optimizer: unknown value \"sgdd\"; expected one of sgd, adam, adamw"},
-      {"milestones", "6,3", "--milestones: expected increasing values, found 3 "
-                            "after 6"},
+      {"milestones", "6,3",
+       "--milestones: expected increasing values, found 3 "
+       "after 6"},
       {"milestones", "3,,6", "--milestones: expected a number, found ''"},
       {"normalize", "", "--normalize: unknown value \"\"; expected one of"},
       {"input-name", "", "--input-name: expected a non-empty string"},
       {"lrr", "0.1", "unknown flag '--lrr' (did you mean '--lr'?)"},
-      {"batch-size", "3", "unknown flag '--batch-size' (did you mean '--batch'?)"},
+      {"batch-size", "3",
+       "unknown flag '--batch-size' (did you mean '--batch'?)"},
       {"frobnicate", "1", "unknown flag '--frobnicate'"},
   };
   for (const Case& k : cases) {
