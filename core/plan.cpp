@@ -15,8 +15,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double msSince(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+double msBetween(Clock::time_point t0, Clock::time_point t1) {
+  return std::chrono::duration<double, std::milli>(t1 - t0).count();
 }
 
 Dims dimsOf(const dnnl::memory::desc& md) {
@@ -348,7 +348,9 @@ void Plan::forward() {
         auto t0 = Clock::now();
         p.op(n).forwardFn()(ctx);
         cpuStream().wait();
-        stats_[n].forwardMs += msSince(t0);
+        auto t1 = Clock::now();
+        stats_[n].forwardMs += msBetween(t0, t1);
+        if (events_) events_->push_back({n, false, t0, t1});
       } else {
         p.op(n).forwardFn()(ctx);
       }
@@ -377,7 +379,9 @@ void Plan::backward() {
       if (e.value >= 0) runEdge(e);
     if (options_.profile) {
       cpuStream().wait();
-      stats_[n].backwardMs += msSince(t0);
+      auto t1 = Clock::now();
+      stats_[n].backwardMs += msBetween(t0, t1);
+      if (events_) events_->push_back({n, true, t0, t1});
     }
     stats_[n].backwardCalls++;
     if (options_.checkNumerics) checkFinite(n, true);

@@ -7,6 +7,7 @@
 // consumers and sums broadcast gradients down to their input's shape.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -34,7 +35,8 @@ struct PlanOptions {
   bool inputGrads = false;
   /// Fold activations into their producer as oneDNN post-ops.
   bool fuse = true;
-  /// Time every node (adds one clock read per node and direction).
+  /// Time every node (two clock reads and a stream wait per node and
+  /// direction; see NodeStats and Plan::setEventSink).
   bool profile = false;
   /// Check every node's outputs for NaN/Inf after it runs.
   bool checkNumerics = false;
@@ -47,6 +49,15 @@ struct NodeStats {
   int64_t forwardCalls = 0;
   int64_t backwardCalls = 0;
   int reorders = 0;  ///< reorders this node runs per forward+backward
+};
+
+/// One timed node call: the interval NodeStats adds up, recorded when
+/// PlanOptions::profile is set and an event sink is attached (see
+/// Plan::setEventSink). Fused nodes run no forward and record none.
+struct NodeEvent {
+  int node = -1;
+  bool backward = false;
+  std::chrono::steady_clock::time_point start, end;
 };
 
 /// Gradient bookkeeping of one (node, input) pair; see plan.cpp.
@@ -103,6 +114,10 @@ class Plan {
   const std::vector<int>& tape() const { return tape_; }
   const NodeStats& stats(int node) const { return stats_.at(node); }
   void resetStats();
+  /// With PlanOptions::profile, appends one NodeEvent per timed node call
+  /// to *sink (nullptr: none). The caller owns the vector and reserves it,
+  /// so recording is one push_back per call. No effect without profile.
+  void setEventSink(std::vector<NodeEvent>* sink) { events_ = sink; }
   /// oneDNN implementation names recorded by ops in prepare ("" if none).
   const std::string& implInfo(int node) const { return impl_.at(node); }
   void setImplInfo(int node, std::string info) { impl_.at(node) = std::move(info); }
@@ -151,6 +166,7 @@ class Plan {
   std::vector<NodeStats> stats_;
   std::vector<std::string> impl_;
   std::vector<int> targets_;
+  std::vector<NodeEvent>* events_ = nullptr;
   uint64_t step_ = 0;
   uint64_t seed_ = 0;
   int64_t bytes_ = 0;

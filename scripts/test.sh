@@ -3,6 +3,7 @@
 # command; CI runs exactly this).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/check-line-budget.sh
 bash scripts/install-deps.sh
 werror=OFF
 [ "${CI:-}" = true ] && werror=ON

@@ -38,5 +38,6 @@ int cmdOps(const Args& a);
 int cmdTrain(const Args& a);
 int cmdEval(const Args& a);
 int cmdPredict(const Args& a);
+int cmdProfile(const Args& a);
 
 }  // namespace tapeflow::cli

@@ -25,6 +25,8 @@ commands:
                           test accuracy and confusion matrix of a checkpoint
   predict --model FILE --checkpoint FILE IMAGE
                           classify a PGM or PNG image of a digit
+  profile FILE [--batch N] [--steps N] [--inference] [--data DIR] [--trace OUT.json]
+                          time every node forward and backward (--help: all flags)
   ops                     list every op with its inputs and attributes
   help                    this text
 
@@ -42,7 +44,7 @@ int main(int argc, char** argv) {
   }
   std::string cmd = argv[1];
   try {
-    cli::Args a = cli::parseArgs(argc, argv, 2, {"dot", "help", "nesterov", "quiet"});
+    cli::Args a = cli::parseArgs(argc, argv, 2, {"dot", "help", "inference", "nesterov", "quiet"});
     if (cmd == "summary") return cli::cmdSummary(a);
     if (cmd == "graph") return cli::cmdGraph(a);
     if (cmd == "check") return cli::cmdCheck(a);
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
     if (cmd == "train") return cli::cmdTrain(a);
     if (cmd == "eval") return cli::cmdEval(a);
     if (cmd == "predict") return cli::cmdPredict(a);
+    if (cmd == "profile") return cli::cmdProfile(a);
     std::fprintf(stderr, "tapeflow: error: unknown command '%s'; run 'tapeflow help'\n",
                  cmd.c_str());
     return 2;

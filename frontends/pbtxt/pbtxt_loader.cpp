@@ -1,8 +1,11 @@
-// frontends/pbtxt/pbtxt_loader.cpp - graph files: text (.pbtxt) and binary
-// (.pb) protobuf to and from the IR of core/graph.h.
+// frontends/pbtxt/pbtxt_loader.cpp - reads graph files: text (.pbtxt) and
+// binary (.pb) protobuf into the IR of core/graph.h, with source locations.
+// Syntax errors are worded in pbtxt_syntax_error.cpp; the writer is
+// pbtxt_writer.cpp.
 #include "frontends/pbtxt/pbtxt_loader.h"
 
 #include "frontends/pbtxt/graph.pb.h"
+#include "frontends/pbtxt/pbtxt_internal.h"
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/io/tokenizer.h>
@@ -15,7 +18,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -24,30 +26,19 @@ namespace {
 
 namespace gpb = ::google::protobuf;
 using Tree = gpb::TextFormat::ParseInfoTree;
+using pbtxt_detail::advancePos;
+using pbtxt_detail::clip;
+using pbtxt_detail::endsWith;
+using pbtxt_detail::Fd;
+using pbtxt_detail::ioFail;
+using pbtxt_detail::kRecursionLimit;
+using pbtxt_detail::quoted;
+using pbtxt_detail::syntaxError;
 
-// The schema has at most three levels (graph > node > attr); the limit only
-// guards the parser's own recursion.
-constexpr int kRecursionLimit = 100;
 constexpr size_t kReadChunk = size_t{1} << 16;
-// User strings quoted in messages are cut to this many bytes.
-constexpr size_t kMaxQuoted = 64;
 
 // ---------------------------------------------------------------------------
 // Small helpers
-
-std::string clip(const std::string& s) {
-  if (s.size() <= kMaxQuoted) return s;
-  return s.substr(0, kMaxQuoted) + "...";
-}
-
-std::string quoted(const std::string& s) { return "'" + clip(s) + "'"; }
-
-std::string osError(int err) { return std::strerror(err); }
-
-[[noreturn]] void ioFail(const std::string& path, const std::string& what,
-                         int err) {
-  throw IoError(SourceLoc{path, 0, 0}, "", "", what + ": " + osError(err));
-}
 
 [[noreturn]] void tooLarge(const std::string& path, const std::string& found) {
   throw ParseError(SourceLoc{path, 0, 0}, "", "",
@@ -56,18 +47,6 @@ std::string osError(int err) { return std::strerror(err); }
                        std::to_string(kMaxGraphFileBytes >> 20) +
                        " MiB), found " + found);
 }
-
-bool endsWith(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() &&
-         s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 /// Reads a whole file, refusing directories and anything over
 /// kMaxGraphFileBytes (by its size when known, else while reading).
@@ -149,156 +128,7 @@ void checkString(const std::string& s, const SourceLoc& loc,
     throw ParseError(loc, node, op, what + " is not valid UTF-8");
 }
 
-/// Protobuf's column rule: one per byte, a tab advances to a multiple of 8.
-void advancePos(char c, int& line, int& col) {
-  if (c == '\n') {
-    ++line;
-    col = 0;
-  } else if (c == '\t') {
-    col += 8 - col % 8;
-  } else {
-    ++col;
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Protobuf's messages, reworded to our style
-
-std::string lowerFirst(std::string s) {
-  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = char(s[0] - 'A' + 'a');
-  return s;
-}
-
-/// The text between the first `"` after `from` and the next `"`.
-bool quotedAfter(const std::string& m, const std::string& from,
-                 std::string* out) {
-  size_t p = m.find(from);
-  if (p == std::string::npos) return false;
-  size_t a = m.find('"', p + from.size());
-  if (a == std::string::npos) return false;
-  size_t b = m.find('"', a + 1);
-  if (b == std::string::npos) return false;
-  *out = m.substr(a + 1, b - a - 1);
-  return true;
-}
-
-std::string joinFieldNames(const gpb::Descriptor* d) {
-  std::string out;
-  for (int i = 0; i < d->field_count(); ++i)
-    out += (i ? ", " : "") + d->field(i)->name();
-  return out;
-}
-
-size_t editDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min(
-          {row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-/// Protobuf's message in our style. For the messages protobuf reports just
-/// after the word they are about (unknown field, field given twice, unknown
-/// enum value, second oneof member), *word receives that word.
-std::string rephrase(std::string m, std::string* word) {
-  for (char& c : m)
-    if (c == '\n' || c == '\r') c = ' ';
-  while (!m.empty() && (m.back() == '.' || m.back() == ' ')) m.pop_back();
-  auto starts = [&](const char* prefix) { return m.rfind(prefix, 0) == 0; };
-
-  std::string type, name;
-  if (starts("Message type ") && quotedAfter(m, "Message type ", &type) &&
-      quotedAfter(m, "no field named ", &name)) {
-    *word = name;
-    const gpb::Descriptor* d =
-        gpb::DescriptorPool::generated_pool()->FindMessageTypeByName(type);
-    if (d) {
-      std::string msg = d->name() + " has no field named " + quoted(name);
-      const gpb::FieldDescriptor* best = nullptr;
-      size_t bestDist = 3;
-      for (int i = 0; i < d->field_count(); ++i) {
-        size_t dist = editDistance(name, d->field(i)->name());
-        if (dist < bestDist) bestDist = dist, best = d->field(i);
-      }
-      if (best) msg += " (did you mean '" + best->name() + "'?)";
-      return msg + "; known fields: " + joinFieldNames(d);
-    }
-  }
-  if (starts("Unknown enumeration value") &&
-      quotedAfter(m, "value of ", &name) &&
-      quotedAfter(m, "for field ", &type)) {
-    *word = name;
-    const gpb::FileDescriptor* file = proto::GraphDef::descriptor()->file();
-    for (int i = 0; i < file->message_type_count(); ++i) {
-      const gpb::FieldDescriptor* f =
-          file->message_type(i)->FindFieldByName(type);
-      if (!f || !f->enum_type()) continue;
-      std::string known;
-      for (int v = 0; v < f->enum_type()->value_count(); ++v) {
-        if (f->enum_type()->value(v)->number() == 0) continue;  // DT_INVALID
-        known += (known.empty() ? "" : ", ") + f->enum_type()->value(v)->name();
-      }
-      return "unknown " + type + " " + quoted(name) + "; expected one of " +
-             known;
-    }
-  }
-  if (starts("Non-repeated field ") &&
-      quotedAfter(m, "Non-repeated field ", &name)) {
-    *word = name;
-    return "field " + quoted(name) + " given twice (it is not repeated)";
-  }
-  if (starts("Field ") && quotedAfter(m, "Field ", &name)) *word = name;
-  if (starts("Message is too deep"))
-    return "nesting too deep (limit " + std::to_string(kRecursionLimit) + ")";
-  size_t got = m.find(", got:");
-  if (got != std::string::npos) {
-    std::string token = m.substr(got + 6);
-    while (!token.empty() && token[0] == ' ') token.erase(0, 1);
-    if (token.empty())
-      token = "end of file";
-    else if (token[0] != '"' && token[0] != '\'')
-      token = "'" + token + "'";
-    m = m.substr(0, got) + ", found " + token;
-  }
-  return lowerFirst(m);
-}
-
-/// Moves a 0-based position back onto `word` when only blanks separate the
-/// two; otherwise leaves it.
-void pointAtWord(const std::string& text, const std::string& word, int& line,
-                 int& col) {
-  if (word.empty()) return;
-  int l = 0, c = 0;
-  size_t i = 0;
-  while (i < text.size() && (l < line || (l == line && c < col)))
-    advancePos(text[i++], l, c);
-  if (l != line || c != col) return;
-  size_t end = i;
-  while (end > 0 && (text[end - 1] == ' ' || text[end - 1] == '\t' ||
-                     text[end - 1] == '\r' || text[end - 1] == '\n'))
-    --end;
-  if (end < word.size() || text.compare(end - word.size(), word.size(), word))
-    return;
-  size_t start = end - word.size();
-  if (start > 0) {
-    char before = text[start - 1];
-    if (std::isalnum(static_cast<unsigned char>(before)) || before == '_')
-      return;
-  }
-  l = 0, c = 0;
-  for (size_t k = 0; k < start; ++k) advancePos(text[k], l, c);
-  line = l;
-  col = c;
-}
-
+/// Keeps protobuf's first syntax error (0-based position).
 class FirstError : public gpb::io::ErrorCollector {
  public:
   void AddError(int errLine, gpb::io::ColumnNumber errCol,
@@ -793,128 +623,6 @@ class Converter {
   const GraphPositions* pos_;
 };
 
-// ---------------------------------------------------------------------------
-// Graph -> GraphDef
-
-proto::DType toProto(DType t) {
-  return t == DType::I32 ? proto::I32 : proto::F32;
-}
-
-proto::InputDef toProto(const InputDef& in) {
-  proto::InputDef d;
-  d.set_name(in.name);
-  d.set_dtype(toProto(in.dtype));
-  for (int64_t x : in.dims) d.add_shape(x);
-  return d;
-}
-
-bool isDefault(const Initializer& i) {
-  return i.kind == "zeros" && i.value == 0.f && i.low == 0.f && i.high == 0.f &&
-         i.mean == 0.f && i.stddev == 0.f && i.fanIn == 0;
-}
-
-proto::ParamDef toProto(const ParamDef& p) {
-  proto::ParamDef d;
-  d.set_name(p.name);
-  if (p.dtype != DType::F32) d.set_dtype(toProto(p.dtype));
-  for (int64_t x : p.dims) d.add_shape(x);
-  if (!p.trainable) d.set_constant(true);
-  if (p.data.empty() || !isDefault(p.init)) {
-    proto::InitDef* i = d.mutable_init();
-    i->set_kind(p.init.kind);
-    if (p.init.value != 0.f) i->set_value(p.init.value);
-    if (p.init.low != 0.f) i->set_low(p.init.low);
-    if (p.init.high != 0.f) i->set_high(p.init.high);
-    if (p.init.mean != 0.f) i->set_mean(p.init.mean);
-    if (p.init.stddev != 0.f) i->set_stddev(p.init.stddev);
-    if (p.init.fanIn != 0) i->set_fan_in(p.init.fanIn);
-  }
-  for (float x : p.data) d.add_data(x);
-  return d;
-}
-
-proto::AttrDef toProto(const std::string& name, const AttrValue& v) {
-  proto::AttrDef d;
-  d.set_name(name);
-  switch (v.kind) {
-    case AttrKind::Int:
-      d.set_i(v.i);
-      break;
-    case AttrKind::Float:
-      d.set_f(v.f);
-      break;
-    case AttrKind::String:
-      d.set_s(v.s);
-      break;
-    case AttrKind::Ints:
-      for (int64_t x : v.ints) d.add_ints(x);
-      break;
-    case AttrKind::Floats:
-      for (float x : v.floats) d.add_floats(x);
-      break;
-  }
-  return d;
-}
-
-bool isEmptyList(const AttrValue& v) {
-  return (v.kind == AttrKind::Ints && v.ints.empty()) ||
-         (v.kind == AttrKind::Floats && v.floats.empty());
-}
-
-/// The node without its attributes (written separately in text).
-proto::NodeDef toProtoNoAttrs(const Node& n) {
-  proto::NodeDef d;
-  d.set_name(n.name);
-  d.set_op(n.op);
-  for (const std::string& s : n.inputs) d.add_input(s);
-  for (const std::string& s : n.outputs) d.add_output(s);
-  return d;
-}
-
-proto::GraphDef header(const Graph& g) {
-  proto::GraphDef d;
-  d.set_format_version(g.formatVersion);
-  if (!g.name.empty()) d.set_name(g.name);
-  return d;
-}
-
-proto::GraphDef trailer(const Graph& g) {
-  proto::GraphDef d;
-  for (const std::string& s : g.outputs) d.add_output(s);
-  if (!g.loss.empty()) d.set_loss(g.loss);
-  if (!g.prediction.empty()) d.set_prediction(g.prediction);
-  return d;
-}
-
-std::string print(const gpb::Message& m, bool singleLine) {
-  gpb::TextFormat::Printer p;
-  p.SetSingleLineMode(singleLine);
-  p.SetUseShortRepeatedPrimitives(true);
-  p.SetUseUtf8StringEscaping(true);
-  std::string out;
-  p.PrintToString(m, &out);
-  if (singleLine)
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
-/// `field { body }` on one line.
-std::string block(const std::string& field, const std::string& body) {
-  return field + " {" + (body.empty() ? "" : " " + body) + " }";
-}
-
-void writeAll(int fd, const std::string& bytes, const std::string& path) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      ioFail(path, "write failed", errno);
-    }
-    done += static_cast<size_t>(w);
-  }
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -942,19 +650,7 @@ Graph parseGraphText(const std::string& text, const std::string& fileName) {
     if (!errors.has)
       throw ParseError(SourceLoc{fileName, 0, 0}, "", "",
                        "cannot parse the text graph");
-    int line = errors.line, col = errors.col;
-    std::string word;
-    std::string msg = rephrase(errors.msg, &word);
-    pointAtWord(text, word, line, col);
-    // Protobuf puts the end of file after the last newline, on a line
-    // editors do not show; point just past the last visible character.
-    if (endsWith(msg, "found end of file")) {
-      size_t end = text.find_last_not_of(" \t\r\n\v\f");
-      line = col = 0;
-      if (end != std::string::npos)
-        for (size_t i = 0; i <= end; ++i) advancePos(text[i], line, col);
-    }
-    throw ParseError(SourceLoc{fileName, line + 1, col + 1}, "", "", msg);
+    throw syntaxError(text, fileName, errors.line, errors.col, errors.msg);
   }
   GraphPositions pos = locateValues(text, def, tree);
   return Converter(fileName, &tree, &pos).convert(def);
@@ -980,67 +676,6 @@ Graph loadGraphFile(const std::string& path) {
   std::string data = readCapped(path);
   if (endsWith(path, ".pb")) return parseGraphBinary(data, path);
   return parseGraphText(data, path);
-}
-
-std::string graphToText(const Graph& g) {
-  std::string out = print(header(g), false);
-  for (const InputDef& in : g.inputs)
-    out += block("input", print(toProto(in), true)) + "\n";
-  for (const ParamDef& p : g.params)
-    out += block("param", print(toProto(p), true)) + "\n";
-  for (const Node& n : g.nodes) {
-    std::string body = print(toProtoNoAttrs(n), true);
-    for (const auto& [name, v] : n.attrs) {
-      std::string a = print(toProto(name, v), true);
-      if (isEmptyList(v))
-        a += v.kind == AttrKind::Ints ? " ints: []" : " floats: []";
-      body += (body.empty() ? "" : " ") + block("attr", a);
-    }
-    out += block("node", body) + "\n";
-  }
-  out += print(trailer(g), false);
-  return out;
-}
-
-void saveGraphBinary(const Graph& g, const std::string& path) {
-  proto::GraphDef d = header(g);
-  for (const InputDef& in : g.inputs) *d.add_input() = toProto(in);
-  for (const ParamDef& p : g.params) *d.add_param() = toProto(p);
-  for (const Node& n : g.nodes) {
-    proto::NodeDef* nd = d.add_node();
-    *nd = toProtoNoAttrs(n);
-    for (const auto& [name, v] : n.attrs) {
-      if (isEmptyList(v))
-        throw UsageError(v.loc, clip(n.name), clip(n.op),
-                         "attribute " + quoted(name) +
-                             " is an empty list, which the binary graph "
-                             "format cannot store; save the text form");
-      *nd->add_attr() = toProto(name, v);
-    }
-  }
-  proto::GraphDef t = trailer(g);
-  d.MergeFrom(t);
-  std::string bytes;
-  if (!d.SerializeToString(&bytes))
-    throw IoError(SourceLoc{path, 0, 0}, "", "",
-                  "cannot serialize the graph (too large for protobuf)");
-
-  std::string tmp = path + ".tmp";
-  Fd f;
-  f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (f.fd < 0) ioFail(path, "cannot create " + tmp, errno);
-  try {
-    writeAll(f.fd, bytes, path);
-    if (::fsync(f.fd) != 0) ioFail(path, "fsync failed", errno);
-    int fd = f.fd;
-    f.fd = -1;
-    if (::close(fd) != 0) ioFail(path, "close failed", errno);
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-      ioFail(path, "cannot rename " + tmp + " into place", errno);
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
 }
 
 }  // namespace tapeflow

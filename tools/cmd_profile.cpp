@@ -1,0 +1,142 @@
+// tools/cmd_profile.cpp - `tapeflow profile`: per-node times, FLOP rates
+// against the machine's sgemm peak, and an optional Chrome trace.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/dnnl_context.h"
+#include "frontends/model/profiler.h"
+#include "tools/cli.h"
+
+namespace tapeflow::cli {
+namespace {
+
+constexpr const char* kProfileUsage =
+    "tapeflow profile MODEL [--batch 64] [--steps 20] [--warmup 5] [--inference] "
+    "[--data DIR] [--trace OUT.json] [--threads N] [--solver FILE] [--peak-size 2048]";
+
+void printReport(const ProfileReport& r) {
+  int wName = 4, wOp = 2;
+  for (const NodeProfile& n : r.nodes) {
+    wName = std::max(wName, int(n.name.size()));
+    wOp = std::max(wOp, int(n.op.size()));
+  }
+  wName = std::max(wName, 24);
+  std::printf("%-*s %-*s %9s %9s %7s %10s %9s %7s %8s  %s\n", wName, "node", wOp, "op",
+              "fwd ms", "bwd ms", "% step", "MFLOP", "GFLOP/s", "% peak", "reorders",
+              "impl");
+  for (const NodeProfile& n : r.nodes) {
+    char bwd[32], peak[32];
+    if (n.backward)
+      std::snprintf(bwd, sizeof bwd, "%9.3f", n.backwardMs);
+    else
+      std::snprintf(bwd, sizeof bwd, "%9s", "-");
+    if (r.peakGflops > 0 && n.gflops > 0)
+      std::snprintf(peak, sizeof peak, "%6.1f%%", 100.0 * n.peakShare);
+    else
+      std::snprintf(peak, sizeof peak, "%7s", "-");
+    std::string impl = n.fused ? "fused into " + n.fusedInto
+                               : (n.impl.empty() ? std::string("-") : n.impl);
+    std::printf("%-*s %-*s %9.3f %s %6.1f%% %10.2f %9.2f %s %8d  %s\n", wName,
+                n.name.c_str(), wOp, n.op.c_str(), n.forwardMs, bwd, 100.0 * n.share,
+                (n.forwardFlops + n.backwardFlops) * 1e-6, n.gflops, peak, n.reorders,
+                impl.c_str());
+  }
+  auto row = [&](const char* label, double ms, const std::string& note) {
+    std::printf("%-*s %9.3f ms %6.1f%%%s%s\n", wName + wOp + 1, label, ms,
+                r.instrumentedMs > 0 ? 100.0 * ms / r.instrumentedMs : 0.0,
+                note.empty() ? "" : "  ", note.c_str());
+  };
+  std::printf("\n");
+  row("nodes (sum)", r.nodesMs, "");
+  if (!r.inference) row("optimizer", r.optimizerMs, r.optimizer + " update, clipping");
+  row("data", r.dataMs, r.data == "random" ? "copy of a random batch"
+                                           : "loader wait and copy, " + r.data);
+  row("untimed", r.untimedMs, "between timed parts: tape walk, loop, clock reads");
+  char median[64];
+  std::snprintf(median, sizeof median, "median %.3f ms", r.instrumentedMedianMs);
+  row("total (instrumented)", r.instrumentedMs, median);
+  std::printf("%-*s %9.3f ms          median %.3f ms, profiling off\n", wName + wOp + 1,
+              "total (uninstrumented)", r.uninstrumentedMs, r.uninstrumentedMedianMs);
+  std::printf("instrumentation overhead: %.1f%% (median step, instrumented vs not)\n",
+              100.0 * r.overhead);
+  std::printf("throughput: %.0f images/s (uninstrumented); %.1f MFLOP per step, %.2f "
+              "GFLOP/s\n",
+              r.imagesPerSecond, r.stepFlops * 1e-6,
+              r.uninstrumentedMs > 0 ? r.stepFlops / (r.uninstrumentedMs * 1e6) : 0.0);
+  if (r.peakGflops > 0)
+    std::printf("peak: %.1f GFLOP/s (dnnl_sgemm %lldx%lldx%lld, best run, %d threads)\n",
+                r.peakGflops, static_cast<long long>(r.peakSize),
+                static_cast<long long>(r.peakSize), static_cast<long long>(r.peakSize),
+                r.threads);
+  if (!r.pruned.empty()) {
+    std::string names;
+    for (const std::string& n : r.pruned) names += (names.empty() ? "" : ", ") + n;
+    std::printf("not run (feed no %s): %s\n",
+                r.inference ? "prediction" : "loss or prediction", names.c_str());
+  }
+}
+
+}  // namespace
+
+int cmdProfile(const Args& a) {
+  if (a.has("help")) {
+    std::printf("usage: %s\n\n"
+                "  --batch N         images per step (default 64)\n"
+                "  --steps N         timed steps (default 20)\n"
+                "  --warmup N        untimed steps before timing (default 5)\n"
+                "  --inference       forward only, inference plan\n"
+                "  --data DIR        real batches from an MNIST-style directory\n"
+                "                    (default: random inputs)\n"
+                "  --trace FILE      Chrome trace of the timed steps (chrome://tracing,\n"
+                "                    ui.perfetto.dev)\n"
+                "  --threads N       worker threads (default: all cores)\n"
+                "  --solver FILE     optimizer and data settings (default: SGD, momentum 0.9)\n"
+                "  --peak-size N     side of the sgemm timed for the peak; 0 skips it\n",
+                kProfileUsage);
+    return 0;
+  }
+  requirePositional(a, 1, kProfileUsage);
+  for (const auto& [flag, value] : a.flags) {
+    bool known = false;
+    for (const char* k : {"batch", "steps", "warmup", "inference", "data", "trace",
+                          "threads", "solver", "peak-size"})
+      known |= flag == k;
+    if (!known)
+      throw UsageError({}, "", "", "unknown option --" + flag + "; usage: " + kProfileUsage);
+  }
+  const std::string path = a.positional[0];
+  auto program = loadProgram(path);
+  ProfileOptions o;
+  if (a.has("solver")) o.solver = loadSolverFile(a.get("solver"));
+  o.batch = a.getInt("batch", a.has("solver") ? o.solver.batchSize : 64);
+  o.steps = int(a.getInt("steps", o.steps));
+  o.warmup = int(a.getInt("warmup", o.warmup));
+  o.inference = a.has("inference");
+  o.dataDir = a.get("data");
+  o.peakSize = a.getInt("peak-size", o.peakSize);
+  int threads = int(a.getInt("threads", o.solver.threads));
+  if (threads < 0 || o.peakSize < 0)
+    throw UsageError({}, "", "", "--threads and --peak-size must not be negative");
+  setNumThreads(threads);
+  ProfileReport r =
+      profileModel(program, o, std::filesystem::path(path).filename().string());
+  std::printf("profile %s: %s, batch %lld, %d timed steps after %d warm-up, %d threads, %s "
+              "data%s\n",
+              path.c_str(), r.inference ? "inference" : "training",
+              static_cast<long long>(r.batch), r.steps, r.warmup, r.threads,
+              r.data.c_str(), r.inference ? "" : (", " + r.optimizer).c_str());
+  if (r.loadAverage >= 0)
+    std::printf("load average at start: %.2f (other work on the machine skews times)\n",
+                r.loadAverage);
+  std::printf("times are means per step; %% step is of the instrumented step\n\n");
+  printReport(r);
+  if (a.has("trace")) {
+    writeTrace(r, a.get("trace"));
+    std::printf("trace: %s (%zu slices; open in chrome://tracing or ui.perfetto.dev)\n",
+                a.get("trace").c_str(), r.trace.size());
+  }
+  return 0;
+}
+
+}  // namespace tapeflow::cli
