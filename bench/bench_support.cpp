@@ -3,7 +3,9 @@
 #include "bench/bench_support.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <numeric>
@@ -21,13 +23,17 @@
 namespace tapeflow::bench {
 namespace {
 
+std::atomic<int> gFailures{0};  ///< benchmarks that reported fail()
+
+int failures() { return gFailures.load(); }
+
 std::string operandName(size_t i) { return "in" + std::to_string(i); }
 
 /// Random plain floats in [low, high).
 std::vector<float> randomFloats(int64_t n, uint64_t seed, float low,
                                 float high) {
   Rng rng(seed * 7919 + 17);
-  std::vector<float> x(size_t(n));
+  std::vector<float> x(static_cast<size_t>(n));
   for (float& v : x) v = low + (high - low) * rng.uniform();
   return x;
 }
@@ -182,12 +188,12 @@ std::string layoutStr(const dnnl::memory::desc& md) {
   if (nd == 0) return "scalar";
   const char* letters = nd == 4 ? "nchw" : nd == 2 ? "nc" : "abcdefghijkl";
   const dnnl_blocking_desc_t& b = d.format_desc.blocking;
-  std::vector<int> order(size_t(nd));
+  std::vector<int> order(static_cast<size_t>(nd));
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
     return b.strides[x] > b.strides[y];
   });
-  std::vector<bool> blocked(size_t(nd), false);
+  std::vector<bool> blocked(static_cast<size_t>(nd), false);
   for (int i = 0; i < b.inner_nblks; ++i) blocked[size_t(b.inner_idxs[i])] = true;
   std::string s;
   for (int dim : order) {
@@ -229,6 +235,11 @@ std::string modelLabel(const Plan& plan) {
   return s;
 }
 
+void fail(benchmark::State& state, const std::string& message) {
+  ++gFailures;
+  state.SkipWithError(message.c_str());
+}
+
 void setCounters(benchmark::State& state, int64_t imagesPerIteration,
                  double flopsPerIteration, int reorders) {
   state.SetItemsProcessed(int64_t(state.iterations()) * imagesPerIteration);
@@ -246,7 +257,7 @@ void runForward(benchmark::State& state, const OpCase& c, int64_t batch) {
     op = std::make_unique<OpPlan>(c, batch, Mode::Inference);
     op->plan->forward();  // warm-up: first touch of every buffer
   } catch (const std::exception& e) {
-    state.SkipWithError(e.what());
+    fail(state, e.what());
     return;
   }
   Plan& plan = *op->plan;
@@ -262,7 +273,7 @@ void runBackward(benchmark::State& state, const OpCase& c, int64_t batch) {
     op->plan->forward();   // records the tape backward replays
     op->plan->backward();  // warm-up
   } catch (const std::exception& e) {
-    state.SkipWithError(e.what());
+    fail(state, e.what());
     return;
   }
   Plan& plan = *op->plan;
@@ -304,5 +315,10 @@ int main(int argc, char** argv) {
                               std::to_string(tapeflow::numThreads()));
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  int failed = tapeflow::bench::failures();
+  if (failed > 0) {
+    std::fprintf(stderr, "tapeflow_bench: %d benchmark(s) failed\n", failed);
+    return 1;
+  }
   return 0;
 }

@@ -5,6 +5,10 @@
 //   - the Program, the ParamStore and the Plan (every primitive created,
 //     every buffer allocated) are built before the timed loop; the loop runs
 //     only Plan::forward() / Plan::backward() (each ends in stream.wait());
+//   - BM_<Op>_Forward times an inference plan (forward_inference
+//     primitives); BM_<Op>_Backward times backward() of a training plan
+//     whose gradient target is the op's output, run forward and seeded once
+//     before the loop;
 //   - items_per_second counts images (samples of the batch);
 //   - `GFLOP/s` divides FLOPs per iteration (Program::flopsPerSample x batch
 //     for forward) by the time of an iteration;
@@ -106,6 +110,10 @@ std::string opLabel(const Plan& plan, int node);
 /// The distinct implementations of a whole plan, node by node, compacted
 /// ("conv1 jit:avx2 pool1 jit:avx ...").
 std::string modelLabel(const Plan& plan);
+
+/// Marks the benchmark as failed (SkipWithError) and makes tapeflow_bench
+/// exit with status 1 once every benchmark has run, so the smoke test fails.
+void fail(benchmark::State& state, const std::string& message);
 
 /// Sets items_per_second (images), `GFLOP/s` (when flopsPerIteration > 0)
 /// and `reorders`.

@@ -101,6 +101,7 @@ void prepare(PrepareContext& ctx) {
     fwdPd = forwardPd(ctx, anyDesc(ctx.inputDims(0)), wMd, false);
   const dnnl::memory::desc srcMd = fwdPd.src_desc();
   st.srcFwd = Relayout(ctx, ctx.inputDesc(0), srcMd);
+  ctx.noteImpl("fwd", implName(fwdPd));
   st.weightsFwd = Relayout(ctx, wMd, fwdPd.weights_desc());
   ctx.setOutputDesc(0, fwdPd.dst_desc());
   st.fwd = dnnl::inner_product_forward(fwdPd);
@@ -108,6 +109,7 @@ void prepare(PrepareContext& ctx) {
   const dnnl::memory::desc dstMd = ctx.outputDesc(0);
   if (ctx.needsGrad(0)) {
     DataPd pd({srcMd, wMd, dstMd}, ctx.engine(), fwdPd);
+    ctx.noteImpl("bwd_data", implName(pd));
     st.weightsData = Relayout(ctx, wMd, pd.weights_desc());
     st.diffDstData = Relayout(ctx, dstMd, pd.diff_dst_desc());
     if (pd.diff_src_desc() != ctx.inputDesc(0))
@@ -119,6 +121,7 @@ void prepare(PrepareContext& ctx) {
     WeightsPd pd = st.biasGrad
         ? WeightsPd({srcMd, wMd, ctx.inputDesc(2), dstMd}, ctx.engine(), fwdPd)
         : WeightsPd({srcMd, wMd, dstMd}, ctx.engine(), fwdPd);
+    ctx.noteImpl("bwd_weights", implName(pd));
     st.srcWeights = Relayout(ctx, srcMd, pd.src_desc());
     st.diffDstWeights = Relayout(ctx, dstMd, pd.diff_dst_desc());
     if (ctx.needsGrad(1))

@@ -1,6 +1,7 @@
 // tools/cmd_profile.cpp - `tapeflow profile`: per-node times, FLOP rates
 // against the machine's sgemm peak, and an optional Chrome trace.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -58,14 +59,16 @@ void printReport(const ProfileReport& r) {
   row("total (instrumented)", r.instrumentedMs, median);
   std::printf("%-*s %9.3f ms          median %.3f ms, profiling off\n", wName + wOp + 1,
               "total (uninstrumented)", r.uninstrumentedMs, r.uninstrumentedMedianMs);
+  double overhead = 100.0 * r.overhead;
+  if (std::fabs(overhead) < 0.05) overhead = 0;  // no "-0.0%"
   std::printf("instrumentation overhead: %.1f%% (median step, instrumented vs not)\n",
-              100.0 * r.overhead);
+              overhead);
   std::printf("throughput: %.0f images/s (uninstrumented); %.1f MFLOP per step, %.2f "
               "GFLOP/s\n",
               r.imagesPerSecond, r.stepFlops * 1e-6,
               r.uninstrumentedMs > 0 ? r.stepFlops / (r.uninstrumentedMs * 1e6) : 0.0);
   if (r.peakGflops > 0)
-    std::printf("peak: %.1f GFLOP/s (dnnl_sgemm %lldx%lldx%lld, best run, %d threads)\n",
+    std::printf("peak: %.1f GFLOP/s (dnnl_sgemm %lldx%lldx%lld, best run, threads: %d)\n",
                 r.peakGflops, static_cast<long long>(r.peakSize),
                 static_cast<long long>(r.peakSize), static_cast<long long>(r.peakSize),
                 r.threads);
@@ -107,6 +110,12 @@ int cmdProfile(const Args& a) {
   }
   const std::string path = a.positional[0];
   auto program = loadProgram(path);
+  if (a.has("trace")) {  // fail before the run, not after it
+    std::filesystem::path dir = std::filesystem::path(a.get("trace")).parent_path();
+    if (a.get("trace").empty() || (!dir.empty() && !std::filesystem::is_directory(dir)))
+      throw IoError({a.get("trace"), 0, 0}, "", "",
+                    "cannot write the trace file: no such directory");
+  }
   ProfileOptions o;
   if (a.has("solver")) o.solver = loadSolverFile(a.get("solver"));
   o.batch = a.getInt("batch", a.has("solver") ? o.solver.batchSize : 64);
@@ -119,13 +128,15 @@ int cmdProfile(const Args& a) {
   if (threads < 0 || o.peakSize < 0)
     throw UsageError({}, "", "", "--threads and --peak-size must not be negative");
   setNumThreads(threads);
+  std::printf("profile %s: %s, batch %lld, %d timed steps after %d warm-up, threads: %d, %s "
+              "data%s\n",
+              path.c_str(), o.inference ? "inference" : "training",
+              static_cast<long long>(o.batch), o.steps, o.warmup, numThreads(),
+              o.dataDir.empty() ? "random" : o.dataDir.c_str(),
+              o.inference ? "" : (", " + o.solver.optimizer).c_str());
+  std::fflush(stdout);
   ProfileReport r =
       profileModel(program, o, std::filesystem::path(path).filename().string());
-  std::printf("profile %s: %s, batch %lld, %d timed steps after %d warm-up, %d threads, %s "
-              "data%s\n",
-              path.c_str(), r.inference ? "inference" : "training",
-              static_cast<long long>(r.batch), r.steps, r.warmup, r.threads,
-              r.data.c_str(), r.inference ? "" : (", " + r.optimizer).c_str());
   if (r.loadAverage >= 0)
     std::printf("load average at start: %.2f (other work on the machine skews times)\n",
                 r.loadAverage);

@@ -57,7 +57,7 @@ void runTrainStep(benchmark::State& state, const std::string& name,
     m->plan->backward();
     optimizer->step(config.lr);
   } catch (const std::exception& e) {
-    state.SkipWithError(e.what());
+    fail(state, e.what());
     return;
   }
   Plan& plan = *m->plan;
@@ -69,7 +69,7 @@ void runTrainStep(benchmark::State& state, const std::string& name,
     optimizer->step(config.lr);
   }
   if (!std::isfinite(loss)) {
-    state.SkipWithError("the loss is not finite");
+    fail(state, "the loss is not finite: " + std::to_string(loss));
     return;
   }
   setCounters(state, batch, 0, totalReorders(plan));
@@ -83,7 +83,7 @@ void runInference(benchmark::State& state, const std::string& name,
     m = std::make_unique<ModelPlan>(name, batch, Mode::Inference);
     m->plan->forward();
   } catch (const std::exception& e) {
-    state.SkipWithError(e.what());
+    fail(state, e.what());
     return;
   }
   Plan& plan = *m->plan;

@@ -31,7 +31,7 @@ void runPrepare(benchmark::State& state, const std::string& name, bool cold) {
     reorders = totalReorders(warm);
     bytes = warm.bytesAllocated();
   } catch (const std::exception& e) {
-    state.SkipWithError(e.what());
+    fail(state, e.what());
     return;
   }
   const int capacity = dnnl::get_primitive_cache_capacity();

@@ -199,6 +199,9 @@ void runSteps(Plan& plan, DataSource& data, ParamStore& store, Optimizer* opt,
   }
 }
 
+// Timed steps per block of the alternating passes.
+constexpr int kBlock = 5;
+
 bool isMatrixOp(const std::string& op) {
   return op == "Conv2D" || op == "Linear" || op == "MatMul";
 }
@@ -302,8 +305,10 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
   Plan plain(program, store, po);
   plain.setSeed(o.solver.seed);
 
-  // Instrumented pass. Events go to a vector reserved once for every timed
-  // call (a fused node runs no forward, so this is an upper bound).
+  // Warm-up on both plans, then the timed steps of the two passes in
+  // alternating blocks, so that a change in the machine's load during the
+  // run affects both alike. Events go to a vector reserved once for every
+  // timed call (a fused node runs no forward, so this is an upper bound).
   uint64_t step = 0;
   std::vector<StepTimes> timedSteps, plainSteps;
   timedSteps.reserve(size_t(o.steps));
@@ -311,14 +316,15 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
   std::vector<NodeEvent> events;
   events.reserve(size_t(o.steps) * timed.order().size() * 2);
   runSteps(timed, data, store, opt.get(), o.solver, o.warmup, step, nullptr);
+  runSteps(plain, data, store, opt.get(), o.solver, o.warmup, step, nullptr);
   timed.resetStats();
   timed.setEventSink(&events);
-  runSteps(timed, data, store, opt.get(), o.solver, o.steps, step, &timedSteps);
+  for (int done = 0; done < o.steps; done += kBlock) {
+    const int n = std::min(kBlock, o.steps - done);
+    runSteps(timed, data, store, opt.get(), o.solver, n, step, &timedSteps);
+    runSteps(plain, data, store, opt.get(), o.solver, n, step, &plainSteps);
+  }
   timed.setEventSink(nullptr);
-
-  // The same steps without instrumentation: the real step time.
-  runSteps(plain, data, store, opt.get(), o.solver, o.warmup, step, nullptr);
-  runSteps(plain, data, store, opt.get(), o.solver, o.steps, step, &plainSteps);
 
   std::vector<double> total, dataMs, optMs, plainTotal;
   for (const StepTimes& t : timedSteps) {
@@ -392,7 +398,7 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
     return e;
   };
   size_t next = 0;
-  r.trace.reserve(events.size() + timedSteps.size() * 6);
+  r.trace.reserve(events.size() * 3 / 2 + timedSteps.size() * 7);
   for (size_t k = 0; k < timedSteps.size(); ++k) {
     const StepTimes& t = timedSteps[k];
     const int s = int(k) + 1;
@@ -425,6 +431,14 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
       }
     }
   }
+  for (size_t k = 0; k < plainSteps.size(); ++k) {
+    const int s = int(k) + 1;
+    TraceEvent e = slice("step " + std::to_string(s), "uninstrumented", plainSteps[k].start,
+                         plainSteps[k].end, s);
+    e.tid = 2;
+    e.note = std::to_string(o.batch) + " images";
+    r.trace.push_back(std::move(e));
+  }
   return r;
 }
 
@@ -434,12 +448,16 @@ std::string traceJson(const ProfileReport& r) {
   out += "{\"traceEvents\":[\n";
   out += "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"tid\":1,\"args\":{\"name\":" +
          jsonString("tapeflow profile " + r.model) + "}},\n";
+  const std::string kind = r.inference ? "inference" : "training";
   out += "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":1,\"args\":{\"name\":" +
-         jsonString(std::string(r.inference ? "inference" : "training") + " step") + "}}";
+         jsonString(kind + " steps, instrumented") + "}},\n";
+  out += "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":2,\"args\":{\"name\":" +
+         jsonString(kind + " steps, uninstrumented") + "}}";
   for (const TraceEvent& e : r.trace) {
     out += ",\n{\"name\":" + jsonString(e.name) + ",\"cat\":" + jsonString(e.cat) +
            ",\"ph\":\"X\",\"ts\":" + micros(e.ts) + ",\"dur\":" + micros(e.dur) +
-           ",\"pid\":1,\"tid\":1,\"args\":{\"step\":" + std::to_string(e.step);
+           ",\"pid\":1,\"tid\":" + std::to_string(e.tid) +
+           ",\"args\":{\"step\":" + std::to_string(e.step);
     if (!e.op.empty()) out += ",\"op\":" + jsonString(e.op);
     if (!e.op.empty()) out += ",\"impl\":" + jsonString(e.impl);
     if (!e.note.empty()) out += ",\"note\":" + jsonString(e.note);

@@ -4,14 +4,15 @@
 // implementation and reorders of every node, the optimizer and data rows,
 // and a Chrome trace of every timed step.
 //
-// A run: `warmup` untimed steps, then `steps` timed steps on a plan with
-// PlanOptions::profile set (every node timed, with a stream wait after it),
-// then the same warm-up and timed steps on a second plan without profiling,
-// whose step time is the real one; the difference between the two is the
-// instrumentation overhead. One step is: data (copy a batch into the
-// inputs; with a data directory also waiting for the loader), forward,
-// backward, gradient clipping and the optimizer update (training), or
-// data and forward (inference).
+// A run uses two plans of the model: one with PlanOptions::profile set
+// (every node timed, with a stream wait after it) and one without, whose
+// step time is the real one; the difference between the two is the
+// instrumentation overhead. Each plan runs `warmup` untimed steps, then
+// both run `steps` timed steps in alternating blocks of 5, so that a change
+// in the machine's load affects both alike. One step is: data (copy a batch
+// into the inputs; with a data directory also waiting for the loader),
+// forward, backward, gradient clipping and the optimizer update (training),
+// or data and forward (inference).
 #pragma once
 
 #include <cstdint>
@@ -37,7 +38,7 @@ struct ProfileOptions {
   SolverConfig solver;
   /// Side of the square sgemm timed for the machine peak; 0: not measured.
   int64_t peakSize = 2048;
-  int peakRuns = 3;         ///< the best of this many sgemm runs
+  int peakRuns = 5;         ///< the best of this many sgemm runs
 };
 
 /// One active node, in execution order. Times are means per timed step.
@@ -71,6 +72,7 @@ struct TraceEvent {
   int step = 0;      ///< timed step, from 1
   std::string op, impl;  ///< node slices only
   std::string note;      ///< e.g. "fused into conv1"
+  int tid = 1;           ///< 1: instrumented steps, 2: uninstrumented steps
 };
 
 struct ProfileReport {
@@ -101,7 +103,9 @@ struct ProfileReport {
   double peakGflops = 0;       ///< 0 when not measured
   int64_t peakSize = 0;
 
-  std::vector<TraceEvent> trace;  ///< every timed step of the instrumented pass
+  /// Every timed step: the instrumented ones with their parts and nodes
+  /// (tid 1), the uninstrumented ones as bare "uninstrumented" slices (tid 2).
+  std::vector<TraceEvent> trace;
 };
 
 /// Profiles a model; `name` labels the report. Throws tapeflow::Error for
@@ -115,8 +119,9 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
 double measurePeakGflops(int64_t size, int runs);
 
 /// The report's trace in Chrome trace event format: {"traceEvents": [...]}
-/// with "X" slices (ts and dur in microseconds) on one pid/tid, node slices
-/// nested in "forward"/"backward" pass slices nested in "step N" slices.
+/// with "X" slices (ts and dur in microseconds): on tid 1 node slices nested
+/// in "forward"/"backward" pass slices nested in "step N" slices, on tid 2
+/// the uninstrumented steps.
 /// Opens in chrome://tracing and https://ui.perfetto.dev.
 std::string traceJson(const ProfileReport& report);
 

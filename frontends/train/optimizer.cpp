@@ -12,11 +12,15 @@ namespace tapeflow {
 namespace {
 
 // NOTE: the loops are templates over the options so each variant is a
-// branch-free loop the compiler can vectorise.
+// branch-free loop the compiler can vectorise; large tensors are split
+// across the OpenMP threads (elementwise, so the result does not depend on
+// the thread count).
+constexpr size_t kParallelMin = 1 << 15;
 
 template <bool kDecay, bool kNesterov>
 void sgdMomentumLoop(float* p, const float* g, float* buf, size_t n, float lr,
                      float momentum, float wd) {
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (size_t i = 0; i < n; ++i) {
     float d = kDecay ? g[i] + wd * p[i] : g[i];
     float b = buf[i] * momentum + d;  // first step: buf is 0, so b = d
@@ -27,6 +31,7 @@ void sgdMomentumLoop(float* p, const float* g, float* buf, size_t n, float lr,
 
 template <bool kDecay>
 void sgdPlainLoop(float* p, const float* g, size_t n, float lr, float wd) {
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (size_t i = 0; i < n; ++i)
     p[i] += -lr * (kDecay ? g[i] + wd * p[i] : g[i]);
 }
@@ -46,6 +51,7 @@ template <bool kDecay, bool kSmallWeight>
 void adamLoop(float* p, const float* g, float* m, float* v, size_t n,
               const AdamScalars& s) {
   const float oneMinusW1 = 1.f - s.w1;
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (size_t i = 0; i < n; ++i) {
     float d = kDecay ? g[i] + s.wd * p[i] : g[i];
     float mi =

@@ -23,18 +23,20 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "tests/support/scratch_dir.h"
 
 namespace tapeflow {
 namespace {
 
 namespace fs = std::filesystem;
 namespace gpb = ::google::protobuf;
-using testing::HasSubstr;
-using testing::StartsWith;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 // ---------------------------------------------------------------- helpers
 
@@ -186,22 +188,13 @@ void expectSame(const CheckpointTensor& a, const CheckpointTensor& b) {
       << a.name;
 }
 
-class CheckpointTest : public testing::Test {
+class CheckpointTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = testing::TempDir() + "checkpoint_test_XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    ASSERT_NE(::mkdtemp(buf.data()), nullptr);
-    dir_ = buf.data();
-  }
-  void TearDown() override {
-    detail::setCheckpointWriteHook(nullptr);
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  void TearDown() override { detail::setCheckpointWriteHook(nullptr); }
 
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string path(const std::string& name) const {
+    return scratch_.path(name);
+  }
 
   /// Names of the files in `dir`, sorted.
   static std::vector<std::string> listing(const std::string& dir) {
@@ -213,7 +206,8 @@ class CheckpointTest : public testing::Test {
     return names;
   }
 
-  std::string dir_;
+  testing::ScratchDir scratch_{"checkpoint_test"};
+  const std::string dir_ = scratch_.path();
 };
 
 // ---------------------------------------------------------- file format
@@ -543,6 +537,29 @@ int runChild(const std::function<int(std::string& msg)>& fn,
   return status;
 }
 
+/// Runs fn in a forked child, expecting it to throw IoError; returns the
+/// error's message.
+std::string ioErrorInChild(const std::function<void()>& fn) {
+  std::string msg;
+  int status = runChild(
+      [&](std::string& m) {
+        try {
+          fn();
+        } catch (const IoError& e) {
+          m = e.what();
+          return 0;
+        } catch (const std::exception& e) {
+          m = e.what();
+          return 1;
+        }
+        return 2;
+      },
+      msg);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "wait status " << status << ": " << msg;
+  return msg;
+}
+
 /// A checkpoint of several hundred KB (larger than the file size limit).
 CheckpointData bigData(int64_t step) {
   CheckpointData d = sampleData(step);
@@ -560,24 +577,10 @@ void limitFileSize() {
 TEST_F(CheckpointTest, DiskFullKeepsPreviousFileAndRemovesTemp) {  // F10
   std::string p = path("model.tfck");
   writeCheckpoint(p, sampleData(10));
-  std::string msg;
-  int status = runChild(
-      [&](std::string& m) {
-        limitFileSize();
-        try {
-          writeCheckpoint(p, bigData(20));
-        } catch (const IoError& e) {
-          m = e.what();
-          return 0;
-        } catch (const std::exception& e) {
-          m = e.what();
-          return 1;
-        }
-        return 2;
-      },
-      msg);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0) << msg;
+  std::string msg = ioErrorInChild([&] {
+    limitFileSize();
+    writeCheckpoint(p, bigData(20));
+  });
   EXPECT_THAT(msg, StartsWith(p + ": error: write failed: "));
   EXPECT_THAT(msg, HasSubstr(std::strerror(EFBIG)));
   EXPECT_EQ(listing(dir_), std::vector<std::string>{"model.tfck"});
@@ -590,30 +593,16 @@ TEST_F(CheckpointTest, DiskFullDuringSaveKeepsLatest) {  // F10
     CheckpointDir ckpts(path("run"), 3);
     first = ckpts.save(sampleData(10), true);
   }
-  std::string msg;
-  int status = runChild(
-      [&](std::string& m) {
-        try {
-          CheckpointDir ckpts(path("run"), 3);
-          limitFileSize();
-          ckpts.save(bigData(20), true);
-        } catch (const IoError& e) {
-          m = e.what();
-          return 0;
-        } catch (const std::exception& e) {
-          m = e.what();
-          return 1;
-        }
-        return 2;
-      },
-      msg);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0) << msg;
+  std::string msg = ioErrorInChild([&] {
+    CheckpointDir ckpts(path("run"), 3);
+    limitFileSize();
+    ckpts.save(bigData(20), true);
+  });
   EXPECT_THAT(msg, StartsWith(path("run/ckpt-20.tfck") + ": error: "));
   CheckpointDir ckpts(path("run"), 3);
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   EXPECT_EQ(ckpts.latest(), first);
-  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
   EXPECT_EQ(listing(path("run")),
             (std::vector<std::string>{"best.tfck", "ckpt-10.tfck", "latest",
                                       "lock"}));
@@ -697,9 +686,9 @@ TEST_F(CheckpointTest, KillAtEveryWriteStageLeavesOldOrNew) {  // F12, G02
         unused);
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
     CheckpointDir ckpts(run, 2);  // lock is free again; temporaries removed
-    testing::internal::CaptureStderr();
+    ::testing::internal::CaptureStderr();
     std::string latest = ckpts.latest();
-    EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
     int64_t step = readCheckpoint(latest).step;
     EXPECT_TRUE(step == 1 || step == 2) << step;
     for (const std::string& name : listing(run)) {
@@ -731,23 +720,12 @@ TEST_F(CheckpointTest, ReadOnlyDirFailsAtOnce) {  // F11
                                   fs::perms::others_exec);
   fs::permissions(dir_, fs::perms::others_read | fs::perms::others_exec,
                   fs::perm_options::add);
-  std::string msg;
-  int status = runChild(
-      [&](std::string& m) {
-        // Root ignores permissions: try as an unprivileged user instead.
-        if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0))
-          return 3;
-        try {
-          CheckpointDir d(path("ro"), 2);
-        } catch (const IoError& e) {
-          m = e.what();
-          return 0;
-        }
-        return 2;
-      },
-      msg);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0) << msg;
+  std::string msg = ioErrorInChild([&] {
+    // Root ignores permissions: try as an unprivileged user instead.
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0))
+      throw std::runtime_error("cannot drop root privileges");
+    CheckpointDir d(path("ro"), 2);
+  });
   EXPECT_EQ(msg, path("ro") +
                      ": error: checkpoint directory is not "
                      "writable: " +
@@ -819,9 +797,9 @@ TEST_F(CheckpointTest, CorruptPointerFallsBackToNewestValid) {  // F14
            {"deleted file", "ckpt-11.tfck\n", "names 'ckpt-11.tfck'"}}) {
     SCOPED_TRACE(c.what);
     writeBytes(path("run/latest"), c.pointer);
-    testing::internal::CaptureStderr();
+    ::testing::internal::CaptureStderr();
     EXPECT_EQ(d.latest(), p9);
-    std::string err = testing::internal::GetCapturedStderr();
+    std::string err = ::testing::internal::GetCapturedStderr();
     EXPECT_THAT(err, StartsWith(path("run/latest") + ": warning: "));
     EXPECT_THAT(err, HasSubstr(c.warning));
     EXPECT_THAT(err, HasSubstr("using " + p9));
@@ -830,14 +808,15 @@ TEST_F(CheckpointTest, CorruptPointerFallsBackToNewestValid) {  // F14
   std::string bytes = readBytes(p9);
   writeBytes(p9, bytes.substr(0, bytes.size() / 2));
   writeBytes(path("run/latest"), "ckpt-9.tfck\n");
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   EXPECT_EQ(d.latest(), p5);
-  EXPECT_THAT(testing::internal::GetCapturedStderr(),
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(),
               HasSubstr("truncated file"));
   fs::remove(path("run/latest"));
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   EXPECT_EQ(d.latest(), p5);
-  EXPECT_THAT(testing::internal::GetCapturedStderr(), HasSubstr("cannot open"));
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(),
+              HasSubstr("cannot open"));
 }
 
 TEST_F(CheckpointTest, NoValidCheckpointListsCandidates) {  // F14

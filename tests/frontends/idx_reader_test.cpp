@@ -18,13 +18,14 @@
 #include <vector>
 
 #include "core/error.h"
+#include "tests/support/scratch_dir.h"
 
 namespace tapeflow::data {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-using testing::HasSubstr;
-using testing::StartsWith;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 void putBe32(Bytes& b, uint32_t v) {
   b.push_back(static_cast<uint8_t>(v >> 24));
@@ -62,24 +63,11 @@ Bytes labelsUpTo(size_t n, int classes = 10) {
   return l;
 }
 
-class IdxReaderTest : public testing::Test {
+class IdxReaderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = testing::TempDir() + "idx_reader_test_XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    ASSERT_NE(mkdtemp(buf.data()), nullptr);
-    dir_ = buf.data();
+  std::string path(const std::string& name) const {
+    return scratch_.path(name);
   }
-  void TearDown() override {
-    if (dir_.empty()) return;
-    std::error_code ec;
-    std::filesystem::permissions(dir_, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::add, ec);
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
 
   std::string writePlain(const std::string& name, const Bytes& b) {
     std::string p = path(name);
@@ -112,7 +100,8 @@ class IdxReaderTest : public testing::Test {
     return out;
   }
 
-  std::string dir_;
+  testing::ScratchDir scratch_{"idx_reader_test"};
+  const std::string dir_ = scratch_.path();
 };
 
 /// Runs fn, expecting exactly exception type E whose what() starts with

@@ -20,13 +20,14 @@
 #include <vector>
 
 #include "core/error.h"
+#include "tests/support/scratch_dir.h"
 
 namespace tapeflow::data {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-using testing::HasSubstr;
-using testing::StartsWith;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 // ---- a minimal PNG encoder -------------------------------------------------
 
@@ -36,6 +37,7 @@ void putBe32(Bytes& b, uint32_t v) {
 
 Bytes chunk(const std::string& type, const Bytes& data) {
   Bytes c;
+  c.reserve(12 + data.size());  // length, type, data, crc
   putBe32(c, static_cast<uint32_t>(data.size()));
   c.insert(c.end(), type.begin(), type.end());
   c.insert(c.end(), data.begin(), data.end());
@@ -174,20 +176,8 @@ uint8_t scaled(uint32_t v, uint32_t maxval) {
 
 // ---- fixture and helpers ---------------------------------------------------
 
-class ImageReaderTest : public testing::Test {
+class ImageReaderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = testing::TempDir() + "image_reader_test_XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    ASSERT_NE(mkdtemp(buf.data()), nullptr);
-    dir_ = buf.data();
-  }
-  void TearDown() override {
-    std::error_code ec;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
-  }
-
   std::string write(const std::string& name, const Bytes& b) {
     std::string p = dir_ + "/" + name;
     std::ofstream f(p, std::ios::binary | std::ios::trunc);
@@ -222,7 +212,8 @@ class ImageReaderTest : public testing::Test {
     expectBad(Bytes(s.begin(), s.end()), parts);
   }
 
-  std::string dir_;
+  testing::ScratchDir scratch_{"image_reader_test"};
+  const std::string dir_ = scratch_.path();
 };
 
 /// A grey 8-bit PNG spec of w x h.

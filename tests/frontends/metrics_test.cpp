@@ -17,27 +17,17 @@
 #include <vector>
 
 #include "core/error.h"
+#include "tests/support/scratch_dir.h"
 
 namespace tapeflow {
 namespace {
 
-using testing::HasSubstr;
-using testing::Not;
-using testing::StartsWith;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
 
-class MetricsTest : public testing::Test {
+class MetricsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = testing::TempDir() + "metrics_test_XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    ASSERT_NE(mkdtemp(buf.data()), nullptr);
-    dir_ = buf.data();
-  }
-  void TearDown() override {
-    std::error_code ec;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
-  }
   static std::string slurp(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     std::ostringstream ss;
@@ -55,7 +45,8 @@ class MetricsTest : public testing::Test {
     }
     return names;
   }
-  std::string dir_;
+  testing::ScratchDir scratch_{"metrics_test"};
+  const std::string dir_ = scratch_.path();
 };
 
 MetricPoint trainPoint(int64_t step) {

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/scratch_dir.h"
+
 namespace tapeflow {
 namespace {
 
@@ -152,31 +154,6 @@ void expectSameGraph(const Graph& a, const Graph& b) {
   EXPECT_EQ(a.loss, b.loss);
   EXPECT_EQ(a.prediction, b.prediction);
 }
-
-/// A fresh directory for files of one test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = fs::path(testing::TempDir()) / "pbtxt_loader_XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    if (!::mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name, const std::string& content) const {
-    std::string p = path_ / name;
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
-  std::string path(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 /// A graph using every feature of the format, built in code.
 Graph everything() {
@@ -314,8 +291,8 @@ TEST(PbtxtLoaderTest, ParsesTheDocumentedExample) {
 }
 
 TEST(PbtxtLoaderTest, LoadsTextFileByPath) {
-  TempDir dir;
-  std::string path = dir.file("tiny.pbtxt", kExample);
+  testing::ScratchDir dir("pbtxt_loader");
+  std::string path = dir.write("tiny.pbtxt", kExample);
   Graph g = loadGraphFile(path);
   EXPECT_EQ(g.file, path);
   expectLoc(g.loc, 0, 0, path);
@@ -424,7 +401,7 @@ TEST(PbtxtLoaderTest, TextRoundTripOfEveryFeature) {
 }
 
 TEST(PbtxtLoaderTest, BinaryRoundTrip) {
-  TempDir dir;
+  testing::ScratchDir dir("pbtxt_loader");
   Graph g = everything();
   std::string path = dir.path("g.pb");
   saveGraphBinary(g, path);
@@ -445,7 +422,7 @@ TEST(PbtxtLoaderTest, BinaryRoundTrip) {
 }
 
 TEST(PbtxtLoaderTest, BinarySaveRefusesEmptyListAndKeepsOldFile) {
-  TempDir dir;
+  testing::ScratchDir dir("pbtxt_loader");
   std::string path = dir.path("g.pb");
   saveGraphBinary(everything(), path);
   Graph g = everything();
@@ -457,7 +434,7 @@ TEST(PbtxtLoaderTest, BinarySaveRefusesEmptyListAndKeepsOldFile) {
 }
 
 TEST(PbtxtLoaderTest, BinarySaveToMissingDirectoryIsIoError) {
-  TempDir dir;
+  testing::ScratchDir dir("pbtxt_loader");
   expectError<IoError>(
       [&] { saveGraphBinary(everything(), dir.path("no/such/g.pb")); },
       "No such file or directory", 0);
@@ -467,7 +444,7 @@ TEST(PbtxtLoaderTest, BinarySaveToMissingDirectoryIsIoError) {
 // A01: the file cannot be read
 
 TEST(PbtxtLoaderTest, A01MissingFile) {
-  TempDir dir;
+  testing::ScratchDir dir("pbtxt_loader");
   std::string path = dir.path("absent.pbtxt");
   IoError e = expectError<IoError>([&] { loadGraphFile(path); },
                                    "cannot open: No such file or directory", 0);
@@ -476,7 +453,7 @@ TEST(PbtxtLoaderTest, A01MissingFile) {
 }
 
 TEST(PbtxtLoaderTest, A01PathIsADirectory) {
-  TempDir dir;
+  testing::ScratchDir dir("pbtxt_loader");
   fs::create_directory(dir.path("d.pbtxt"));
   IoError e = expectError<IoError>([&] { loadGraphFile(dir.path("d.pbtxt")); },
                                    "Is a directory", 0);
@@ -489,8 +466,8 @@ TEST(PbtxtLoaderTest, A01NoReadPermission) {
   // Root reads files regardless of their mode bits, so the case cannot be
   // produced when the suite runs as root.
   if (::geteuid() == 0) GTEST_SKIP() << "running as root: mode 000 is readable";
-  TempDir dir;
-  std::string path = dir.file("locked.pbtxt", kExample);
+  testing::ScratchDir dir("pbtxt_loader");
+  std::string path = dir.write("locked.pbtxt", kExample);
   ASSERT_EQ(::chmod(path.c_str(), 0), 0);
   expectError<IoError>([&] { loadGraphFile(path); },
                        "cannot open: Permission denied", 0);
@@ -588,7 +565,7 @@ TEST(PbtxtLoaderTest, A07DeepNestingDoesNotOverflowTheStack) {
 }
 
 TEST(PbtxtLoaderTest, A08OversizedFileIsRejectedBeforeReading) {
-  TempDir dir;
+  testing::ScratchDir dir("pbtxt_loader");
   std::string path = dir.path("huge.pbtxt");
   {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -651,24 +628,24 @@ TEST(PbtxtLoaderTest, A09InvalidUtf8InStrings) {
 }
 
 TEST(PbtxtLoaderTest, A09GarbageAsBinaryGraph) {
-  TempDir dir;
+  testing::ScratchDir dir("pbtxt_loader");
   // Field 5 (node) declared with a length past the end.
-  std::string path = dir.file("g.pb", std::string("\x2a\x7f\x01\x02", 4));
+  std::string path = dir.write("g.pb", std::string("\x2a\x7f\x01\x02", 4));
   expectError<ParseError>([&] { loadGraphFile(path); },
                           "not a valid binary graph (protobuf parse failed)",
                           0);
   // Bytes that decode, but not as a graph: an unknown field.
-  path = dir.file("u.pb", std::string("\x78\x05", 2));  // field 15, varint
+  path = dir.write("u.pb", std::string("\x78\x05", 2));  // field 15, varint
   expectError<ParseError>([&] { loadGraphFile(path); },
                           "not a valid binary graph (fields unknown to this "
                           "schema)",
                           0);
   // A text graph given the binary extension.
-  path = dir.file("t.pb", kExample);
+  path = dir.write("t.pb", kExample);
   expectError<ParseError>([&] { loadGraphFile(path); },
                           "not a valid binary graph", 0);
   // Unknown enum numbers are rejected in binary too.
-  path = dir.file("e.pb", std::string("\x1a\x02\x10\x09", 4));  // dtype 9
+  path = dir.write("e.pb", std::string("\x1a\x02\x10\x09", 4));  // dtype 9
   expectError<ParseError>([&] { loadGraphFile(path); }, "unknown dtype 9", 0);
 }
 
@@ -710,10 +687,10 @@ TEST(PbtxtLoaderTest, A10HugeNamesAndManyNodes) {
 }
 
 TEST(PbtxtLoaderTest, A11EmptyOrCommentOnlyFileGivesAnEmptyGraph) {
-  TempDir dir;
+  testing::ScratchDir dir("pbtxt_loader");
   for (const char* text :
        {"", "# just a comment\n\n   # another\n", "\n\t \n"}) {
-    std::string path = dir.file("empty.pbtxt", text);
+    std::string path = dir.write("empty.pbtxt", text);
     Graph g = loadGraphFile(path);
     EXPECT_TRUE(g.nodes.empty());
     EXPECT_TRUE(g.inputs.empty());
@@ -721,7 +698,7 @@ TEST(PbtxtLoaderTest, A11EmptyOrCommentOnlyFileGivesAnEmptyGraph) {
     EXPECT_EQ(g.formatVersion, 1);
     EXPECT_EQ(g.file, path);
   }
-  Graph g = loadGraphFile(dir.file("empty.pb", ""));
+  Graph g = loadGraphFile(dir.write("empty.pb", ""));
   EXPECT_TRUE(g.nodes.empty());
 }
 

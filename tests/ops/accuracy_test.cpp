@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "ops/registry.h"
-#include "tests/support/one_op_plan.h"
+#include "tests/support/expect.h"
 #include "tests/support/op_harness.h"
 #include "tests/support/reference_loss.h"
 
@@ -64,13 +64,8 @@ TEST(AccuracyTest, HasNoGradient) {
 
 void expectShapeError(const std::string& substring,
                       const std::vector<HostTensor>& in) {
-  try {
-    testing::runOp("Accuracy", {}, in);
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& e) {
-    EXPECT_NE(std::string(e.what()).find(substring), std::string::npos)
-        << e.what();
-  }
+  testing::expectThrowWith<ShapeError>(
+      [&] { testing::runOp("Accuracy", {}, in); }, substring);
 }
 
 TEST(AccuracyTest, RejectsLabelCountMismatch) {

@@ -7,8 +7,9 @@
 
 #include "core/program.h"
 #include "ops/registry.h"
-#include "tests/support/layout_runner.h"
+#include "tests/support/expect.h"
 #include "tests/support/op_harness.h"
+#include "tests/support/pool_cases.h"
 #include "tests/support/reference_pool.h"
 
 namespace tapeflow {
@@ -21,45 +22,8 @@ AttrValue ints(std::vector<int64_t> v) {
   return AttrValue::ofInts(std::move(v));
 }
 
-void expectNear(const std::vector<float>& got, const std::vector<float>& want) {
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < want.size(); ++i)
-    EXPECT_NEAR(got[i], want[i], 1e-4f * std::max(1.f, std::fabs(want[i])))
-        << "at " << i;
-}
-
-struct Config {
-  Dims dims;
-  Attrs attrs;
-  reference::PoolWindow window;
-};
-
 TEST(AvgPoolTest, ForwardMatchesReference) {
-  std::vector<Config> configs = {
-      {{2, 3, 6, 6}, {{"kernel", ints({2, 2})}}, {2, 2, 2, 2}},
-      {{2, 16, 9, 8},
-       {{"kernel", ints({3, 3})}, {"stride", ints({2, 2})}},
-       {3, 3, 2, 2}},
-      {{1, 5, 6, 7},
-       {{"kernel", ints({2, 3})},
-        {"stride", ints({1, 2})},
-        {"padding", AttrValue::ofString("EXPLICIT")},
-        {"pads", ints({1, 0, 1, 2})}},
-       {2, 3, 1, 2, 1, 0, 1, 2}},
-  };
-  // SAME, channels 13 (not a multiple of 8), odd totals on both axes.
-  for (auto [h, w, k, s] :
-       {std::array<int64_t, 4>{5, 5, 3, 2}, std::array<int64_t, 4>{7, 10, 4, 3},
-        std::array<int64_t, 4>{6, 6, 2, 1}}) {
-    auto [top, bottom] = reference::samePads(h, k, s);
-    auto [left, right] = reference::samePads(w, k, s);
-    configs.push_back({{2, 13, h, w},
-                       {{"kernel", ints({k, k})},
-                        {"stride", ints({s, s})},
-                        {"padding", AttrValue::ofString("SAME")}},
-                       {k, k, s, s, top, left, bottom, right}});
-  }
-  for (const Config& c : configs)
+  for (const testing::PoolCase& c : testing::poolCases())
     for (int include : {0, 1}) {
       SCOPED_TRACE(dimsStr(c.dims) + " kernel " + c.attrs.at("kernel").str() +
                    " count_include_pad " + std::to_string(include));
@@ -74,7 +38,7 @@ TEST(AvgPoolTest, ForwardMatchesReference) {
         ASSERT_EQ(y.size(), 1u);
         EXPECT_EQ(y[0].dims[2], c.window.outH(c.dims[2]));
         EXPECT_EQ(y[0].dims[3], c.window.outW(c.dims[3]));
-        expectNear(y[0].data, want);
+        testing::expectClose(y[0].data, want, 1e-4);
       }
     }
 }
@@ -87,7 +51,8 @@ TEST(AvgPoolTest, TwoByTwoGolden) {
                 8, 6, 3, 5}};
   auto y = testing::runOp("AvgPool", {{"kernel", ints({2, 2})}}, {x});
   EXPECT_EQ(y[0].dims, (Dims{1, 1, 2, 2}));
-  expectNear(y[0].data, {13.f / 4, 10.f / 4, 23.f / 4, 12.f / 4});
+  testing::expectClose(y[0].data, {13.f / 4, 10.f / 4, 23.f / 4, 12.f / 4},
+                       1e-4);
 }
 
 TEST(AvgPoolTest, SamePaddingCountedOrNot) {
@@ -98,10 +63,11 @@ TEST(AvgPoolTest, SamePaddingCountedOrNot) {
               {"padding", AttrValue::ofString("SAME")}};
   auto exclude = testing::runOp("AvgPool", attrs, {x});
   EXPECT_EQ(exclude[0].dims, (Dims{1, 1, 2, 2}));
-  expectNear(exclude[0].data, {3.f, 4.5f, 7.5f, 9.f});
+  testing::expectClose(exclude[0].data, {3.f, 4.5f, 7.5f, 9.f}, 1e-4);
   attrs["count_include_pad"] = AttrValue::ofInt(1);
   auto include = testing::runOp("AvgPool", attrs, {x});
-  expectNear(include[0].data, {3.f, 9.f / 4, 15.f / 4, 9.f / 4});
+  testing::expectClose(include[0].data, {3.f, 9.f / 4, 15.f / 4, 9.f / 4},
+                       1e-4);
 }
 
 TEST(AvgPoolTest, GradientMatchesFiniteDifferences) {
@@ -136,8 +102,8 @@ TEST(AvgPoolTest, KeepsBlockedInputLayout) {
   EXPECT_EQ(
       blocked.outputDesc,
       dnnl::memory::desc({2, 13, 3, 4}, dnnl::memory::data_type::f32, tag8));
-  expectNear(blocked.output, plain.output);
-  expectNear(blocked.grads[0], plain.grads[0]);
+  testing::expectClose(blocked.output, plain.output, 1e-4);
+  testing::expectClose(blocked.grads[0], plain.grads[0], 1e-4);
 }
 
 TEST(AvgPoolTest, CountsOneFlopPerWindowElement) {
@@ -155,13 +121,7 @@ TEST(AvgPoolTest, CountsOneFlopPerWindowElement) {
 template <class E>
 void expectRejects(const Dims& dims, const Attrs& attrs,
                    const std::string& msg) {
-  HostTensor x = testing::randomTensor(dims, 1);
-  try {
-    testing::runOp("AvgPool", attrs, {x});
-    FAIL() << "expected an error containing: " << msg;
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(msg), std::string::npos) << e.what();
-  }
+  testing::expectRejects<E>("AvgPool", attrs, {dims}, msg);
 }
 
 TEST(AvgPoolTest, RejectsBadAttributes) {

@@ -5,13 +5,15 @@
 
 #include <cmath>
 
-#include "tests/support/one_op_plan.h"
+#include "ops/op_kit.h"
+#include "tests/support/expect.h"
 #include "tests/support/op_harness.h"
 #include "tests/support/reference_loss.h"
 
 namespace tapeflow {
 namespace {
 
+using testing::expectClose;
 using testing::HostTensor;
 
 struct BnInputs {
@@ -30,13 +32,6 @@ BnInputs makeInputs(const Dims& dims, uint64_t seed) {
           testing::randomTensor({b.c}, seed + 3, -0.5f, 0.5f),
           testing::randomTensor({b.c}, seed + 4, 0.5f, 1.5f)};
   return b;
-}
-
-void expectClose(const std::vector<float>& got, const std::vector<float>& want,
-                 float tol) {
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < want.size(); ++i)
-    EXPECT_NEAR(got[i], want[i], tol * std::max(1.f, std::fabs(want[i]))) << i;
 }
 
 const std::vector<Dims> kShapes = {{4, 3, 2, 2}, {5, 13}, {2, 13, 3, 5}};
@@ -206,13 +201,8 @@ void expectError(const std::string& substring,
                  const std::vector<HostTensor>& in,
                  const std::map<std::string, AttrValue>& attrs = {},
                  bool training = false) {
-  try {
-    testing::runOp("BatchNorm", attrs, in, training);
-    FAIL() << "expected an error containing: " << substring;
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(substring), std::string::npos)
-        << e.what();
-  }
+  testing::expectThrowWith<E>(
+      [&] { testing::runOp("BatchNorm", attrs, in, training); }, substring);
 }
 
 TEST(BatchNormTest, RejectsUnsupportedRanks) {

@@ -5,16 +5,16 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/param_store.h"
-#include "core/plan.h"
 #include "core/program.h"
 #include "ops/registry.h"
+#include "tests/support/expect.h"
 #include "tests/support/op_harness.h"
 #include "tests/support/reference_conv.h"
 
 namespace tapeflow {
 namespace {
 
+using testing::expectClose;
 using testing::HostTensor;
 using Attrs = std::map<std::string, AttrValue>;
 
@@ -39,14 +39,6 @@ std::vector<float> referenceOf(const ConvCase& c,
   return reference::conv2d(in[0].data, c.src, in[1].data, c.weights,
                            c.bias ? in[2].data : std::vector<float>{}, c.params,
                            dims);
-}
-
-void expectClose(const std::vector<float>& got, const std::vector<float>& want,
-                 float tolerance, const std::string& what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  for (size_t i = 0; i < want.size(); ++i)
-    ASSERT_NEAR(got[i], want[i], tolerance * std::max(1.f, std::fabs(want[i])))
-        << what << " at flat index " << i;
 }
 
 /// A SAME case: the reference gets the TensorFlow pads.
@@ -180,7 +172,7 @@ TEST(Conv2DTest, GradientMatchesFiniteDifferences) {
 
 // conv [-> relu], built by hand. Params x, w, b; frozen ones get no
 // gradient (an empty vector is returned for them).
-struct GraphRun {
+struct ConvRun {
   bool fused = false;
   std::vector<float> out, gradSrc, gradWeights, gradBias;
 };
@@ -192,55 +184,39 @@ struct GraphSpec {
   bool trainable[3] = {true, true, true};
 };
 
-GraphRun runGraph(const std::vector<HostTensor>& in,
-                  const std::vector<float>& seed, const GraphSpec& spec) {
+ConvRun runConv(const std::vector<HostTensor>& in,
+                const std::vector<float>& seed, const GraphSpec& spec) {
   Graph g;
   g.name = "conv_graph";
   g.file = "<test>";
   const char* names[] = {"x", "w", "b"};
   for (int i = 0; i < 3; ++i) {
-    ParamDef p;
-    p.name = names[i];
-    p.dims = in[i].dims;
-    p.data = in[i].data;
-    p.trainable = spec.trainable[i];
-    g.params.push_back(p);
+    g.params.push_back(testing::paramOf(names[i], in[i]));
+    g.params.back().trainable = spec.trainable[i];
   }
-  Node conv;
-  conv.name = "conv";
-  conv.op = "Conv2D";
-  conv.inputs = {"x", "w", "b"};
-  conv.outputs = {"conv_out"};
-  conv.attrs = spec.attrs;
-  g.nodes = {conv};
+  g.nodes = {testing::nodeOf("conv", "Conv2D", {"x", "w", "b"}, "conv_out",
+                             spec.attrs)};
   std::string out = "conv_out";
   if (spec.relu) {
-    Node relu;
-    relu.name = "relu";
-    relu.op = "Relu";
-    relu.inputs = {"conv_out"};
-    relu.outputs = {"relu_out"};
-    g.nodes.push_back(relu);
+    g.nodes.push_back(
+        testing::nodeOf("relu", "Relu", {"conv_out"}, "relu_out"));
     out = "relu_out";
   }
   g.outputs = {out};
-  auto program = Program::build(g, ops::registry());
-  ParamStore store(program);
-  store.initialize(0);
   PlanOptions opts;
   opts.mode = Mode::Training;
   opts.gradTargets = {out};
   opts.fuse = spec.fuse;
-  Plan plan(program, store, opts);
-  GraphRun r;
-  r.fused = spec.relu && plan.fused(1);
-  plan.forward();
-  r.out = plan.readValue(out);
-  plan.seedGrad(out, seed.data());
-  plan.backward();
+  testing::GraphPlan p(g, opts);
+  ConvRun r;
+  r.fused = spec.relu && p.plan->fused(1);
+  p.plan->forward();
+  r.out = p.plan->readValue(out);
+  p.plan->seedGrad(out, seed.data());
+  p.plan->backward();
   std::vector<float>* grads[] = {&r.gradSrc, &r.gradWeights, &r.gradBias};
   for (int i = 0; i < 3; ++i)
-    if (spec.trainable[i]) *grads[i] = plan.readGrad(names[i]);
+    if (spec.trainable[i]) *grads[i] = p.plan->readGrad(names[i]);
   return r;
 }
 
@@ -253,9 +229,9 @@ TEST(Conv2DTest, FusedReluMatchesUnfusedPlan) {
   std::vector<float> seed = testing::randomTensor(dims, 56).data;
   GraphSpec spec;
   spec.attrs = c.attrs;
-  GraphRun fused = runGraph(in, seed, spec);
+  ConvRun fused = runConv(in, seed, spec);
   spec.fuse = false;
-  GraphRun plain = runGraph(in, seed, spec);
+  ConvRun plain = runConv(in, seed, spec);
   EXPECT_TRUE(fused.fused);
   EXPECT_FALSE(plain.fused);
   expectClose(fused.out, want, 1e-4f, "fused output");
@@ -276,12 +252,12 @@ TEST(Conv2DTest, FrozenInputsKeepOtherGradients) {
   GraphSpec spec;
   spec.attrs = c.attrs;
   spec.relu = false;
-  GraphRun all = runGraph(in, seed, spec);
+  ConvRun all = runConv(in, seed, spec);
   for (int frozen = 0; frozen < 3; ++frozen) {
     SCOPED_TRACE("frozen input " + std::to_string(frozen));
     GraphSpec partial = spec;
     partial.trainable[frozen] = false;
-    GraphRun r = runGraph(in, seed, partial);
+    ConvRun r = runConv(in, seed, partial);
     expectClose(r.out, all.out, 1e-6f, "output");
     if (frozen != 0) expectClose(r.gradSrc, all.gradSrc, 1e-5f, "src grad");
     if (frozen != 1)
@@ -339,18 +315,7 @@ TEST(Conv2DTest, FlopsCountMultiplyAddsAndBias) {
 template <class E>
 void expectRejects(const Attrs& attrs, const std::vector<Dims>& dims,
                    const std::string& substring) {
-  std::vector<HostTensor> in;
-  uint64_t seed = 1;
-  for (const Dims& d : dims) in.push_back(testing::randomTensor(d, seed++));
-  try {
-    testing::runOp("Conv2D", attrs, in);
-    ADD_FAILURE() << "expected a rejection containing: " << substring;
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(substring), std::string::npos)
-        << e.what();
-  } catch (const Error& e) {
-    ADD_FAILURE() << "wrong error type: " << e.what();
-  }
+  testing::expectRejects<E>("Conv2D", attrs, dims, substring);
 }
 
 const std::vector<Dims> kOk = {{1, 6, 5, 5}, {4, 6, 3, 3}, {4}};

@@ -2,6 +2,7 @@
 // gradients, and the alpha >= 0 rule of its dst-based backward.
 #include <gtest/gtest.h>
 
+#include "tests/support/expect.h"
 #include "tests/support/op_harness.h"
 #include "tests/support/reference_activation.h"
 
@@ -50,16 +51,11 @@ TEST(EluTest, GradientMatchesFiniteDifferences) {
 
 TEST(EluTest, RejectsNegativeAlpha) {
   HostTensor x = testing::randomTensor({2, 3}, 1);
-  try {
-    testing::runOp("Elu", {{"alpha", AttrValue::ofFloat(-1.f)}}, {x});
-    FAIL() << "expected an AttrError";
-  } catch (const AttrError& e) {
-    EXPECT_NE(
-        std::string(e.what()).find(
-            "attribute 'alpha': must be >= 0 (backward reads dst), found -1"),
-        std::string::npos)
-        << e.what();
-  }
+  testing::expectThrowWith<AttrError>(
+      [&] {
+        testing::runOp("Elu", {{"alpha", AttrValue::ofFloat(-1.f)}}, {x});
+      },
+      "attribute 'alpha': must be >= 0 (backward reads dst), found -1");
 }
 
 }  // namespace

@@ -4,7 +4,10 @@
 
 #include <optional>
 
-#include "tests/support/binary_harness.h"
+#include "core/program.h"
+#include "ops/registry.h"
+#include "tests/support/expect.h"
+#include "tests/support/op_harness.h"
 
 namespace tapeflow {
 namespace {
@@ -49,16 +52,12 @@ TEST(FlattenTest, GradientMatchesFiniteDifferences) {
 TEST(FlattenTest, BlockedInputIsRelayoutedToPlain) {
   // 3 channels: nChw8c pads them to 8, so a raw copy would be wrong.
   HostTensor x = testing::randomTensor({2, 3, 5, 5}, 21);
-  Graph g;
-  g.name = "blocked_flatten";
-  g.params = {testing::paramOf("x", x)};
-  g.nodes = {testing::nodeOf("b", "ToBlocked", {"x"}, "x8"),
-             testing::nodeOf("f", "Flatten", {"x8"}, "y")};
-  g.outputs = {"y"};
+  Graph g = testing::oneOpGraph("Flatten", {}, {x}, 1);
+  testing::insertLayout(g, 0, 0, dnnl::memory::format_tag::nChw8c);
   testing::GraphRun run = testing::runGraph(g);
-  EXPECT_EQ(run.dims["y"], (Dims{2, 75}));
-  EXPECT_EQ(run.values["y"], x.data);
-  EXPECT_EQ(run.grads["x"], run.seeds["y"]);
+  EXPECT_EQ(run.dims["out0"], (Dims{2, 75}));
+  EXPECT_EQ(run.values["out0"], x.data);
+  EXPECT_EQ(run.grads["in0"], run.seeds["out0"]);
 }
 
 TEST(FlattenTest, CountsNoFlops) {

@@ -7,6 +7,7 @@
 
 #include "core/program.h"
 #include "ops/registry.h"
+#include "tests/support/expect.h"
 #include "tests/support/op_harness.h"
 #include "tests/support/reference_linear.h"
 
@@ -67,10 +68,7 @@ TEST(MatMulTest, ForwardMatchesReference) {
     EXPECT_EQ(y[0].dims, want);
     auto ref = reference::matmul(a.data, b.data, std::max<int64_t>(c.batch, 1),
                                  c.m, c.k, c.n, c.ta, c.tb, c.shared);
-    ASSERT_EQ(y[0].data.size(), ref.size());
-    for (size_t i = 0; i < ref.size(); ++i)
-      EXPECT_NEAR(y[0].data[i], ref[i], 1e-4 * std::max(1.f, std::fabs(ref[i])))
-          << "at " << i;
+    testing::expectClose(y[0].data, ref, 1e-4);
   }
 }
 
@@ -112,52 +110,42 @@ TEST(MatMulTest, CountsFlops) {
 }
 
 template <class E>
-std::string errorOf(const Dims& a, const Dims& b,
-                    const std::map<std::string, AttrValue>& attrs = {}) {
-  try {
-    testing::runOp("MatMul", attrs,
-                   {testing::randomTensor(a, 1), testing::randomTensor(b, 2)});
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "<no error of the expected type>";
-}
-
-bool has(const std::string& s, const std::string& sub) {
-  return s.find(sub) != std::string::npos;
+void expectRejects(const Dims& a, const Dims& b, const std::string& substring,
+                   const std::map<std::string, AttrValue>& attrs = {}) {
+  testing::expectRejects<E>("MatMul", attrs, {a, b}, substring);
 }
 
 TEST(MatMulTest, RejectsDifferentInnerDimensions) {
-  std::string e = errorOf<ShapeError>({2, 3}, {4, 5});
-  EXPECT_TRUE(has(e, "inner dimensions differ: a [2,3] has K=3, b [4,5] has K=4"))
-      << e;
-  e = errorOf<ShapeError>({2, 3, 4}, {2, 4, 5},
-                          {{"transpose_b", AttrValue::ofInt(1)}});
-  EXPECT_TRUE(has(e, "inner dimensions differ: a [2,3,4] has K=4, b [2,4,5] has "
-                     "K=5 (transpose_b=1)")) << e;
+  expectRejects<ShapeError>(
+      {2, 3}, {4, 5},
+      "inner dimensions differ: a [2,3] has K=3, b [4,5] has K=4");
+  expectRejects<ShapeError>({2, 3, 4}, {2, 4, 5},
+                            "inner dimensions differ: a [2,3,4] has K=4, "
+                            "b [2,4,5] has K=5 (transpose_b=1)",
+                            {{"transpose_b", AttrValue::ofInt(1)}});
 }
 
 TEST(MatMulTest, RejectsBadRanks) {
-  std::string e = errorOf<ShapeError>({2, 3, 4, 5}, {5, 6});
-  EXPECT_TRUE(has(e, "input 'a' [2,3,4,5] must have rank 2 or 3, found rank 4"))
-      << e;
-  e = errorOf<ShapeError>({3}, {3, 6});
-  EXPECT_TRUE(has(e, "input 'a' [3] must have rank 2 or 3, found rank 1")) << e;
-  e = errorOf<ShapeError>({3, 4}, {2, 4, 5});
-  EXPECT_TRUE(has(e, "input 'b' [2,4,5] is batched but input 'a' [3,4] is not"))
-      << e;
+  expectRejects<ShapeError>(
+      {2, 3, 4, 5}, {5, 6},
+      "input 'a' [2,3,4,5] must have rank 2 or 3, found rank 4");
+  expectRejects<ShapeError>(
+      {3}, {3, 6}, "input 'a' [3] must have rank 2 or 3, found rank 1");
+  expectRejects<ShapeError>(
+      {3, 4}, {2, 4, 5},
+      "input 'b' [2,4,5] is batched but input 'a' [3,4] is not");
 }
 
 TEST(MatMulTest, RejectsBatchMismatch) {
-  std::string e = errorOf<ShapeError>({2, 3, 4}, {3, 4, 5});
-  EXPECT_TRUE(has(e, "batch sizes differ: a [2,3,4] has 2, b [3,4,5] has 3"))
-      << e;
+  expectRejects<ShapeError>(
+      {2, 3, 4}, {3, 4, 5},
+      "batch sizes differ: a [2,3,4] has 2, b [3,4,5] has 3");
 }
 
 TEST(MatMulTest, RejectsTransposeOtherThanZeroOrOne) {
-  std::string e = errorOf<AttrError>({2, 3}, {3, 4},
-                                     {{"transpose_a", AttrValue::ofInt(2)}});
-  EXPECT_TRUE(has(e, "attribute 'transpose_a': must be 0 or 1, found 2")) << e;
+  expectRejects<AttrError>({2, 3}, {3, 4},
+                           "attribute 'transpose_a': must be 0 or 1, found 2",
+                           {{"transpose_a", AttrValue::ofInt(2)}});
 }
 
 }  // namespace

@@ -4,8 +4,9 @@
 
 #include "core/program.h"
 #include "ops/registry.h"
-#include "tests/support/layout_runner.h"
+#include "tests/support/expect.h"
 #include "tests/support/op_harness.h"
+#include "tests/support/pool_cases.h"
 #include "tests/support/reference_pool.h"
 
 namespace tapeflow {
@@ -18,41 +19,8 @@ AttrValue ints(std::vector<int64_t> v) {
   return AttrValue::ofInts(std::move(v));
 }
 
-struct Config {
-  Dims dims;
-  Attrs attrs;
-  reference::PoolWindow window;
-};
-
 TEST(MaxPoolTest, ForwardMatchesReference) {
-  auto same = [](int64_t in, int64_t k, int64_t s) {
-    return reference::samePads(in, k, s);
-  };
-  std::vector<Config> configs = {
-      {{2, 3, 6, 6}, {{"kernel", ints({2, 2})}}, {2, 2, 2, 2}},
-      {{2, 16, 9, 8},
-       {{"kernel", ints({3, 3})}, {"stride", ints({2, 2})}},
-       {3, 3, 2, 2}},
-      {{1, 5, 6, 7},
-       {{"kernel", ints({2, 3})},
-        {"stride", ints({1, 2})},
-        {"padding", AttrValue::ofString("EXPLICIT")},
-        {"pads", ints({1, 0, 1, 2})}},
-       {2, 3, 1, 2, 1, 0, 1, 2}},
-  };
-  // SAME, channels 13 (not a multiple of 8), odd totals on both axes.
-  for (auto [h, w, k, s] :
-       {std::array<int64_t, 4>{5, 5, 3, 2}, std::array<int64_t, 4>{7, 10, 4, 3},
-        std::array<int64_t, 4>{6, 6, 2, 1}}) {
-    auto [top, bottom] = same(h, k, s);
-    auto [left, right] = same(w, k, s);
-    configs.push_back({{2, 13, h, w},
-                       {{"kernel", ints({k, k})},
-                        {"stride", ints({s, s})},
-                        {"padding", AttrValue::ofString("SAME")}},
-                       {k, k, s, s, top, left, bottom, right}});
-  }
-  for (const Config& c : configs) {
+  for (const testing::PoolCase& c : testing::poolCases()) {
     SCOPED_TRACE(dimsStr(c.dims) + " kernel " + c.attrs.at("kernel").str());
     HostTensor x = testing::randomTensor(c.dims, 5);
     std::vector<float> want =
@@ -157,13 +125,7 @@ TEST(MaxPoolTest, CountsOneFlopPerWindowElement) {
 template <class E>
 void expectRejects(const Dims& dims, const Attrs& attrs,
                    const std::string& msg) {
-  HostTensor x = testing::randomTensor(dims, 1);
-  try {
-    testing::runOp("MaxPool", attrs, {x});
-    FAIL() << "expected an error containing: " << msg;
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(msg), std::string::npos) << e.what();
-  }
+  testing::expectRejects<E>("MaxPool", attrs, {dims}, msg);
 }
 
 TEST(MaxPoolTest, RejectsBadKernelAndStride) {

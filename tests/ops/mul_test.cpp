@@ -27,18 +27,7 @@ TEST(MulTest, LiteralGolden) {
 }
 
 TEST(MulTest, GradientMatchesFiniteDifferences) {
-  SampleCase opts;
-  for (const auto& [ad, bd] : {std::pair<Dims, Dims>{{2, 5, 3}, {5, 1}},
-                               {{5, 1}, {2, 5, 3}},
-                               {{1}, {2, 3}},
-                               {{2, 11}, {2, 11}}}) {
-    SCOPED_TRACE(dimsStr(ad) + " with " + dimsStr(bd));
-    HostTensor a = testing::randomTensor(ad, 3, -1.f, 1.f);
-    HostTensor b = testing::randomTensor(bd, 4, -1.f, 1.f);
-    auto r = testing::gradCheck("Mul", {}, {a, b}, opts);
-    EXPECT_TRUE(r.ok) << r.report;
-    EXPECT_EQ(r.checked, int(a.data.size() + b.data.size()));
-  }
+  testing::checkBinaryGradient(kMul);
 }
 
 TEST(MulTest, GradientsOfBroadcastInputsMatchReference) {
@@ -55,31 +44,15 @@ TEST(MulTest, SameValueForBothInputsAccumulatesBothGradients) {
 }
 
 TEST(MulTest, CountsOneFlopPerOutputElement) {
-  auto p = Program::build(
-      testing::oneOpGraph("Mul", {},
-                          {testing::randomTensor({2, 3, 4, 4}, 1),
-                           testing::randomTensor({1, 3, 1, 1}, 2)},
-                          1),
-      ops::registry());
-  EXPECT_EQ(p->flopsPerSample(0), 96);
+  testing::checkBinaryFlops(kMul);
 }
 
 TEST(MulTest, RejectsIncompatibleBroadcast) {
-  testing::expectThrowWith<ShapeError>(
-      [] {
-        testing::runOp("Mul", {}, {testing::randomTensor({2, 3}, 1),
-                                  testing::randomTensor({4}, 2)});
-      },
-      "a [2,3] and b [4] cannot broadcast: dims 3 and 4 differ at axis 1");
+  testing::checkBinaryRejectsBroadcast(kMul);
 }
 
 TEST(MulTest, RejectsIntegerInput) {
-  testing::expectThrowWith<ShapeError>(
-      [] {
-        testing::runOp("Mul", {}, {testing::randomLabels({2, 3}, 1, 5),
-                                  testing::randomTensor({2, 3}, 2)});
-      },
-      "input 'a' ('in0') must be f32, found i32");
+  testing::checkBinaryRejectsIntegers(kMul);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // tests/ops/relu_test.cpp - Relu against a naive loop, its kink, gradients.
 #include <gtest/gtest.h>
 
+#include "tests/support/expect.h"
 #include "tests/support/op_harness.h"
 #include "tests/support/reference_ops.h"
 
@@ -39,13 +40,11 @@ TEST(ReluTest, GradientMatchesFiniteDifferences) {
 
 TEST(ReluTest, RejectsUnknownAttribute) {
   HostTensor x = testing::randomTensor({2, 3}, 1);
-  try {
-    testing::runOp("Relu", {{"slope", AttrValue::ofFloat(0.1f)}}, {x});
-    FAIL() << "expected an AttrError";
-  } catch (const AttrError& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown attribute 'slope'"),
-              std::string::npos) << e.what();
-  }
+  testing::expectThrowWith<AttrError>(
+      [&] {
+        testing::runOp("Relu", {{"slope", AttrValue::ofFloat(0.1f)}}, {x});
+      },
+      "unknown attribute 'slope'");
 }
 
 }  // namespace

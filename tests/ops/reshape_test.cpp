@@ -5,7 +5,10 @@
 
 #include <cstring>
 
-#include "tests/support/binary_harness.h"
+#include "core/program.h"
+#include "ops/registry.h"
+#include "tests/support/expect.h"
+#include "tests/support/op_harness.h"
 
 namespace tapeflow {
 namespace {
@@ -81,17 +84,14 @@ TEST(ReshapeTest, BatchStaysDynamic) {
 TEST(ReshapeTest, BlockedInputIsRelayoutedToPlain) {
   // 3 channels: nChw8c pads them to 8, so a raw copy would be wrong.
   HostTensor x = testing::randomTensor({2, 3, 4, 4}, 21);
-  Graph g;
-  g.name = "blocked_reshape";
-  g.params = {testing::paramOf("x", x)};
-  g.nodes = {testing::nodeOf("b", "ToBlocked", {"x"}, "x8"),
-             testing::nodeOf("r", "Reshape", {"x8"}, "y", shapeAttr({0, -1}))};
-  g.outputs = {"y"};
+  Graph g = testing::oneOpGraph("Reshape", shapeAttr({0, -1}), {x}, 1);
+  testing::insertLayout(g, 0, 0, dnnl::memory::format_tag::nChw8c);
   testing::GraphRun run = testing::runGraph(g);
-  EXPECT_EQ(run.dims["y"], (Dims{2, 48}));
-  EXPECT_TRUE(isPlain(run.descs["y"]));
-  EXPECT_EQ(run.values["y"], x.data);
-  EXPECT_EQ(run.grads["x"], run.seeds["y"]);  // d x = d y, element for element
+  EXPECT_EQ(run.dims["out0"], (Dims{2, 48}));
+  EXPECT_TRUE(isPlain(run.descs["out0"]));
+  EXPECT_EQ(run.values["out0"], x.data);
+  // d x = d y, element for element
+  EXPECT_EQ(run.grads["in0"], run.seeds["out0"]);
 }
 
 TEST(ReshapeTest, CountsNoFlops) {

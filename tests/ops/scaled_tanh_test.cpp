@@ -3,10 +3,6 @@
 // Linear as the post-op chain linear(s), tanh (scale a).
 #include <gtest/gtest.h>
 
-#include "core/param_store.h"
-#include "core/plan.h"
-#include "core/program.h"
-#include "ops/registry.h"
 #include "tests/support/op_harness.h"
 #include "tests/support/reference_activation.h"
 
@@ -95,40 +91,21 @@ LinearTanhRun runLinearScaledTanh(const HostTensor& x, const HostTensor& w,
   Graph g;
   g.name = "linear_scaled_tanh";
   g.file = "<test>";
-  for (auto [name, t] :
-       {std::pair{"x", &x}, std::pair{"w", &w}, std::pair{"b", &b}}) {
-    ParamDef p;
-    p.name = name;
-    p.dims = t->dims;
-    p.data = t->data;
-    g.params.push_back(p);
-  }
-  Node fc;
-  fc.name = "fc";
-  fc.op = "Linear";
-  fc.inputs = {"x", "w", "b"};
-  fc.outputs = {"h"};
-  Node act;
-  act.name = "act";
-  act.op = "ScaledTanh";
-  act.inputs = {"h"};
-  act.outputs = {"y"};
-  act.attrs = as(a, s);
-  g.nodes = {fc, act};
+  g.params = {testing::paramOf("x", x), testing::paramOf("w", w),
+              testing::paramOf("b", b)};
+  g.nodes = {testing::nodeOf("fc", "Linear", {"x", "w", "b"}, "h"),
+             testing::nodeOf("act", "ScaledTanh", {"h"}, "y", as(a, s))};
   g.outputs = {"y"};
-  auto program = Program::build(g, ops::registry());
-  ParamStore store(program);
-  store.initialize(0);
   PlanOptions opts;
   opts.mode = Mode::Training;
   opts.gradTargets = {"y"};
   opts.fuse = fuse;
-  Plan plan(program, store, opts);
-  plan.forward();
-  plan.seedGrad("y", dy.data());
-  plan.backward();
-  return {plan.readValue("y"), plan.readGrad("x"), plan.readGrad("w"),
-          plan.readGrad("b"), plan.fused(1)};
+  testing::GraphPlan p(g, opts);
+  p.plan->forward();
+  p.plan->seedGrad("y", dy.data());
+  p.plan->backward();
+  return {p.plan->readValue("y"), p.plan->readGrad("x"), p.plan->readGrad("w"),
+          p.plan->readGrad("b"), p.plan->fused(1)};
 }
 
 TEST(ScaledTanhTest, FusesIntoLinearWithSameValuesAndGradients) {

@@ -2,6 +2,7 @@
 // (including saturation), gradients.
 #include <gtest/gtest.h>
 
+#include "tests/support/expect.h"
 #include "tests/support/op_harness.h"
 #include "tests/support/reference_activation.h"
 
@@ -43,14 +44,11 @@ TEST(SigmoidTest, GradientMatchesFiniteDifferences) {
 
 TEST(SigmoidTest, RejectsUnknownAttribute) {
   HostTensor x = testing::randomTensor({2, 3}, 1);
-  try {
-    testing::runOp("Sigmoid", {{"alpha", AttrValue::ofFloat(0.1f)}}, {x});
-    FAIL() << "expected an AttrError";
-  } catch (const AttrError& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown attribute 'alpha'"),
-              std::string::npos)
-        << e.what();
-  }
+  testing::expectThrowWith<AttrError>(
+      [&] {
+        testing::runOp("Sigmoid", {{"alpha", AttrValue::ofFloat(0.1f)}}, {x});
+      },
+      "unknown attribute 'alpha'");
 }
 
 }  // namespace

@@ -5,37 +5,17 @@
 #include <cmath>
 
 #include "tests/support/op_harness.h"
-#include "tests/support/reference_activation.h"
+#include "tests/support/softmax_checks.h"
 
 namespace tapeflow {
 namespace {
 
 using testing::HostTensor;
 
-std::map<std::string, AttrValue> axis(int64_t a) {
-  return {{"axis", AttrValue::ofInt(a)}};
-}
-
 TEST(SoftmaxTest, ForwardMatchesReference) {
-  struct Case {
-    Dims dims;
-    int64_t axis;
-    int resolved;
-  };
-  for (Case c :
-       {Case{{3, 10}, -1, 1}, Case{{2, 13, 3}, 1, 1}, Case{{2, 13, 3}, 0, 0},
-        Case{{2, 13, 3}, -1, 2}, Case{{7}, 0, 0}}) {
-    SCOPED_TRACE(dimsStr(c.dims) + " axis " + std::to_string(c.axis));
-    HostTensor x = testing::randomTensor(c.dims, 3, -5.f, 5.f);
-    auto y = testing::runOp("Softmax", axis(c.axis), {x});
-    ASSERT_EQ(y.size(), 1u);
-    EXPECT_EQ(y[0].dims, c.dims);
-    std::vector<float> want =
-        reference::softmax(x.data, c.dims, c.resolved, false);
-    ASSERT_EQ(y[0].data.size(), want.size());
-    for (size_t i = 0; i < want.size(); ++i)
-      EXPECT_NEAR(y[0].data[i], want[i], 1e-4f * want[i] + 1e-7f);
-  }
+  testing::checkSoftmaxForward("Softmax", /*log=*/false, [](float want) {
+    return 1e-4f * want + 1e-7f;
+  });
 }
 
 TEST(SoftmaxTest, DefaultAxisIsLast) {
@@ -58,35 +38,11 @@ TEST(SoftmaxTest, ExtremeLogitsStayFinite) {
 }
 
 TEST(SoftmaxTest, GradientMatchesFiniteDifferences) {
-  SampleCase opts;  // smooth: no kink
-  struct Case {
-    Dims dims;
-    int64_t axis;
-  };
-  for (Case c : {Case{{4, 7}, -1}, Case{{2, 5, 3}, -2}, Case{{3, 2, 4}, 0}}) {
-    SCOPED_TRACE(dimsStr(c.dims) + " axis " + std::to_string(c.axis));
-    HostTensor x = testing::randomTensor(c.dims, 9, -2.f, 2.f);
-    auto r = testing::gradCheck("Softmax", axis(c.axis), {x}, opts);
-    EXPECT_TRUE(r.ok) << r.report;
-    EXPECT_EQ(r.checked, int(x.data.size()));
-  }
+  testing::checkSoftmaxGradient("Softmax", SampleCase{});  // smooth: no kink
 }
 
 TEST(SoftmaxTest, RejectsAxisOutOfRange) {
-  HostTensor x = testing::randomTensor({2, 3}, 1);
-  for (int64_t a : {2, -3}) {
-    try {
-      testing::runOp("Softmax", axis(a), {x});
-      FAIL() << "expected an AttrError for axis " << a;
-    } catch (const AttrError& e) {
-      EXPECT_NE(std::string(e.what()).find(
-                    "attribute 'axis': must be in [-2, 1] for input 'src' "
-                    "[2,3], found " +
-                    std::to_string(a)),
-                std::string::npos)
-          << e.what();
-    }
-  }
+  testing::checkSoftmaxRejectsAxis("Softmax", {2, 3});
 }
 
 }  // namespace

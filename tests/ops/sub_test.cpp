@@ -27,18 +27,7 @@ TEST(SubTest, LiteralGolden) {
 }
 
 TEST(SubTest, GradientMatchesFiniteDifferences) {
-  SampleCase opts;
-  for (const auto& [ad, bd] : {std::pair<Dims, Dims>{{2, 5, 3}, {5, 1}},
-                               {{5, 1}, {2, 5, 3}},
-                               {{1}, {2, 3}},
-                               {{2, 11}, {2, 11}}}) {
-    SCOPED_TRACE(dimsStr(ad) + " with " + dimsStr(bd));
-    HostTensor a = testing::randomTensor(ad, 3, -1.f, 1.f);
-    HostTensor b = testing::randomTensor(bd, 4, -1.f, 1.f);
-    auto r = testing::gradCheck("Sub", {}, {a, b}, opts);
-    EXPECT_TRUE(r.ok) << r.report;
-    EXPECT_EQ(r.checked, int(a.data.size() + b.data.size()));
-  }
+  testing::checkBinaryGradient(kSub);
 }
 
 TEST(SubTest, GradientsOfBroadcastInputsMatchReference) {
@@ -55,31 +44,15 @@ TEST(SubTest, SameValueForBothInputsAccumulatesBothGradients) {
 }
 
 TEST(SubTest, CountsOneFlopPerOutputElement) {
-  auto p = Program::build(
-      testing::oneOpGraph("Sub", {},
-                          {testing::randomTensor({2, 3, 4, 4}, 1),
-                           testing::randomTensor({1, 3, 1, 1}, 2)},
-                          1),
-      ops::registry());
-  EXPECT_EQ(p->flopsPerSample(0), 96);
+  testing::checkBinaryFlops(kSub);
 }
 
 TEST(SubTest, RejectsIncompatibleBroadcast) {
-  testing::expectThrowWith<ShapeError>(
-      [] {
-        testing::runOp("Sub", {}, {testing::randomTensor({2, 3}, 1),
-                                  testing::randomTensor({4}, 2)});
-      },
-      "a [2,3] and b [4] cannot broadcast: dims 3 and 4 differ at axis 1");
+  testing::checkBinaryRejectsBroadcast(kSub);
 }
 
 TEST(SubTest, RejectsIntegerInput) {
-  testing::expectThrowWith<ShapeError>(
-      [] {
-        testing::runOp("Sub", {}, {testing::randomLabels({2, 3}, 1, 5),
-                                  testing::randomTensor({2, 3}, 2)});
-      },
-      "input 'a' ('in0') must be f32, found i32");
+  testing::checkBinaryRejectsIntegers(kSub);
 }
 
 }  // namespace

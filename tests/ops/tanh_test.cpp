@@ -2,6 +2,7 @@
 // (including saturation), gradients.
 #include <gtest/gtest.h>
 
+#include "tests/support/expect.h"
 #include "tests/support/op_harness.h"
 #include "tests/support/reference_activation.h"
 
@@ -43,14 +44,11 @@ TEST(TanhTest, GradientMatchesFiniteDifferences) {
 
 TEST(TanhTest, RejectsUnknownAttribute) {
   HostTensor x = testing::randomTensor({2, 3}, 1);
-  try {
-    testing::runOp("Tanh", {{"scale", AttrValue::ofFloat(2.f)}}, {x});
-    FAIL() << "expected an AttrError";
-  } catch (const AttrError& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown attribute 'scale'"),
-              std::string::npos)
-        << e.what();
-  }
+  testing::expectThrowWith<AttrError>(
+      [&] {
+        testing::runOp("Tanh", {{"scale", AttrValue::ofFloat(2.f)}}, {x});
+      },
+      "unknown attribute 'scale'");
 }
 
 }  // namespace

@@ -1,140 +1,22 @@
-// tests/support/binary_harness.h - multi-node graphs for the binary and
-// dims-only op tests: a test-only op that hands its consumer an nChw8c
-// tensor (as a conv does), a runner that returns outputs, their layouts and
-// parameter gradients, and the checks every binary op test shares.
+// tests/support/binary_harness.h - the checks every binary op test (Add,
+// Sub, Mul, Div) shares: forward and gradients against the broadcasting
+// reference, blocked inputs, one value for both inputs, the finite-
+// difference check, FLOPs and the rejections.
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include <cmath>
-#include <cstring>
 #include <functional>
-#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "core/param_store.h"
-#include "core/plan.h"
 #include "core/program.h"
-#include "ops/op_kit.h"
-#include "ops/registry.h"
+#include "tests/support/expect.h"
 #include "tests/support/op_harness.h"
 #include "tests/support/reference_binary.h"
 
 namespace tapeflow::testing {
-
-/// Test-only op "ToBlocked": dst = src, in nChw8c (rank 4 inputs only).
-inline const OpDef& toBlockedOp() {
-  struct State {
-    ops::Relayout toBlocked;
-    size_t bytes = 0;
-  };
-  static const OpDef def = [] {
-    OpDef d("ToBlocked");
-    d.input("src").output("dst").doc("test only: src in nChw8c");
-    d.shapes([](ShapeContext& ctx) { ctx.setOutput(0, ctx.inputDims(0)); });
-    d.prepare([](PrepareContext& ctx) {
-      dnnl::memory::desc md(ops::toDnnl(ctx.inputDims(0)), ops::dt::f32,
-                            ops::tag::nChw8c);
-      auto& st = ctx.makeState<State>();
-      st.toBlocked = ops::Relayout(ctx, ctx.inputDesc(0), md);
-      st.bytes = md.get_size();
-      ctx.setOutputDesc(0, md);
-      if (ctx.needsGrad(0)) ctx.setGradInputDesc(0, md);
-    });
-    d.forward([](ExecContext& ctx) {
-      auto& st = ctx.state<State>();
-      dnnl::memory m = st.toBlocked(ctx.stream(), ctx.input(0));
-      std::memcpy(ctx.output(0).get_data_handle(), m.get_data_handle(), st.bytes);
-    });
-    d.backward([](GradContext& ctx) {
-      auto& st = ctx.state<State>();
-      if (ctx.needsGrad(0))
-        std::memcpy(ctx.gradInput(0).get_data_handle(),
-                    ctx.gradOutput(0).get_data_handle(), st.bytes);
-    });
-    return d;
-  }();
-  return def;
-}
-
-/// Every registered op plus ToBlocked.
-inline const OpRegistry& testRegistry() {
-  static const OpRegistry reg = [] {
-    OpRegistry r;
-    for (const auto& [name, def] : ops::registry().all()) r.add(*def);
-    r.add(toBlockedOp());
-    return r;
-  }();
-  return reg;
-}
-
-inline ParamDef paramOf(const std::string& name, const HostTensor& t) {
-  ParamDef p;
-  p.name = name;
-  p.dims = t.dims;
-  p.data = t.data;
-  return p;
-}
-
-inline Node nodeOf(const std::string& name, const std::string& op,
-                   std::vector<std::string> inputs, const std::string& output,
-                   std::map<std::string, AttrValue> attrs = {}) {
-  Node n;
-  n.name = name;
-  n.op = op;
-  n.inputs = std::move(inputs);
-  n.outputs = {output};
-  n.attrs = std::move(attrs);
-  return n;
-}
-
-struct GraphRun {
-  std::map<std::string, std::vector<float>> values;  ///< outputs, plain
-  std::map<std::string, Dims> dims;                  ///< of the outputs
-  std::map<std::string, dnnl::memory::desc> descs;   ///< output layouts
-  std::map<std::string, std::vector<float>> seeds;   ///< r per output
-  std::map<std::string, std::vector<float>> grads;   ///< per param, plain
-};
-
-/// Runs `g` (training, batch 1) forward, then backward for the objective
-/// sum over outputs of r * out with fixed-seed random r.
-inline GraphRun runGraph(Graph g, uint64_t seed = 11) {
-  g.file = "<test>";
-  auto program = Program::build(g, testRegistry());
-  ParamStore store(program);
-  store.initialize(0);
-  PlanOptions opts;
-  opts.mode = Mode::Training;
-  opts.gradTargets = g.outputs;
-  Plan plan(program, store, opts);
-  plan.forward();
-  GraphRun run;
-  for (size_t k = 0; k < g.outputs.size(); ++k) {
-    const std::string& name = g.outputs[k];
-    int v = program->findValue(name);
-    run.values[name] = plan.readValue(v);
-    run.dims[name] = plan.dims(v);
-    run.descs[name] = plan.desc(v);
-    run.seeds[name] = randomTensor(plan.dims(v), seed + k).data;
-    plan.seedGrad(name, run.seeds[name].data());
-  }
-  plan.backward();
-  for (const ParamDef& p : g.params) run.grads[p.name] = plan.readGrad(p.name);
-  return run;
-}
-
-/// Values within a relative tolerance (absolute below 1).
-inline void expectClose(const std::vector<float>& got,
-                        const std::vector<float>& want, double tol,
-                        const std::string& what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  for (size_t i = 0; i < want.size(); ++i)
-    ASSERT_LE(std::fabs(double(got[i]) - want[i]),
-              tol * std::max(1.0, std::fabs(double(want[i]))))
-        << what << " at flat index " << i << ": got " << got[i]
-        << ", want " << want[i];
-}
 
 /// A binary op's math for the reference checks.
 struct BinaryMath {
@@ -158,7 +40,7 @@ inline std::vector<std::pair<Dims, Dims>> broadcastCases() {
 
 /// Checks the op's output and both gradients (through the engine's
 /// unbroadcast) against the reference in graph `a op b -> c`, where `a`
-/// and `b` may first go through ToBlocked.
+/// and `b` may first go through ToLayout (nChw8c).
 inline void checkBinaryGraph(const BinaryMath& m, const HostTensor& a,
                              const HostTensor& b, bool blockA, bool blockB,
                              GraphRun* out = nullptr) {
@@ -167,11 +49,11 @@ inline void checkBinaryGraph(const BinaryMath& m, const HostTensor& a,
   g.params = {paramOf("a", a), paramOf("b", b)};
   std::string ia = "a", ib = "b";
   if (blockA) {
-    g.nodes.push_back(nodeOf("block_a", "ToBlocked", {"a"}, "a8"));
+    g.nodes.push_back(nodeOf("block_a", "ToLayout", {"a"}, "a8"));
     ia = "a8";
   }
   if (blockB) {
-    g.nodes.push_back(nodeOf("block_b", "ToBlocked", {"b"}, "b8"));
+    g.nodes.push_back(nodeOf("block_b", "ToLayout", {"b"}, "b8"));
     ib = "b8";
   }
   g.nodes.push_back(nodeOf("op", m.op, {ia, ib}, "c"));
@@ -270,17 +152,46 @@ inline void checkSameInput(const BinaryMath& m) {
   expectClose(run.grads["x"], grad, 1e-5, m.op + "(x, x) gradient");
 }
 
-/// Expects `fn` to throw E with `substring` in its message.
-template <class E>
-void expectThrowWith(const std::function<void()>& fn,
-                     const std::string& substring) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an exception containing '" << substring << "'";
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(substring), std::string::npos)
-        << e.what();
+/// Finite differences through the op, broadcast either way or not at all.
+inline void checkBinaryGradient(const BinaryMath& m) {
+  SampleCase opts;
+  for (const auto& [ad, bd] : {std::pair<Dims, Dims>{{2, 5, 3}, {5, 1}},
+                               {{5, 1}, {2, 5, 3}},
+                               {{1}, {2, 3}},
+                               {{2, 11}, {2, 11}}}) {
+    SCOPED_TRACE(dimsStr(ad) + " with " + dimsStr(bd));
+    HostTensor a = randomTensor(ad, 3, m.low, m.high);
+    HostTensor b = randomTensor(bd, 4, m.low, m.high);
+    auto r = gradCheck(m.op, {}, {a, b}, opts);
+    EXPECT_TRUE(r.ok) << r.report;
+    EXPECT_EQ(r.checked, int(a.data.size() + b.data.size()));
   }
+}
+
+/// One FLOP per output element: [2,3,4,4] with [1,3,1,1] is 96.
+inline void checkBinaryFlops(const BinaryMath& m) {
+  auto p = Program::build(
+      oneOpGraph(m.op, {},
+                 {randomTensor({2, 3, 4, 4}, 1), randomTensor({1, 3, 1, 1}, 2)},
+                 1),
+      testRegistry());
+  EXPECT_EQ(p->flopsPerSample(0), 96);
+}
+
+/// Shapes that do not broadcast.
+inline void checkBinaryRejectsBroadcast(const BinaryMath& m) {
+  expectRejects<ShapeError>(
+      m.op, {}, {{2, 3}, {4}},
+      "a [2,3] and b [4] cannot broadcast: dims 3 and 4 differ at axis 1");
+}
+
+/// An integer input.
+inline void checkBinaryRejectsIntegers(const BinaryMath& m) {
+  expectThrowWith<ShapeError>(
+      [&] {
+        runOp(m.op, {}, {randomLabels({2, 3}, 1, 5), randomTensor({2, 3}, 2)});
+      },
+      "input 'a' ('in0') must be f32, found i32");
 }
 
 }  // namespace tapeflow::testing
