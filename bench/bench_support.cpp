@@ -38,7 +38,7 @@ std::vector<float> randomFloats(int64_t n, uint64_t seed, float low,
   return x;
 }
 
-/// Every value name of the plan's active nodes' F32 outputs.
+/// The names of a node's F32 outputs.
 std::vector<std::string> f32Outputs(const Program& p, int node) {
   std::vector<std::string> out;
   for (int v : p.nodeOutputs(node))
