@@ -26,18 +26,28 @@ its warm-up and prints nothing: bench/compare/run.sh runs it like that under
 /usr/bin/time to read the peak resident set size of a fresh process, import
 torch included.
 
+The parameter shapes and initialisers are read from the graph files, and
+the script stops if a trainable parameter of the file has no counterpart of
+the same shape in the PyTorch model (or the other way round), so an edit of
+models/*.pbtxt cannot silently make the two sides differ.
+
 Needs Debian's python3-torch (run it with /usr/bin/python3). Prints which
 BLAS library the process loaded and which backend runs the convolutions.
+bench/compare/compare.py also sets OPENBLAS_CORETYPE and ATEN_CPU_CAPABILITY
+when OpenBLAS or ATen detect less of the CPU than /proc/cpuinfo lists.
 """
 
 import argparse
 import json
+import math
 import os
+import re
 import statistics
 import sys
 import time
 
 MODELS = ("lenet5_keras", "lenet5")
+MODEL_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models")
 WORKLOADS = ("train", "infer", "latency")
 
 
@@ -82,11 +92,91 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 
-def lecun_uniform_(t, fan_in):
-    """U(-2.4/fan_in, 2.4/fan_in), LeCun et al. 1998 (tapeflow's lecun_uniform)."""
-    bound = 2.4 / fan_in
+def graph_params(name):
+    """Trainable parameters of models/<name>.pbtxt: {name: (shape, kind, fan_in)}.
+
+    Reads the one-line `param { ... }` entries of the graph files; constants
+    (the 4 of the subsampling layers) are skipped.
+    """
+    path = os.path.join(MODEL_DIR, name + ".pbtxt")
+    params = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line.startswith("param"):
+                continue
+            pname = re.search(r'name:\s*"([^"]+)"', line)
+            shape = re.search(r"shape:\s*\[([^\]]*)\]", line)
+            if not pname or not shape:
+                sys.exit(f"torch_lenet: {path}:{n}: cannot read this param line")
+            if re.search(r"constant:\s*true", line):
+                continue
+            kind = re.search(r'kind:\s*"([^"]+)"', line)
+            fan_in = re.search(r"fan_in:\s*(\d+)", line)
+            params[pname.group(1)] = (
+                tuple(int(d) for d in shape.group(1).split(",")),
+                kind.group(1) if kind else "zeros",
+                int(fan_in.group(1)) if fan_in else 0)
+    return params
+
+
+def fans(shape):
+    """tapeflow's fans (core/param_store.cpp): [out, in, k...] -> in*k, out*k."""
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def init_(t, kind, fan_in_override):
+    """tapeflow's initialisers of the kinds the LeNet files use."""
+    fan_in, fan_out = fans(tuple(t.shape))
+    if fan_in_override:
+        fan_in = fan_in_override
     with torch.no_grad():
-        return t.uniform_(-bound, bound)
+        if kind == "zeros":
+            t.zero_()
+        elif kind in ("xavier_uniform", "glorot_uniform"):
+            a = math.sqrt(6.0 / (fan_in + fan_out))
+            t.uniform_(-a, a)
+        elif kind in ("he_uniform", "kaiming_uniform"):
+            a = math.sqrt(6.0 / fan_in)
+            t.uniform_(-a, a)
+        elif kind == "lecun_uniform":
+            a = 2.4 / fan_in
+            t.uniform_(-a, a)
+        else:
+            sys.exit(f"torch_lenet: initialiser '{kind}' is not implemented here")
+
+
+def graph_names(model):
+    """The model's parameters under the graph file's names: a Conv2d or Linear
+    called `conv1` has conv1.w and conv1.b; other parameters keep their
+    PyTorch name (s2.coef, s2.bias)."""
+    out = {}
+    for prefix, module in model.named_modules():
+        for pname, param in module.named_parameters(recurse=False):
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                pname = {"weight": "w", "bias": "b"}[pname]
+            out[f"{prefix}.{pname}"] = param
+    return out
+
+
+def match_graph(model, name):
+    """Checks every shape against the graph file and initialises as it says."""
+    want = graph_params(name)
+    have = graph_names(model)
+    if set(want) != set(have):
+        sys.exit(f"torch_lenet: {name}: parameters differ from the graph file: "
+                 f"only in the file {sorted(set(want) - set(have))}, "
+                 f"only in PyTorch {sorted(set(have) - set(want))}")
+    for pname, (shape, kind, fan_in) in want.items():
+        if tuple(have[pname].shape) != shape:
+            sys.exit(f"torch_lenet: {name}: {pname} is {list(have[pname].shape)} "
+                     f"in PyTorch, {list(shape)} in the graph file")
+        init_(have[pname], kind, fan_in)
 
 
 class LeNet5Keras(nn.Module):
@@ -100,9 +190,6 @@ class LeNet5Keras(nn.Module):
         self.conv2 = nn.Conv2d(20, 50, 5, padding=2)
         self.dense1 = nn.Linear(3200, 500)
         self.dense2 = nn.Linear(500, 10)
-        for layer in (self.conv1, self.conv2, self.dense1, self.dense2):
-            nn.init.xavier_uniform_(layer.weight)     # Keras glorot_uniform
-            nn.init.zeros_(layer.bias)
 
     def forward(self, image):
         x = F.max_pool2d(F.relu(self.conv1(image)), 2)   # [N,20,16,16]
@@ -125,8 +212,6 @@ class Subsampling(nn.Module):
         self.coef = nn.Parameter(torch.empty(1, channels, 1, 1))
         self.bias = nn.Parameter(torch.empty(1, channels, 1, 1))
         self.register_buffer("four", torch.tensor([4.0]))
-        lecun_uniform_(self.coef, 4)
-        lecun_uniform_(self.bias, 4)
 
     def forward(self, x):
         return torch.sigmoid(F.avg_pool2d(x, 2) * (self.coef * self.four) + self.bias)
@@ -146,10 +231,6 @@ class LeNet5(nn.Module):
         self.c5 = nn.Conv2d(16, 120, 5)       # [N,120,1,1]
         self.f6 = nn.Linear(120, 84)
         self.out = nn.Linear(84, 10)
-        for layer in (self.c1, self.c3, self.c5, self.f6, self.out):
-            fan_in = layer.weight[0].numel()
-            lecun_uniform_(layer.weight, fan_in)
-            lecun_uniform_(layer.bias, fan_in)
 
     def forward(self, image):
         x = self.s2(self.c1(image))
@@ -167,6 +248,7 @@ def memory_format():
 def build(name):
     torch.manual_seed(0)
     model = {"lenet5_keras": LeNet5Keras, "lenet5": LeNet5}[name]()
+    match_graph(model, name)
     n = sum(p.numel() for p in model.parameters() if p.requires_grad)
     if n != model.PARAMS:
         sys.exit(f"torch_lenet: {name} has {n} parameters, expected {model.PARAMS}")

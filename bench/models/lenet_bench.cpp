@@ -101,6 +101,7 @@ bool registerLeNet() {
                                    [name, batch](benchmark::State& s) {
                                      runTrainStep(s, name, batch);
                                    })
+          ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
     }
   for (const char* model : kModels)
@@ -111,6 +112,7 @@ bool registerLeNet() {
                                    [name, batch](benchmark::State& s) {
                                      runInference(s, name, batch);
                                    })
+          ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
     }
   return true;
