@@ -69,6 +69,9 @@ int cmdGradcheck(const Args& a) {
   std::printf("%s: %s (tolerance %.1e on the relative error, step %.1e, batch %lld)\n",
               a.positional[0].c_str(), ok ? "gradients match" : "gradients DIFFER",
               o.tolerance, double(o.step), static_cast<long long>(o.batch));
+  if (!ok)
+    std::printf("note: ReLU and max pooling have kinks; a perturbation that crosses one "
+                "adds an error proportional to --step (try --step 1e-4)\n");
   return ok ? 0 : 4;
 }
 
