@@ -14,16 +14,6 @@ struct AccuracyState {
   int64_t rows = 0, classes = 0;
 };
 
-void inferShapes(ShapeContext& ctx) {
-  requireRank(ctx, 0, 2);
-  requireRank(ctx, 1, 1);
-  const Dims& logits = ctx.inputDims(0);
-  if (ctx.inputDims(1)[0] != logits[0])
-    ctx.fail("input 'labels' has " + std::to_string(ctx.inputDims(1)[0]) +
-             " entries, expected " + std::to_string(logits[0]) +
-             " (one per row of logits " + dimsStr(logits) + ")");
-  ctx.setOutput(0, {});
-}
 
 void prepare(PrepareContext& ctx) {
   auto& st = ctx.makeState<AccuracyState>();
@@ -43,10 +33,7 @@ void forward(ExecContext& ctx) {
   int64_t correct = 0;
   for (int64_t n = 0; n < st.rows; ++n) {
     const float* row = x + n * st.classes;
-    int64_t best = 0;
-    for (int64_t c = 1; c < st.classes; ++c)
-      if (row[c] > row[best]) best = c;
-    correct += labels[n] == best;
+    correct += labels[n] == rowArgMax(row, st.classes);
   }
   *data(ctx.output(0)) = float(double(correct) / double(st.rows));
 }
@@ -61,7 +48,7 @@ const OpDef& accuracyOp() {
         .output("accuracy")
         .doc("fraction of rows whose arg-max equals the label")
         .nonDifferentiable("a count")
-        .shapes(inferShapes)
+        .shapes(inferLogitsLabelsShapes)
         .prepare(prepare)
         .forward(forward)
         .flops([](const ShapeContext& ctx) { return numel(ctx.inputDims(0)); })

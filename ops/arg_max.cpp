@@ -41,10 +41,7 @@ void forward(ExecContext& ctx) {
   int32_t* dst = hostPtr<int32_t>(ctx.output(0));
   for (int64_t n = 0; n < st.rows; ++n) {
     const float* row = x + n * st.classes;
-    int64_t best = 0;
-    for (int64_t c = 1; c < st.classes; ++c)
-      if (row[c] > row[best]) best = c;
-    dst[n] = int32_t(best);
+    dst[n] = int32_t(rowArgMax(row, st.classes));
   }
 }
 

@@ -92,6 +92,17 @@ int64_t windowOut(const ShapeContext& ctx, int64_t in, int64_t kernel,
                   int64_t stride, int64_t padBegin, int64_t padEnd,
                   int64_t dilation, const char* axis);
 
+/// Shapes of the (logits [N,C], labels [N]) ops: checks ranks and that
+/// there is one label per row; sets output 0 to a scalar.
+void inferLogitsLabelsShapes(ShapeContext& ctx);
+/// Index of the largest value of row[0..classes) (the first on ties).
+inline int64_t rowArgMax(const float* row, int64_t classes) {
+  int64_t best = 0;
+  for (int64_t c = 1; c < classes; ++c)
+    if (row[c] > row[best]) best = c;
+  return best;
+}
+
 /// A flat tensor view (plain memory) for the few loops ops may run.
 inline float* data(const dnnl::memory& m) { return hostPtr<float>(m); }
 

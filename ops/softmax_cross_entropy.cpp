@@ -28,16 +28,6 @@ struct SoftmaxCrossEntropyState {
 
 bool validLabel(int32_t k, int64_t classes) { return k >= 0 && k < classes; }
 
-void inferShapes(ShapeContext& ctx) {
-  requireRank(ctx, 0, 2);
-  requireRank(ctx, 1, 1);
-  const Dims& logits = ctx.inputDims(0);
-  if (ctx.inputDims(1)[0] != logits[0])
-    ctx.fail("input 'labels' has " + std::to_string(ctx.inputDims(1)[0]) +
-             " entries, expected " + std::to_string(logits[0]) +
-             " (one per row of logits " + dimsStr(logits) + ")");
-  ctx.setOutput(0, {});
-}
 
 void prepare(PrepareContext& ctx) {
   auto& st = ctx.makeState<SoftmaxCrossEntropyState>();
@@ -112,7 +102,7 @@ const OpDef& softmaxCrossEntropyOp() {
               "mean or sum of the per-row losses over the batch")
         .choices({"mean", "sum"})
         .doc("cross entropy of softmax(logits) against integer class labels")
-        .shapes(inferShapes)
+        .shapes(inferLogitsLabelsShapes)
         .prepare(prepare)
         .forward(forward)
         .backward(backward)

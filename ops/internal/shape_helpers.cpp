@@ -16,6 +16,17 @@ void requireSameDims(const ShapeContext& ctx, int a, int b) {
              " must have the same shape");
 }
 
+void inferLogitsLabelsShapes(ShapeContext& ctx) {
+  requireRank(ctx, 0, 2);
+  requireRank(ctx, 1, 1);
+  const Dims& logits = ctx.inputDims(0);
+  if (ctx.inputDims(1)[0] != logits[0])
+    ctx.fail("input 'labels' has " + std::to_string(ctx.inputDims(1)[0]) +
+             " entries, expected " + std::to_string(logits[0]) +
+             " (one per row of logits " + dimsStr(logits) + ")");
+  ctx.setOutput(0, {});
+}
+
 int64_t windowOut(const ShapeContext& ctx, int64_t in, int64_t kernel,
                   int64_t stride, int64_t padBegin, int64_t padEnd,
                   int64_t dilation, const char* axis) {
