@@ -2,12 +2,13 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 install(TARGETS tapeflow tapeflow_core tapeflow_ops tapeflow_frontends
-        tapeflow_proto tapeflow_flags
+        tapeflow_proto tapeflow_train tapeflow_train_proto tapeflow_data
+        tapeflow_flags
         EXPORT tapeflowTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS tapeflow_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-foreach(dir core ops frontends)
+foreach(dir core ops frontends train)
   install(DIRECTORY ${dir} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tapeflow
           FILES_MATCHING PATTERN "*.h" PATTERN "*.def")
 endforeach()

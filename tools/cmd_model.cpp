@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "core/dnnl_context.h"
-#include "frontends/model/model_report.h"
+#include "tools/analysis/model_report.h"
 #include "ops/registry.h"
 #include "tools/cli.h"
 

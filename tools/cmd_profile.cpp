@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "core/dnnl_context.h"
-#include "frontends/model/profiler.h"
+#include "tools/analysis/profiler.h"
 #include "tools/cli.h"
 
 namespace tapeflow::cli {

@@ -7,9 +7,9 @@
 #include "core/dnnl_context.h"
 #include "core/param_store.h"
 #include "core/plan.h"
-#include "frontends/data/image_reader.h"
-#include "frontends/train/solver.h"
-#include "frontends/train/trainer.h"
+#include "train/data/image_reader.h"
+#include "train/solver.h"
+#include "train/trainer.h"
 #include "tools/cli.h"
 
 namespace tapeflow::cli {

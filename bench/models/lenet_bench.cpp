@@ -12,8 +12,8 @@
 #include <cmath>
 
 #include "bench/bench_support.h"
-#include "frontends/train/optimizer.h"
-#include "frontends/train/solver.h"
+#include "train/optimizer.h"
+#include "train/solver.h"
 
 namespace tapeflow::bench {
 namespace {

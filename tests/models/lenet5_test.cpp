@@ -8,7 +8,7 @@
 
 #include "core/param_store.h"
 #include "core/plan.h"
-#include "frontends/model/model_report.h"
+#include "tools/analysis/model_report.h"
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "ops/registry.h"
 
