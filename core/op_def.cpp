@@ -1,8 +1,7 @@
 // core/op_def.cpp - the OpDef builder and the registry table.
 #include "core/op_def.h"
 
-#include <algorithm>
-#include <cctype>
+#include "core/suggest.h"
 
 namespace tapeflow {
 
@@ -113,36 +112,11 @@ const OpDef* OpRegistry::find(const std::string& name) const {
   return it == ops_.end() ? nullptr : it->second;
 }
 
-namespace {
-// Optimal string alignment distance (Levenshtein plus adjacent
-// transpositions), case-insensitive: "Rleu" is one edit from "Relu".
-size_t editDistance(const std::string& a, const std::string& b) {
-  auto low = [](char c) { return std::tolower(static_cast<unsigned char>(c)); };
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i)
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cost = low(a[i - 1]) != low(b[j - 1]);
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && low(a[i - 1]) == low(b[j - 2]) && low(a[i - 2]) == low(b[j - 1]))
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  return d[a.size()][b.size()];
-}
-}  // namespace
-
 std::vector<std::string> OpRegistry::closest(const std::string& name,
                                              size_t n) const {
-  std::vector<std::pair<size_t, std::string>> scored;
-  for (const auto& [known, def] : ops_)
-    scored.emplace_back(editDistance(name, known), known);
-  std::stable_sort(scored.begin(), scored.end(),
-                   [](const auto& x, const auto& y) { return x.first < y.first; });
-  std::vector<std::string> out;
-  for (size_t i = 0; i < scored.size() && i < n; ++i)
-    out.push_back(scored[i].second);
-  return out;
+  std::vector<std::string> known;
+  for (const auto& entry : ops_) known.push_back(entry.first);
+  return closestNames(name, known, n);
 }
 
 }  // namespace tapeflow

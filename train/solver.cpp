@@ -4,25 +4,20 @@
 // and printing all walk that table.
 #include "train/solver.h"
 
-#include <fcntl.h>
+#include "core/error.h"
+#include "core/suggest.h"
+#include "core/text_proto.h"
+#include "train/solver.pb.h"
+
 #include <google/protobuf/descriptor.h>
-#include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <variant>
-
-#include "core/error.h"
-#include "train/solver.pb.h"
 
 namespace tapeflow {
 namespace {
@@ -30,6 +25,7 @@ namespace {
 namespace gpb = ::google::protobuf;
 using Tree = gpb::TextFormat::ParseInfoTree;
 using C = SolverConfig;
+using text_proto::clip;
 using Member =
     std::variant<float C::*, int64_t C::*, int C::*, uint64_t C::*, bool C::*,
                  std::string C::*, std::vector<float> C::*>;
@@ -37,7 +33,6 @@ using Member =
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // The schema is flat; the limit only guards the parser's recursion.
 constexpr int kRecursionLimit = 8;
-constexpr size_t kMaxQuoted = 64;
 
 /// One setting. Numbers (and list elements) must lie between lo and hi
 /// (excluded when loOpen/hiOpen); strings must be one of `choices` (when
@@ -127,10 +122,6 @@ const FieldSpec kFields[] = {
 
 // ---------------------------------------------------------------------------
 // Values as text
-
-std::string clip(const std::string& s) {
-  return s.size() <= kMaxQuoted ? s : s.substr(0, kMaxQuoted) + "...";
-}
 
 /// Shortest text that reads back as the same number: plain decimals
 /// (0.0001, 1048576) unless they are long and the exponent form is much
@@ -364,211 +355,33 @@ std::string parseFlag(const FieldSpec& f, const std::string& s, T* out) {
 }
 
 // ---------------------------------------------------------------------------
-// Text parsing: protobuf's messages in our style, at the right column
+// Reading the file (core/text_proto words the errors)
 
-std::string lowerFirst(std::string s) {
-  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = char(s[0] - 'A' + 'a');
-  return s;
+const text_proto::ParseSpec& parseSpec() {
+  static const text_proto::ParseSpec spec = [] {
+    text_proto::ParseSpec p;
+    p.recursionLimit = kRecursionLimit;
+    p.nulHint = "a solver file is protobuf text";
+    p.cannotParse = "cannot parse the solver file";
+    p.namesMessageType = false;
+    return p;
+  }();
+  return spec;
 }
 
-/// The text between the first `"` after `from` and the next `"`.
-bool quotedAfter(const std::string& m, const std::string& from,
-                 std::string* out) {
-  size_t p = m.find(from);
-  if (p == std::string::npos) return false;
-  size_t a = m.find('"', p + from.size());
-  size_t b = a == std::string::npos ? a : m.find('"', a + 1);
-  if (b == std::string::npos) return false;
-  *out = m.substr(a + 1, b - a - 1);
-  return true;
-}
-
-size_t editDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min(
-          {row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-/// " (did you mean 'x'?)" for the closest of `names` within 2 edits, or "".
-std::string suggestion(const std::string& word,
-                       const std::vector<std::string>& names,
-                       const std::string& prefix) {
-  const std::string* best = nullptr;
-  size_t bestDist = 3;
-  for (const std::string& n : names) {
-    size_t d = editDistance(word, n);
-    if (d < bestDist) bestDist = d, best = &n;
-  }
-  return best ? " (did you mean '" + prefix + *best + "'?)" : "";
-}
-
-std::vector<std::string> protoNames() {
-  std::vector<std::string> out;
-  for (const FieldSpec& f : kFields) out.push_back(f.proto);
-  return out;
-}
-
-/// Protobuf's message in our style; *word receives the field name the
-/// message is about, when protobuf reports it just after that name.
-std::string rephrase(std::string m, std::string* word) {
-  for (char& ch : m)
-    if (ch == '\n' || ch == '\r') ch = ' ';
-  while (!m.empty() && (m.back() == '.' || m.back() == ' ')) m.pop_back();
-  std::string name;
-  if (m.find("has no field named") != std::string::npos &&
-      quotedAfter(m, "no field named ", &name)) {
-    *word = name;
-    std::string known;
-    for (const FieldSpec& f : kFields)
-      known += (known.empty() ? "" : ", ") + std::string(f.proto);
-    return "unknown field '" + clip(name) + "'" +
-           suggestion(name, protoNames(), "") + "; known fields: " + known;
-  }
-  if (m.rfind("Non-repeated field ", 0) == 0 &&
-      quotedAfter(m, "Non-repeated field ", &name)) {
-    *word = name;
-    return "field '" + name + "' given twice (it is not repeated)";
-  }
-  size_t got = m.find(", got:");
-  if (got != std::string::npos) {
-    std::string token = trimmed(m.substr(got + 6));
-    if (token.empty())
-      token = "end of file";
-    else if (token[0] != '"' && token[0] != '\'')
-      token = "'" + token + "'";
-    m = m.substr(0, got) + ", found " + token;
-  }
-  return lowerFirst(m);
-}
-
-/// Protobuf's column rule: one per byte, a tab advances to a multiple of 8.
-void advancePos(char ch, int& line, int& col) {
-  if (ch == '\n') {
-    ++line;
-    col = 0;
-  } else if (ch == '\t') {
-    col += 8 - col % 8;
-  } else {
-    ++col;
-  }
-}
-
-/// Moves a 0-based position back onto `word` when only blanks separate the
-/// two (protobuf reports some errors just after the field name).
-void pointAtWord(const std::string& text, const std::string& word, int& line,
-                 int& col) {
-  if (word.empty()) return;
-  int l = 0, c = 0;
-  size_t i = 0;
-  while (i < text.size() && (l < line || (l == line && c < col)))
-    advancePos(text[i++], l, c);
-  if (l != line || c != col) return;
-  size_t end = i;
-  while (end > 0 && std::isspace(static_cast<unsigned char>(text[end - 1])))
-    --end;
-  if (end < word.size() || text.compare(end - word.size(), word.size(), word))
-    return;
-  size_t start = end - word.size();
-  if (start > 0 && (std::isalnum(static_cast<unsigned char>(text[start - 1])) ||
-                    text[start - 1] == '_'))
-    return;
-  line = col = 0;
-  for (size_t k = 0; k < start; ++k) advancePos(text[k], line, col);
-}
-
-class FirstError : public gpb::io::ErrorCollector {
- public:
-  void AddError(int errLine, gpb::io::ColumnNumber errCol,
-                const std::string& message) override {
-    if (has) return;
-    has = true;
-    line = errLine;
-    col = errCol;
-    msg = message;
-  }
-  bool has = false;
-  int line = 0, col = 0;
-  std::string msg;
-};
-
-[[noreturn]] void syntaxError(const std::string& text, const FirstError& e,
-                              const std::string& fileName) {
-  int line = e.line, col = e.col;
-  std::string word;
-  std::string msg = rephrase(e.msg, &word);
-  pointAtWord(text, word, line, col);
-  // Protobuf puts the end of file after the last newline, on a line editors
-  // do not show; point just past the last visible character instead.
-  if (msg.size() >= 11 &&
-      msg.compare(msg.size() - 11, 11, "end of file") == 0) {
-    size_t end = text.find_last_not_of(" \t\r\n\v\f");
-    line = col = 0;
-    if (end != std::string::npos)
-      for (size_t i = 0; i <= end; ++i) advancePos(text[i], line, col);
-  }
-  throw ParseError(SourceLoc{fileName, line + 1, col + 1}, "", "", msg);
-}
-
-/// Where a field was written (its name); the first occurrence of a repeated
-/// field unless `index` names a later one.
-SourceLoc fieldLoc(const Tree& tree, const gpb::FieldDescriptor* fd,
-                   const std::string& fileName) {
-  gpb::TextFormat::ParseLocation l =
-      tree.GetLocation(fd, fd->is_repeated() ? 0 : -1);
-  if (l.line < 0) return SourceLoc{fileName, 0, 0};
-  return SourceLoc{fileName, l.line + 1, l.column + 1};
-}
-
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-[[noreturn]] void ioFail(const std::string& path, const std::string& what,
-                         int err) {
-  throw IoError(SourceLoc{path, 0, 0}, "", "",
-                what + ": " + std::strerror(err));
-}
-
-/// Reads a whole file of at most kMaxSolverFileBytes.
-std::string readSmallFile(const std::string& path) {
-  Fd f;
-  do {
-    f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (f.fd < 0 && errno == EINTR);
-  if (f.fd < 0) ioFail(path, "cannot open solver file", errno);
-  struct stat st {};
-  if (::fstat(f.fd, &st) != 0) ioFail(path, "cannot stat solver file", errno);
-  if (S_ISDIR(st.st_mode)) ioFail(path, "cannot read solver file", EISDIR);
-  std::string data;
-  char buf[1 << 14];
-  for (;;) {
-    ssize_t r = ::read(f.fd, buf, sizeof buf);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      ioFail(path, "cannot read solver file", errno);
-    }
-    if (r == 0) break;
-    if (data.size() + static_cast<size_t>(r) > kMaxSolverFileBytes)
-      throw ParseError(SourceLoc{path, 0, 0}, "", "",
-                       "solver file too large: expected at most " +
-                           std::to_string(kMaxSolverFileBytes) +
-                           " bytes, found more");
-    data.append(buf, static_cast<size_t>(r));
-  }
-  return data;
+const text_proto::ReadSpec& readSpec() {
+  static const text_proto::ReadSpec spec = [] {
+    text_proto::ReadSpec r;
+    r.maxBytes = kMaxSolverFileBytes;
+    r.tooLarge = "solver file too large: expected at most " +
+                 std::to_string(kMaxSolverFileBytes) + " bytes";
+    r.cannotOpen = "cannot open solver file";
+    r.cannotStat = "cannot stat solver file";
+    r.isDirectory = "cannot read solver file";
+    r.readFailed = "cannot read solver file";
+    return r;
+  }();
+  return spec;
 }
 
 std::string dashed(std::string s) {
@@ -583,26 +396,9 @@ std::string dashed(std::string s) {
 
 SolverConfig parseSolverText(const std::string& text,
                              const std::string& fileName) {
-  size_t nul = text.find('\0');
-  if (nul != std::string::npos) {
-    int line = 0, col = 0;
-    for (size_t i = 0; i < nul; ++i) advancePos(text[i], line, col);
-    throw ParseError(SourceLoc{fileName, line + 1, col + 1}, "", "",
-                     "unexpected NUL byte: a solver file is protobuf text");
-  }
   proto::SolverDef def;
-  FirstError errors;
   Tree tree;
-  gpb::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&errors);
-  parser.WriteLocationsTo(&tree);
-  parser.SetRecursionLimit(kRecursionLimit);
-  if (!parser.ParseFromString(text, &def) || errors.has) {
-    if (!errors.has)
-      throw ParseError(SourceLoc{fileName, 0, 0}, "", "",
-                       "cannot parse the solver file");
-    syntaxError(text, errors, fileName);
-  }
+  text_proto::parseText(text, fileName, parseSpec(), &def, &tree);
   SolverConfig c;
   const gpb::Reflection* r = def.GetReflection();
   for (const FieldSpec& f : kFields) {
@@ -619,14 +415,16 @@ SolverConfig parseSolverText(const std::string& text,
         },
         f.member);
     if (!err.empty())
-      throw ParseError(fieldLoc(tree, fd, fileName), "", "",
+      throw ParseError(
+          text_proto::fieldLoc(&tree, fd, fileName, SourceLoc{fileName, 0, 0}),
+          "", "",
                        "field '" + std::string(f.proto) + "': " + err);
   }
   return c;
 }
 
 SolverConfig loadSolverFile(const std::string& path) {
-  return parseSolverText(readSmallFile(path), path);
+  return parseSolverText(text_proto::readFileCapped(path, readSpec()), path);
 }
 
 void applyOverride(SolverConfig& c, const std::string& flag,
@@ -644,7 +442,7 @@ void applyOverride(SolverConfig& c, const std::string& flag,
       if (name == dashed(f.proto) || name == f.proto)
         hint = " (did you mean '--" + std::string(f.flag) + "'?)";
     }
-    if (hint.empty()) hint = suggestion(name, flags, "--");
+    if (hint.empty()) hint = didYouMean(name, flags, "--");
     throw UsageError(SourceLoc{}, "", "",
                      "unknown flag '--" + clip(name) + "'" + hint);
   }

@@ -1,23 +1,17 @@
 // frontends/pbtxt/pbtxt_loader.cpp - reads graph files: text (.pbtxt) and
 // binary (.pb) protobuf into the IR of core/graph.h, with source locations.
-// Syntax errors are worded in pbtxt_syntax_error.cpp; the writer is
-// pbtxt_writer.cpp.
+// Reading, syntax errors and string checks are core/text_proto; the writer
+// is pbtxt_writer.cpp.
 #include "frontends/pbtxt/pbtxt_loader.h"
 
+#include "core/text_proto.h"
 #include "frontends/pbtxt/graph.pb.h"
-#include "frontends/pbtxt/pbtxt_internal.h"
 
 #include <google/protobuf/descriptor.h>
-#include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <utility>
 #include <vector>
 
@@ -26,123 +20,42 @@ namespace {
 
 namespace gpb = ::google::protobuf;
 using Tree = gpb::TextFormat::ParseInfoTree;
-using pbtxt_detail::advancePos;
-using pbtxt_detail::clip;
-using pbtxt_detail::endsWith;
-using pbtxt_detail::Fd;
-using pbtxt_detail::ioFail;
-using pbtxt_detail::kRecursionLimit;
-using pbtxt_detail::quoted;
-using pbtxt_detail::syntaxError;
+using text_proto::advancePos;
+using text_proto::checkString;
+using text_proto::clip;
+using text_proto::quoted;
 
-constexpr size_t kReadChunk = size_t{1} << 16;
+/// The schema has at most three levels (graph > node > attr); the limit only
+/// guards the parser's own recursion.
+constexpr int kRecursionLimit = 100;
 
 // ---------------------------------------------------------------------------
 // Small helpers
 
-[[noreturn]] void tooLarge(const std::string& path, const std::string& found) {
-  throw ParseError(SourceLoc{path, 0, 0}, "", "",
-                   "graph file too large: expected at most " +
-                       std::to_string(kMaxGraphFileBytes) + " bytes (" +
-                       std::to_string(kMaxGraphFileBytes >> 20) +
-                       " MiB), found " + found);
+const text_proto::ReadSpec& readSpec() {
+  static const text_proto::ReadSpec spec = [] {
+    text_proto::ReadSpec r;
+    r.maxBytes = kMaxGraphFileBytes;
+    r.tooLarge = "graph file too large: expected at most " +
+                 std::to_string(kMaxGraphFileBytes) + " bytes (" +
+                 std::to_string(kMaxGraphFileBytes >> 20) + " MiB)";
+    return r;
+  }();
+  return spec;
 }
 
-/// Reads a whole file, refusing directories and anything over
-/// kMaxGraphFileBytes (by its size when known, else while reading).
-std::string readCapped(const std::string& path) {
-  Fd f;
-  do {
-    f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (f.fd < 0 && errno == EINTR);
-  if (f.fd < 0) ioFail(path, "cannot open", errno);
-  struct stat st {};
-  if (::fstat(f.fd, &st) != 0) ioFail(path, "cannot stat", errno);
-  if (S_ISDIR(st.st_mode)) ioFail(path, "cannot read", EISDIR);
-  std::string data;
-  if (S_ISREG(st.st_mode)) {
-    if (static_cast<uint64_t>(st.st_size) > kMaxGraphFileBytes)
-      tooLarge(path, std::to_string(st.st_size) + " bytes");
-    data.reserve(static_cast<size_t>(st.st_size));
-  }
-  std::vector<char> buf(kReadChunk);
-  for (;;) {
-    ssize_t r = ::read(f.fd, buf.data(), buf.size());
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      ioFail(path, "read failed", errno);
-    }
-    if (r == 0) break;
-    size_t n = static_cast<size_t>(r);
-    if (data.size() + n > kMaxGraphFileBytes)
-      tooLarge(path, "more (the file grew or never ends)");
-    if (data.capacity() < data.size() + n)  // grow, but never far past the cap
-      data.reserve(std::min<size_t>(
-          std::max(data.capacity() * 2, data.size() + n), kMaxGraphFileBytes));
-    data.append(buf.data(), n);
-  }
-  return data;
+const text_proto::ParseSpec& parseSpec() {
+  static const text_proto::ParseSpec spec = [] {
+    text_proto::ParseSpec p;
+    p.recursionLimit = kRecursionLimit;
+    p.nulHint =
+        "this is not a text graph (binary graphs need the .pb extension)";
+    p.cannotParse = "cannot parse the text graph";
+    p.namesMessageType = true;
+    return p;
+  }();
+  return spec;
 }
-
-/// Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
-bool validUtf8(const std::string& s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t n = s.size(), i = 0;
-  while (i < n) {
-    unsigned c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len;
-    unsigned lo = 0x80, hi = 0xBF;  // range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (n - i < len) return false;
-    if (p[i + 1] < lo || p[i + 1] > hi) return false;
-    for (size_t k = 2; k < len; ++k)
-      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return false;
-    i += len;
-  }
-  return true;
-}
-
-/// Rejects strings a name or attribute may not hold.
-void checkString(const std::string& s, const SourceLoc& loc,
-                 const std::string& what, const std::string& node = "",
-                 const std::string& op = "") {
-  if (s.find('\0') != std::string::npos)
-    throw ParseError(loc, node, op, what + " contains a NUL character");
-  if (!validUtf8(s))
-    throw ParseError(loc, node, op, what + " is not valid UTF-8");
-}
-
-/// Keeps protobuf's first syntax error (0-based position).
-class FirstError : public gpb::io::ErrorCollector {
- public:
-  void AddError(int errLine, gpb::io::ColumnNumber errCol,
-                const std::string& message) override {
-    if (has) return;
-    has = true;
-    line = errLine;
-    col = errCol;
-    msg = message;
-  }
-  bool has = false;
-  int line = 0, col = 0;
-  std::string msg;
-};
 
 // ---------------------------------------------------------------------------
 // Where each value starts
@@ -485,10 +398,7 @@ class Converter {
   /// The name position of a singular field inside one element.
   SourceLoc field(const Tree* t, const gpb::FieldDescriptor* f,
                   const SourceLoc& fallback) const {
-    if (!t) return fallback;
-    gpb::TextFormat::ParseLocation l =
-        t->GetLocation(f, f->is_repeated() ? 0 : -1);
-    return l.line >= 0 ? loc(l.line, l.column) : fallback;
+    return text_proto::fieldLoc(t, f, file_, fallback);
   }
 
   static const Tree* nested(const Tree* t, const gpb::FieldDescriptor* f,
@@ -629,29 +539,9 @@ class Converter {
 // Public entry points
 
 Graph parseGraphText(const std::string& text, const std::string& fileName) {
-  // A NUL never occurs in a text graph; name the likely mistake instead of
-  // the tokenizer's complaint about it.
-  size_t nul = text.find('\0');
-  if (nul != std::string::npos) {
-    int line = 0, col = 0;
-    for (size_t i = 0; i < nul; ++i) advancePos(text[i], line, col);
-    throw ParseError(SourceLoc{fileName, line + 1, col + 1}, "", "",
-                     "unexpected NUL byte: this is not a text graph (binary "
-                     "graphs need the .pb extension)");
-  }
   proto::GraphDef def;
-  FirstError errors;
   Tree tree;
-  gpb::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&errors);
-  parser.WriteLocationsTo(&tree);
-  parser.SetRecursionLimit(kRecursionLimit);
-  if (!parser.ParseFromString(text, &def) || errors.has) {
-    if (!errors.has)
-      throw ParseError(SourceLoc{fileName, 0, 0}, "", "",
-                       "cannot parse the text graph");
-    throw syntaxError(text, fileName, errors.line, errors.col, errors.msg);
-  }
+  text_proto::parseText(text, fileName, parseSpec(), &def, &tree);
   GraphPositions pos = locateValues(text, def, tree);
   return Converter(fileName, &tree, &pos).convert(def);
 }
@@ -673,8 +563,8 @@ Graph parseGraphBinary(const std::string& bytes, const std::string& fileName) {
 }
 
 Graph loadGraphFile(const std::string& path) {
-  std::string data = readCapped(path);
-  if (endsWith(path, ".pb")) return parseGraphBinary(data, path);
+  std::string data = text_proto::readFileCapped(path, readSpec());
+  if (path.size() >= 3 && path.compare(path.size() - 3, 3, ".pb") == 0) return parseGraphBinary(data, path);
   return parseGraphText(data, path);
 }
 
