@@ -20,6 +20,7 @@
 #include <map>
 #include <set>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace tapeflow {
@@ -29,14 +30,6 @@ namespace tapeflow {
 // writeCheckpoint and readCheckpoint.
 static_assert(std::endian::native == std::endian::little,
               "checkpoint I/O assumes a little-endian host");
-
-namespace detail {
-namespace {
-CheckpointWriteHook writeHook = nullptr;
-}  // namespace
-
-void setCheckpointWriteHook(CheckpointWriteHook hook) { writeHook = hook; }
-}  // namespace detail
 
 namespace {
 
@@ -70,10 +63,6 @@ std::string hex64(uint64_t v) {
   throw UsageError(SourceLoc{path, 0, 0}, "", "", msg);
 }
 
-void callHook(const char* stage, const std::string& file) {
-  if (detail::writeHook) detail::writeHook(stage, file);
-}
-
 void putLe32(uint8_t* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
 }
@@ -91,89 +80,12 @@ uint64_t le64(const uint8_t* p) {
   return v;
 }
 
-std::string parentDir(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 /// Closes a file descriptor on scope exit.
 struct FdCloser {
   int fd = -1;
   ~FdCloser() {
     if (fd >= 0) ::close(fd);
   }
-};
-
-/// Writes one file atomically: everything goes to <path>.tmp-<pid>; commit()
-/// fsyncs it, renames it over `path` and fsyncs the directory. Until the
-/// rename, `path` is untouched; on any failure before it (or when destroyed
-/// uncommitted) the temporary file is removed.
-class AtomicWriter {
- public:
-  explicit AtomicWriter(std::string path)
-      : path_(std::move(path)),
-        tmp_(path_ + ".tmp-" + std::to_string(::getpid())) {
-    ::unlink(tmp_.c_str());  // a stale file from a dead process with our pid
-    callHook("open", tmp_);
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-      ioError(path_,
-              "cannot create temporary file '" + tmp_ + "': " + osError(errno));
-    }
-  }
-  AtomicWriter(const AtomicWriter&) = delete;
-  AtomicWriter& operator=(const AtomicWriter&) = delete;
-  ~AtomicWriter() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!renamed_) ::unlink(tmp_.c_str());
-  }
-
-  void write(const void* data, size_t n) {
-    const auto* p = static_cast<const uint8_t*>(data);
-    while (n > 0) {
-      callHook("write", tmp_);
-      ssize_t w = ::write(fd_, p, std::min<size_t>(n, size_t{1} << 30));
-      if (w < 0 && errno == EINTR) continue;
-      // A zero-byte write with no error is treated as a full disk.
-      if (w <= 0) fail("write failed", w < 0 ? errno : ENOSPC);
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-  }
-
-  void commit() {
-    callHook("fsync", tmp_);
-    if (::fsync(fd_) != 0) fail("fsync failed", errno);
-    callHook("close", tmp_);
-    int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) fail("close failed", errno);
-    callHook("rename", path_);
-    if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
-      fail("cannot rename '" + tmp_ + "' into place", errno);
-    }
-    renamed_ = true;
-    std::string dir = parentDir(path_);
-    callHook("fsync-dir", dir);
-    FdCloser dirFd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-    if (dirFd.fd < 0 || ::fsync(dirFd.fd) != 0) {
-      ioError(path_, "file written but directory '" + dir +
-                         "' could not be synced: " + osError(errno));
-    }
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what, int err) {
-    ioError(path_, what + ": " + osError(err) + " (temporary file removed, " +
-                       "previous file untouched)");
-  }
-
-  std::string path_;
-  std::string tmp_;
-  int fd_ = -1;
-  bool renamed_ = false;
 };
 
 /// Counts NaN and Inf values.
@@ -380,12 +292,6 @@ uint64_t fnv1a64(const void* data, size_t n, uint64_t seed) {
   return h;
 }
 
-void writeFileAtomically(const std::string& path, const std::string& bytes) {
-  AtomicWriter out(path);
-  out.write(bytes.data(), bytes.size());
-  out.commit();
-}
-
 void writeCheckpoint(const std::string& path, const CheckpointData& data) {
   proto::CheckpointDef def;
   def.set_model_name(data.modelName);
@@ -420,7 +326,7 @@ void writeCheckpoint(const std::string& path, const CheckpointData& data) {
   std::memcpy(head.data() + kCheckpointHeaderBytes, payload.data(),
               payload.size());
 
-  AtomicWriter out(path);
+  AtomicFile out(path);
   out.write(head.data(), head.size());
   for (const auto* list : {&data.params, &data.optimizerState}) {
     for (const CheckpointTensor& t : *list) {

@@ -65,8 +65,9 @@ struct CheckpointData {
   int64_t optimizerSteps = 0;
 };
 
-/// Writes `data` to `path` atomically: creates <path>.tmp-<pid>, writes it
-/// completely, fsyncs it, renames it over `path` and fsyncs the directory.
+/// Writes `data` to `path` atomically (core/atomic_file.h): creates
+/// <path>.tmp-<pid>, writes it completely, fsyncs it, renames it over
+/// `path` and fsyncs the directory.
 /// On any OS failure (ENOSPC, EFBIG, EACCES, ...) the temporary file is
 /// removed, the previous file at `path` is untouched, and IoError names the
 /// path and the system error. Throws UsageError (nothing written) for a
@@ -74,10 +75,6 @@ struct CheckpointData {
 /// match its data size, and NumericError for NaN/Inf values, so that a file
 /// readCheckpoint would reject is never written.
 void writeCheckpoint(const std::string& path, const CheckpointData& data);
-
-/// Writes `bytes` to `path` with the same atomic protocol and failure
-/// guarantees as writeCheckpoint (used for the "latest" pointer).
-void writeFileAtomically(const std::string& path, const std::string& bytes);
 
 /// Reads and verifies a checkpoint: header (magic, version, header CRC, file
 /// size), payload CRC, the tensor table (names, dims, extents inside the
@@ -150,16 +147,5 @@ uint32_t crc32Of(const void* data, size_t n);
 /// Chain calls by passing the previous result as the seed.
 uint64_t fnv1a64(const void* data, size_t n,
                  uint64_t seed = 0xcbf29ce484222325ull);
-
-namespace detail {
-/// Fault-injection point for tests: when set, called just before each
-/// system call of an atomic write with the stage ("open", "write", "fsync",
-/// "close", "rename", "fsync-dir") and what it acts on: the temporary file,
-/// the final path for "rename", the directory for "fsync-dir". Null (the
-/// default) in production; not thread-safe.
-using CheckpointWriteHook = void (*)(const char* stage,
-                                     const std::string& file);
-void setCheckpointWriteHook(CheckpointWriteHook hook);
-}  // namespace detail
 
 }  // namespace tapeflow

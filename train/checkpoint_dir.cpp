@@ -15,6 +15,7 @@
 #include <iostream>
 #include <memory>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace tapeflow {

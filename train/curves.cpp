@@ -1,18 +1,14 @@
 // train/curves.cpp - learning curves as a standalone SVG: a loss
 // panel and an accuracy panel over the step axis (declared in metrics.h).
-#include <sys/stat.h>
-#include <unistd.h>
+#include "train/metrics.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <functional>
 
-#include "core/error.h"
-#include "train/metrics.h"
+#include "core/atomic_file.h"
 
 namespace tapeflow {
 namespace {
@@ -353,35 +349,7 @@ std::string curvesSvg(const std::vector<MetricPoint>& train,
 void writeCurves(const std::string& path, const std::vector<MetricPoint>& train,
                  const std::vector<MetricPoint>& eval,
                  const std::string& title) {
-  const std::string svg = curvesSvg(train, eval, title);
-  std::string tmp = path + ".tmp.XXXXXX";
-  auto fail = [&](const std::string& what, int err) {
-    throw IoError(SourceLoc{path, 0, 0}, "", "",
-                  what + ": " + std::strerror(err));
-  };
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) fail("cannot create a temporary file", errno);
-  int err = 0;
-  const char* data = svg.data();
-  size_t left = svg.size();
-  while (left > 0 && !err) {
-    ssize_t w = ::write(fd, data, left);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      err = errno;
-      break;
-    }
-    data += w;
-    left -= static_cast<size_t>(w);
-  }
-  if (!err && ::fchmod(fd, 0644) != 0) err = errno;
-  if (!err && ::fsync(fd) != 0) err = errno;
-  if (::close(fd) != 0 && !err) err = errno;
-  if (!err && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
-  if (err) {
-    ::unlink(tmp.c_str());
-    fail("cannot write the curves", err);
-  }
+  writeFileAtomically(path, curvesSvg(train, eval, title));
 }
 
 }  // namespace tapeflow

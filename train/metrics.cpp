@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace tapeflow {
@@ -84,22 +85,6 @@ std::optional<int64_t> stepOf(const std::string& line) {
   auto r = std::from_chars(b, line.data() + line.size(), v);
   if (r.ec != std::errc()) return std::nullopt;
   return v;
-}
-
-/// Replaces path's content atomically with text.
-void rewrite(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) ioError(path, "cannot create a temporary file", errno);
-  int err = writeAll(fd, text.data(), text.size());
-  if (!err && ::fchmod(fd, 0644) != 0) err = errno;
-  if (!err && ::fsync(fd) != 0) err = errno;
-  if (::close(fd) != 0 && !err) err = errno;
-  if (!err && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
-  if (err) {
-    ::unlink(tmp.c_str());
-    ioError(path, "cannot rewrite", err);
-  }
 }
 
 // ---- a minimal parser for our flat JSON records --------------------------
@@ -257,7 +242,7 @@ MetricsLog::MetricsLog(const std::string& path, int64_t keepUpToStep)
       }
       start = nl + 1;
     }
-    if (changed) rewrite(path, kept);
+    if (changed) writeFileAtomically(path, kept);
   }
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) ioError(path, "cannot open for appending", errno);

@@ -46,10 +46,11 @@ Graph parseGraphBinary(const std::string& bytes, const std::string& fileName);
 /// locations and the file name.
 std::string graphToText(const Graph& g);
 
-/// Writes the binary form to path (through a temporary file renamed into
-/// place, so a failed save leaves any old file intact). Throws IoError on OS
-/// failures and UsageError for an attribute holding an empty list, which the
-/// binary form cannot represent (the text form can: `ints: []`).
+/// Writes the binary form to path atomically (core/atomic_file.h: a
+/// temporary file renamed into place, so a failed save leaves any old file
+/// intact). Throws IoError on OS failures and UsageError for an attribute
+/// holding an empty list, which the binary form cannot represent (the text
+/// form can: `ints: []`).
 void saveGraphBinary(const Graph& g, const std::string& path);
 
 }  // namespace tapeflow

@@ -3,25 +3,20 @@
 // the loader (pbtxt_loader.cpp) reads them back unchanged.
 #include "frontends/pbtxt/pbtxt_loader.h"
 
+#include "core/atomic_file.h"
+#include "core/text_proto.h"
 #include "frontends/pbtxt/graph.pb.h"
-#include "frontends/pbtxt/pbtxt_internal.h"
 
 #include <google/protobuf/text_format.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 
 namespace tapeflow {
 namespace {
 
 namespace gpb = ::google::protobuf;
-using pbtxt_detail::clip;
-using pbtxt_detail::Fd;
-using pbtxt_detail::ioFail;
-using pbtxt_detail::quoted;
+using text_proto::clip;
+using text_proto::quoted;
 
 // ---------------------------------------------------------------------------
 // Graph -> GraphDef
@@ -133,18 +128,6 @@ std::string block(const std::string& field, const std::string& body) {
   return field + " {" + (body.empty() ? "" : " " + body) + " }";
 }
 
-void writeAll(int fd, const std::string& bytes, const std::string& path) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      ioFail(path, "write failed", errno);
-    }
-    done += static_cast<size_t>(w);
-  }
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -193,22 +176,7 @@ void saveGraphBinary(const Graph& g, const std::string& path) {
     throw IoError(SourceLoc{path, 0, 0}, "", "",
                   "cannot serialize the graph (too large for protobuf)");
 
-  std::string tmp = path + ".tmp";
-  Fd f;
-  f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (f.fd < 0) ioFail(path, "cannot create " + tmp, errno);
-  try {
-    writeAll(f.fd, bytes, path);
-    if (::fsync(f.fd) != 0) ioFail(path, "fsync failed", errno);
-    int fd = f.fd;
-    f.fd = -1;
-    if (::close(fd) != 0) ioFail(path, "close failed", errno);
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-      ioFail(path, "cannot rename " + tmp + " into place", errno);
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
+  writeFileAtomically(path, bytes);
 }
 
 }  // namespace tapeflow

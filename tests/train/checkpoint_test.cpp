@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "tests/support/scratch_dir.h"
 
@@ -190,7 +191,7 @@ void expectSame(const CheckpointTensor& a, const CheckpointTensor& b) {
 
 class CheckpointTest : public ::testing::Test {
  protected:
-  void TearDown() override { detail::setCheckpointWriteHook(nullptr); }
+  void TearDown() override { detail::setAtomicWriteHook(nullptr); }
 
   std::string path(const std::string& name) const {
     return scratch_.path(name);
@@ -636,9 +637,9 @@ void killHook(const char*, const std::string&) {
 TEST_F(CheckpointTest, WritesTempThenFsyncsRenamesAndSyncsDir) {  // F13
   recordedStages.clear();
   recordedFiles.clear();
-  detail::setCheckpointWriteHook(recordHook);
+  detail::setAtomicWriteHook(recordHook);
   writeCheckpoint(path("o.tfck"), sampleData());
-  detail::setCheckpointWriteHook(nullptr);
+  detail::setAtomicWriteHook(nullptr);
   // One write for header + payload, one per tensor.
   std::vector<std::string> expected = {"open",  "write",  "write",    "write",
                                        "write", "write",  "write",    "fsync",
@@ -658,9 +659,9 @@ TEST_F(CheckpointTest, KillAtEveryWriteStageLeavesOldOrNew) {  // F12, G02
     probe.save(sampleData(1), true);
     hookCalls = 0;
     killAtCall = -1;
-    detail::setCheckpointWriteHook(killHook);
+    detail::setAtomicWriteHook(killHook);
     probe.save(sampleData(2), true);
-    detail::setCheckpointWriteHook(nullptr);
+    detail::setAtomicWriteHook(nullptr);
   }
   const int calls = hookCalls;
   // ckpt-2.tfck and best.tfck: open, 6 writes, fsync, close, rename,
@@ -679,7 +680,7 @@ TEST_F(CheckpointTest, KillAtEveryWriteStageLeavesOldOrNew) {  // F12, G02
           CheckpointDir ckpts(run, 2);
           hookCalls = 0;
           killAtCall = k;
-          detail::setCheckpointWriteHook(killHook);
+          detail::setAtomicWriteHook(killHook);
           ckpts.save(sampleData(2), true);
           return 0;
         },
