@@ -5,6 +5,7 @@ find_package(Threads REQUIRED)
 find_package(Protobuf 3.21 REQUIRED)
 find_package(Boost 1.74 REQUIRED)           # BGL algorithms are header-only
 find_package(ZLIB REQUIRED)
+find_package(CLI11 2.1 CONFIG REQUIRED)     # header-only; the tapeflow command line
 if(TAPEFLOW_BUILD_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)

@@ -83,31 +83,7 @@ void printReport(const ProfileReport& r) {
 }  // namespace
 
 int cmdProfile(const Args& a) {
-  if (a.has("help")) {
-    std::printf("usage: %s\n\n"
-                "  --batch N         images per step (default 64)\n"
-                "  --steps N         timed steps (default 20)\n"
-                "  --warmup N        untimed steps before timing (default 5)\n"
-                "  --inference       forward only, inference plan\n"
-                "  --data DIR        real batches from an MNIST-style directory\n"
-                "                    (default: random inputs)\n"
-                "  --trace FILE      Chrome trace of the timed steps (chrome://tracing,\n"
-                "                    ui.perfetto.dev)\n"
-                "  --threads N       worker threads (default: all cores)\n"
-                "  --solver FILE     optimizer and data settings (default: SGD, momentum 0.9)\n"
-                "  --peak-size N     side of the sgemm timed for the peak; 0 skips it\n",
-                kProfileUsage);
-    return 0;
-  }
   requirePositional(a, 1, kProfileUsage);
-  for (const auto& [flag, value] : a.flags) {
-    bool known = false;
-    for (const char* k : {"batch", "steps", "warmup", "inference", "data", "trace",
-                          "threads", "solver", "peak-size"})
-      known |= flag == k;
-    if (!known)
-      throw UsageError({}, "", "", "unknown option --" + flag + "; usage: " + kProfileUsage);
-  }
   const std::string path = a.positional[0];
   auto program = loadProgram(path);
   if (a.has("trace")) {  // fail before the run, not after it

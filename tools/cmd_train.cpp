@@ -21,7 +21,7 @@ constexpr const char* kTrainUsage =
 
 // Flags of train/eval/predict that are not solver fields.
 bool isCommandFlag(const std::string& f) {
-  for (const char* k : {"model", "solver", "out", "resume", "checkpoint", "help", "top"})
+  for (const char* k : {"model", "solver", "out", "resume", "checkpoint", "help", "top", "raw"})
     if (f == k) return true;
   return false;
 }
@@ -43,16 +43,6 @@ std::string requireFlag(const Args& a, const char* flag, const char* usage) {
 }  // namespace
 
 int cmdTrain(const Args& a) {
-  if (a.has("help")) {
-    std::printf("usage: %s\n\n"
-                "  --model FILE      graph to train (.pbtxt or .pb)\n"
-                "  --solver FILE     solver settings (protobuf text); flags override it\n"
-                "  --out DIR         run directory: metrics.jsonl, curves.svg, checkpoints\n"
-                "  --resume DIR      continue the run in DIR from its latest checkpoint\n\n"
-                "solver flags (default):\n%s",
-                kTrainUsage, solverFlagsHelp().c_str());
-    return 0;
-  }
   TrainOptions o;
   o.modelPath = requireFlag(a, "model", kTrainUsage);
   o.solver = solverFrom(a);

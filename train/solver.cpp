@@ -482,6 +482,23 @@ std::string solverFlagsHelp() {
   return out;
 }
 
+std::vector<SolverFlag> solverFlags() {
+  const SolverConfig defaults;
+  std::vector<SolverFlag> out;
+  for (const FieldSpec& f : kFields) {
+    SolverFlag sf;
+    sf.name = f.flag;
+    sf.section = f.section;
+    std::string range = rangeText(f);
+    sf.help = f.help + (range.empty() ? "" : " [" + range + "]") +
+              "; file: " + f.proto;
+    sf.defaultText = showFlag(defaults, f);
+    sf.isBool = std::holds_alternative<bool C::*>(f.member);
+    out.push_back(std::move(sf));
+  }
+  return out;
+}
+
 std::string solverToText(const SolverConfig& c) {
   std::string out, section;
   for (const FieldSpec& f : kFields) {

@@ -81,6 +81,19 @@ void applyOverride(SolverConfig& c, const std::string& flag,
 /// one per line, grouped (optimizer, schedule, run, data).
 std::string solverFlagsHelp();
 
+/// One solver setting as a command-line flag, from the same table as the
+/// file fields (a new field needs one table line, nothing else).
+struct SolverFlag {
+  std::string name;         ///< without dashes, e.g. "weight-decay"
+  std::string section;      ///< optimizer, schedule, run or data
+  std::string help;         ///< description, allowed values, file field
+  std::string defaultText;  ///< SolverConfig's default as typed after the flag
+  bool isBool = false;      ///< takes no value: --name, --no-name
+};
+
+/// Every solver flag in table order.
+std::vector<SolverFlag> solverFlags();
+
 /// The whole configuration as solver text, every field written;
 /// parseSolverText(solverToText(c)) gives back c.
 std::string solverToText(const SolverConfig& c);

@@ -1,0 +1,113 @@
+// tools/commands.cpp - every subcommand's arguments, their defaults and
+// help (the bodies live in cmd_*.cpp), and `tapeflow --version`.
+#include <dnnl.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include "tools/analysis/model_report.h"
+#include "tools/analysis/profiler.h"
+#include "tools/cli.h"
+
+namespace tapeflow::cli {
+namespace {
+
+const char* isaName(dnnl::cpu_isa isa) {
+  using I = dnnl::cpu_isa;
+  switch (isa) {
+    case I::sse41: return "SSE4.1";
+    case I::avx: return "AVX";
+    case I::avx2: return "AVX2";
+    case I::avx2_vnni: return "AVX2 with VNNI";
+    case I::avx512_mic: return "AVX-512 (Xeon Phi)";
+    case I::avx512_mic_4ops: return "AVX-512 (Xeon Phi, 4FMAPS/4VNNIW)";
+    case I::avx512_core: return "AVX-512 (core)";
+    case I::avx512_core_vnni: return "AVX-512 with VNNI";
+    case I::avx512_core_bf16: return "AVX-512 with VNNI and BF16";
+    case I::avx512_core_amx: return "AVX-512 with VNNI, BF16 and AMX";
+    case I::all: return "all (no limit)";
+  }
+  return "unknown";
+}
+
+std::string str(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string versionText() {
+  const dnnl_version_t* v = dnnl_version();
+  std::string hash = v->hash && std::string(v->hash) != "N/A"
+                         ? std::string(" (commit ") + v->hash + ")" : "";
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "tapeflow %s\noneDNN %d.%d.%d%s\nCPU ISA: %s\n",
+                TAPEFLOW_VERSION, v->major, v->minor, v->patch, hash.c_str(),
+                isaName(dnnl::get_effective_cpu_isa()));
+  return buf;
+}
+
+std::vector<std::unique_ptr<Command>> declareCommands(CLI::App& root) {
+  std::vector<std::unique_ptr<Command>> c;
+  auto add = [&](const char* name, const char* help, Command::Run run) -> Command& {
+    c.push_back(std::make_unique<Command>(root, name, help, std::move(run)));
+    return *c.back();
+  };
+  add("summary", "table of nodes, output shapes, parameters, FLOPs", cmdSummary)
+      .positional("FILE", "graph file (.pbtxt or .pb)");
+  add("graph", "Graphviz DOT of the graph (stdout, or the file of --out)", cmdGraph)
+      .positional("FILE", "graph file (.pbtxt or .pb)")
+      .flag("dot", "DOT output (the only format; accepted for compatibility)")
+      .option("output", "-o,--out,--output", "OUT", "write the DOT to this file", "stdout");
+  add("check", "validate and shape-check a graph; print its values", cmdCheck)
+      .positional("FILE", "graph file (.pbtxt or .pb)");
+  const ModelGradCheckOptions g;
+  add("gradcheck", "compare analytic gradients with finite differences", cmdGradcheck)
+      .positional("FILE", "graph file with a loss")
+      .option("batch", "--batch", "N", "batch size of the random inputs",
+              std::to_string(g.batch))
+      .option("directions", "--directions", "K", "directions checked per parameter",
+              std::to_string(g.directions))
+      .option("seed", "--seed", "S", "seed of initialisation, inputs and directions",
+              std::to_string(g.seed))
+      .option("step", "--step", "H", "largest change of any element", str(g.step))
+      .option("tolerance", "--tolerance", "T", "largest relative error accepted",
+              str(g.tolerance));
+  add("ops", "list every op with its inputs and attributes", cmdOps);
+  add("train", "train a model", cmdTrain)
+      .option("model", "--model", "FILE", "graph to train (.pbtxt or .pb); required")
+      .option("out", "--out", "DIR", "run directory: metrics.jsonl, curves.svg, checkpoints",
+              "runs/<model name>")
+      .option("resume", "--resume", "DIR", "continue the run in DIR from its latest checkpoint")
+      .solverOptions();
+  add("eval", "test accuracy, loss and confusion matrix of a checkpoint", cmdEval)
+      .option("model", "--model", "FILE", "graph (.pbtxt or .pb); required")
+      .option("checkpoint", "--checkpoint", "FILE", "checkpoint (.tfck); required")
+      .solverOptions();
+  add("predict", "classify a PGM, PNG, JPEG or BMP image of a digit", cmdPredict)
+      .positional("IMAGE", "image file")
+      .option("model", "--model", "FILE", "graph (.pbtxt or .pb); required")
+      .option("checkpoint", "--checkpoint", "FILE", "checkpoint (.tfck); required")
+      .option("top", "--top", "K", "classes printed", "3")
+      .flag("raw", "only resize the image to the input: no inversion, cropping or centring")
+      .solverOptions();
+  const ProfileOptions p;
+  add("profile", "time every node forward and backward", cmdProfile)
+      .positional("MODEL", "graph file (.pbtxt or .pb)")
+      .option("batch", "--batch", "N", "images per step",
+              std::to_string(p.batch) + " (or the solver's)")
+      .option("steps", "--steps", "N", "timed steps", std::to_string(p.steps))
+      .option("warmup", "--warmup", "N", "untimed steps before timing", std::to_string(p.warmup))
+      .flag("inference", "forward only, inference plan")
+      .option("data", "--data", "DIR", "real batches from an MNIST-style directory", "random")
+      .option("trace", "--trace", "FILE", "Chrome trace of the timed steps (ui.perfetto.dev)")
+      .option("threads", "--threads", "N", "worker threads (0: all cores)", "0")
+      .option("solver", "--solver", "FILE", "optimizer and data settings", "SGD, momentum 0.9")
+      .option("peak-size", "--peak-size", "N", "side of the sgemm timed for the peak; 0 skips it",
+              std::to_string(p.peakSize));
+  for (auto& cmd : c) cmd->app().fallthrough(false);
+  return c;
+}
+
+}  // namespace tapeflow::cli
