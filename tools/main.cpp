@@ -27,6 +27,10 @@ commands:
                           classify a PGM or PNG image of a digit
   profile FILE [--batch N] [--steps N] [--inference] [--data DIR] [--trace OUT.json]
                           time every node forward and backward (--help: all flags)
+  export --model FILE [--checkpoint CKPT] -o OUT.onnx
+                          write the inference graph and weights as ONNX
+  import MODEL.onnx -o OUT.pbtxt [--checkpoint-out CKPT] [--add-loss softmax_cross_entropy]
+                          read an ONNX model as a graph (and checkpoint)
   ops                     list every op with its inputs and attributes
   help                    this text
 
@@ -54,6 +58,8 @@ int main(int argc, char** argv) {
     if (cmd == "eval") return cli::cmdEval(a);
     if (cmd == "predict") return cli::cmdPredict(a);
     if (cmd == "profile") return cli::cmdProfile(a);
+    if (cmd == "export") return cli::cmdExport(a);
+    if (cmd == "import") return cli::cmdImport(a);
     std::fprintf(stderr, "tapeflow: error: unknown command '%s'; run 'tapeflow help'\n",
                  cmd.c_str());
     return 2;
