@@ -292,21 +292,10 @@ void Importer::alias(const onnx::NodeProto& n, const std::string& tfValue) {
   names_[n.output(0)] = tfValue;
 }
 
-void Importer::copyParam(const onnx::NodeProto& n, const ConstTensor& c, bool trainable) {
-  ParamDef p;
-  p.name = uniqueName(n.output(0), usedValueNames_);
-  p.dims = c.dims.empty() ? Dims{1} : c.dims;
-  p.trainable = trainable && !c.constant;
-  paramData_.push_back(c.f);
-  g_.params.push_back(p);
-  names_[n.output(0)] = p.name;
-}
-
-void Importer::mapNode(const onnx::NodeProto& n, int index) {
+void Importer::mapNode(const onnx::NodeProto& n) {
   if (!n.domain().empty() && n.domain() != "ai.onnx")
     fail(n, "op '" + n.op_type() + "' of domain '" + n.domain() + "' is not supported");
   if (n.output_size() < 1) fail(n, "the node has no output");
-  (void)index;
   if (!mapOp(*this, n))
     fail(n, "unsupported op '" + n.op_type() + "'; import maps " + mappedOps());
 }
@@ -348,7 +337,7 @@ ImportResult Importer::run() {
   usedNodeNames_.clear();
   readInitializers();
   readInputs();
-  for (int k = 0; k < m_.graph().node_size(); ++k) mapNode(m_.graph().node(k), k);
+  for (int k = 0; k < m_.graph().node_size(); ++k) mapNode(m_.graph().node(k));
   for (const auto& out : m_.graph().output()) {
     auto it = names_.find(out.name());
     if (it == names_.end())

@@ -200,9 +200,9 @@ void dropout(Importer& imp, const onnx::NodeProto& n) {
 void identity(Importer& imp, const onnx::NodeProto& n) {
   Attrs a(imp, n, {});
   // NOTE: PyTorch's exporter feeds equal initializers through Identity nodes;
-  // each copy is a distinct parameter of the source model.
-  if (const ConstTensor* c = imp.constant(n, 0); c && c->isFloat)
-    return imp.copyParam(n, *c, true);
+  // each copy is a distinct parameter of the source model (a weight and a
+  // running variance may share one), so the copy becomes its own param, and
+  // its use decides whether it is trainable.
   if (const ConstTensor* c = imp.constant(n, 0)) return imp.setConstant(n.output(0), *c);
   imp.alias(n, imp.value(n, 0));
 }

@@ -53,8 +53,6 @@ class Importer {
             std::map<std::string, AttrValue> attrs = {});
   /// ONNX output 0 of `n` is the tapeflow value `tfValue` (no node).
   void alias(const onnx::NodeProto& n, const std::string& tfValue);
-  /// Adds a param holding a copy of `c` for ONNX output 0 of `n`.
-  void copyParam(const onnx::NodeProto& n, const ConstTensor& c, bool trainable);
   /// Records a constant produced by a Constant node.
   void setConstant(const std::string& onnxName, ConstTensor c) { consts_[onnxName] = std::move(c); }
   /// Replaces the data of an initializer (e.g. Gemm transB = 0 transposes).
@@ -76,7 +74,7 @@ class Importer {
   void readOpset();
   void readInitializers();
   void readInputs();
-  void mapNode(const onnx::NodeProto& n, int index);
+  void mapNode(const onnx::NodeProto& n);
   void addLoss();
   ImportResult finish();
 };
