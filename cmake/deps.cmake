@@ -19,6 +19,6 @@ if(TAPEFLOW_WITH_ONNX)
   find_package(ONNX QUIET)
   if(NOT ONNX_FOUND)
     message(STATUS "tapeflow: libonnx-dev not found; building without ONNX export/import")
-    set(TAPEFLOW_WITH_ONNX OFF CACHE BOOL "ONNX export and import (needs libonnx-dev)" FORCE)
+    set(TAPEFLOW_WITH_ONNX OFF)  # this configure only: found once installed
   endif()
 endif()
