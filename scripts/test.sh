@@ -8,4 +8,6 @@ bash scripts/install-deps.sh
 werror=OFF
 [ "${CI:-}" = true ] && werror=ON
 bash scripts/build.sh -DTAPEFLOW_WERROR=$werror
+# ONNX Runtime for the ONNX export tests (they skip, saying why, without it).
+bash tests/onnx/install-ort.sh build/ort || echo "test: onnxruntime-node not installed; ONNX Runtime tests will skip" >&2
 ctest --test-dir build --output-on-failure -j"$(nproc)"

@@ -94,5 +94,7 @@ int cmdTrain(const Args& a);
 int cmdEval(const Args& a);
 int cmdPredict(const Args& a);
 int cmdProfile(const Args& a);
+int cmdExport(const Args& a);
+int cmdImport(const Args& a);
 
 }  // namespace tapeflow::cli

@@ -106,6 +106,18 @@ std::vector<std::unique_ptr<Command>> declareCommands(CLI::App& root) {
       .option("solver", "--solver", "FILE", "optimizer and data settings", "SGD, momentum 0.9")
       .option("peak-size", "--peak-size", "N", "side of the sgemm timed for the peak; 0 skips it",
               std::to_string(p.peakSize));
+  add("export", "write the inference graph and weights as ONNX (opset 13)", cmdExport)
+      .option("model", "--model", "FILE", "graph (.pbtxt or .pb); required")
+      .option("checkpoint", "--checkpoint", "CKPT", "weights to export", "initialised weights")
+      .option("output", "-o,--out,--output", "OUT.onnx", "ONNX file to write; required");
+  add("import", "read an ONNX model as a graph file (and a checkpoint)", cmdImport)
+      .positional("MODEL", "ONNX file (.onnx)")
+      .option("output", "-o,--out,--output", "OUT.pbtxt", "graph file to write; required")
+      .option("checkpoint-out", "--checkpoint-out", "CKPT",
+              "write the initializers as a checkpoint", "initializers inline")
+      .option("add-loss", "--add-loss", "KIND",
+              "append a training head: softmax_cross_entropy", "none")
+      .option("label-name", "--label-name", "NAME", "label input of the added head", "label");
   for (auto& cmd : c) cmd->app().fallthrough(false);
   return c;
 }

@@ -1,0 +1,344 @@
+// frontends/onnx/onnx_export.cpp - tapeflow Program -> ONNX ModelProto
+// (opset 13): the nodes the prediction depends on, weights as initializers,
+// the batch axis as the symbolic dim "N", then the full ONNX checker.
+#include "frontends/onnx/onnx_io.h"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+namespace tapeflow::onnxio {
+namespace {
+
+using Ints = std::vector<int64_t>;
+
+class Exporter {
+ public:
+  Exporter(const Program& p, const ParamValues& values, onnx::GraphProto& g)
+      : p_(p), values_(values), g_(g), dims1_(p.dimsAt(1)) {}
+
+  void run();
+
+ private:
+  const Program& p_;
+  const ParamValues& values_;
+  onnx::GraphProto& g_;
+  std::vector<Dims> dims1_;                   ///< every value at batch 1
+  std::map<std::string, std::string> alias_;  ///< dropped node's output -> input
+  std::vector<onnx::TensorProto> inits_;
+
+  [[noreturn]] void fail(int node, const std::string& msg) const {
+    const Node& n = p_.graph().nodes.at(size_t(node));
+    throw UnsupportedError(n.loc, n.name, n.op, msg + " (ONNX opset " +
+                                                     std::to_string(kExportOpset) + ")");
+  }
+  std::string in(int node, int port) const {
+    const std::string& v = p_.value(p_.nodeInputs(node).at(size_t(port))).name;
+    auto it = alias_.find(v);
+    return it == alias_.end() ? v : it->second;
+  }
+  std::string out(int node) const { return p_.value(p_.nodeOutputs(node)[0]).name; }
+  const Dims& inDims(int node, int port) const {
+    return dims1_.at(size_t(p_.nodeInputs(node).at(size_t(port))));
+  }
+  const AttrValue& attr(int node, const char* name) const { return p_.attrs(node).at(name); }
+
+  onnx::NodeProto* add(const std::string& op, const std::string& name,
+                       std::vector<std::string> inputs, const std::string& output) {
+    onnx::NodeProto* n = g_.add_node();
+    n->set_op_type(op);
+    n->set_name(name);
+    for (auto& s : inputs) n->add_input(s);
+    n->add_output(output);
+    return n;
+  }
+  static void setInts(onnx::NodeProto* n, const char* name, const Ints& v) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t x : v) a->add_ints(x);
+  }
+  static void setInt(onnx::NodeProto* n, const char* name, int64_t v) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+  }
+  static void setFloat(onnx::NodeProto* n, const char* name, float v) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(v);
+  }
+  void addFloatInit(const std::string& name, const Dims& dims, const float* data,
+                    size_t n, bool constant) {
+    onnx::TensorProto t;
+    t.set_name(name);
+    t.set_data_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : dims) t.add_dims(d);
+    t.set_raw_data(std::string(reinterpret_cast<const char*>(data), n * sizeof(float)));
+    if (constant) t.set_doc_string(kConstantDoc);
+    inits_.push_back(std::move(t));
+  }
+  void addIntInit(const std::string& name, const Ints& v) {
+    onnx::TensorProto t;
+    t.set_name(name);
+    t.set_data_type(onnx::TensorProto::INT64);
+    t.add_dims(int64_t(v.size()));
+    t.set_raw_data(std::string(reinterpret_cast<const char*>(v.data()), v.size() * 8));
+    inits_.push_back(std::move(t));
+  }
+
+  /// ONNX pads [top, left, bottom, right] of a 2-D window op at batch 1.
+  Ints windowPads(int node, const Ints& kernel, const Ints& stride, const Ints& dilation) {
+    const std::string mode = attr(node, "padding").s;
+    if (mode == "EXPLICIT") return attr(node, "pads").ints;
+    if (mode == "VALID") return {0, 0, 0, 0};
+    const Dims& src = inDims(node, 0);
+    Ints pads(4, 0);
+    for (int a = 0; a < 2; ++a) {
+      int64_t size = src[size_t(2 + a)], s = stride[size_t(a)];
+      int64_t span = (kernel[size_t(a)] - 1) * dilation[size_t(a)] + 1;
+      int64_t total = std::max<int64_t>(0, ((size + s - 1) / s - 1) * s + span - size);
+      pads[size_t(a)] = total / 2;
+      pads[size_t(a + 2)] = total - total / 2;
+    }
+    return pads;
+  }
+
+  void conv(int node);
+  void pool(int node, const std::string& op);
+  void linear(int node);
+  void node(int node);
+  std::set<int> neededNodes() const;
+  void valueInfo(onnx::ValueInfoProto* vi, int value) const;
+};
+
+void Exporter::conv(int node) {
+  const Dims& w = inDims(node, 1);
+  Ints kernel{w[2], w[3]}, stride = attr(node, "stride").ints,
+      dilation = attr(node, "dilation").ints;
+  std::vector<std::string> ins{in(node, 0), in(node, 1)};
+  if (p_.nodeInputs(node).size() > 2) ins.push_back(in(node, 2));
+  onnx::NodeProto* n = add("Conv", p_.graph().nodes[size_t(node)].name, ins, out(node));
+  setInts(n, "dilations", dilation);
+  setInt(n, "group", attr(node, "groups").i);
+  setInts(n, "kernel_shape", kernel);
+  setInts(n, "pads", windowPads(node, kernel, stride, dilation));
+  setInts(n, "strides", stride);
+}
+
+void Exporter::pool(int node, const std::string& op) {
+  Ints kernel = attr(node, "kernel").ints, stride = attr(node, "stride").ints;
+  if (stride.empty()) stride = kernel;
+  onnx::NodeProto* n = add(op, p_.graph().nodes[size_t(node)].name, {in(node, 0)}, out(node));
+  if (op == "AveragePool") setInt(n, "count_include_pad", attr(node, "count_include_pad").i);
+  setInts(n, "kernel_shape", kernel);
+  setInts(n, "pads", windowPads(node, kernel, stride, {1, 1}));
+  setInts(n, "strides", stride);
+}
+
+void Exporter::linear(int node) {
+  const std::string& name = p_.graph().nodes[size_t(node)].name;
+  std::string src = in(node, 0);
+  if (inDims(node, 0).size() != 2) {  // Linear flattens [N,C,H,W] itself
+    std::string flat = src + "/flat";
+    setInt(add("Flatten", name + "/flatten", {src}, flat), "axis", 1);
+    src = flat;
+  }
+  std::vector<std::string> ins{src, in(node, 1)};
+  if (p_.nodeInputs(node).size() > 2) ins.push_back(in(node, 2));
+  setInt(add("Gemm", name, ins, out(node)), "transB", 1);
+}
+
+void Exporter::node(int i) {
+  const Node& n = p_.graph().nodes[size_t(i)];
+  const std::string& op = n.op;
+  if (op == "Conv2D") return conv(i);
+  if (op == "Linear") return linear(i);
+  if (op == "MaxPool") return pool(i, "MaxPool");
+  if (op == "AvgPool") return pool(i, "AveragePool");
+  if (op == "Dropout") {  // inference: the identity
+    alias_[out(i)] = in(i, 0);
+    return;
+  }
+  if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "Add" || op == "Sub" ||
+      op == "Mul" || op == "Div") {
+    std::vector<std::string> ins;
+    for (size_t k = 0; k < p_.nodeInputs(i).size(); ++k) ins.push_back(in(i, int(k)));
+    add(op, n.name, ins, out(i));
+    return;
+  }
+  if (op == "Elu" || op == "LeakyRelu") {
+    setFloat(add(op, n.name, {in(i, 0)}, out(i)), "alpha", attr(i, "alpha").f);
+    return;
+  }
+  if (op == "Softmax" || op == "LogSoftmax" || op == "Concat") {
+    std::vector<std::string> ins;
+    for (size_t k = 0; k < p_.nodeInputs(i).size(); ++k) ins.push_back(in(i, int(k)));
+    setInt(add(op, n.name, ins, out(i)), "axis", attr(i, "axis").i);
+    return;
+  }
+  if (op == "MatMul") {
+    if (attr(i, "transpose_a").i || attr(i, "transpose_b").i)
+      fail(i, "attribute transpose_a/transpose_b has no export (ONNX MatMul never transposes)");
+    add("MatMul", n.name, {in(i, 0), in(i, 1)}, out(i));
+    return;
+  }
+  if (op == "ScaledTanh") {  // a * tanh(s * x) = Mul(Tanh(Mul(x, s)), a)
+    float s = attr(i, "s").f, a = attr(i, "a").f;
+    addFloatInit(n.name + ".s", {1}, &s, 1, true);
+    addFloatInit(n.name + ".a", {1}, &a, 1, true);
+    add("Mul", n.name + "/scale_in", {in(i, 0), n.name + ".s"}, n.name + "/sx");
+    add("Tanh", n.name + "/tanh", {n.name + "/sx"}, n.name + "/tanh");
+    add("Mul", n.name, {n.name + "/tanh", n.name + ".a"}, out(i));
+    return;
+  }
+  if (op == "BatchNorm") {
+    onnx::NodeProto* b = add("BatchNormalization", n.name,
+                             {in(i, 0), in(i, 1), in(i, 2), in(i, 3), in(i, 4)}, out(i));
+    setFloat(b, "epsilon", attr(i, "epsilon").f);
+    // ONNX: running = running * momentum + batch * (1 - momentum)
+    setFloat(b, "momentum", 1.f - attr(i, "momentum").f);
+    return;
+  }
+  if (op == "Flatten" || op == "Reshape") {
+    int64_t axis = op == "Flatten" ? attr(i, "axis").i : 0;
+    if (op == "Flatten" && (axis == 1 || (axis == -1 && inDims(i, 0).size() == 2))) {
+      setInt(add("Flatten", n.name, {in(i, 0)}, out(i)), "axis", 1);
+      return;
+    }
+    Ints shape;
+    if (op == "Reshape") {
+      shape = attr(i, "shape").ints;
+    } else {  // keep the dims before axis, merge the rest (torch.flatten)
+      if (axis < 0) axis += int64_t(inDims(i, 0).size());
+      shape.assign(size_t(axis), 0);
+      shape.push_back(-1);
+    }
+    addIntInit(n.name + ".shape", shape);
+    add("Reshape", n.name, {in(i, 0), n.name + ".shape"}, out(i));
+    return;
+  }
+  if (op == "Pad") {
+    float v = attr(i, "value").f;
+    addIntInit(n.name + ".pads", attr(i, "pads").ints);
+    addFloatInit(n.name + ".value", {}, &v, 1, true);
+    add("Pad", n.name, {in(i, 0), n.name + ".pads", n.name + ".value"}, out(i));
+    return;
+  }
+  fail(i, "op " + op + " has no ONNX export");
+}
+
+std::set<int> Exporter::neededNodes() const {
+  std::set<int> needed;
+  std::vector<int> todo{p_.predictionValue()};
+  std::set<int> seen;
+  while (!todo.empty()) {
+    int v = todo.back();
+    todo.pop_back();
+    if (!seen.insert(v).second) continue;
+    const ValueInfo& info = p_.value(v);
+    if (info.kind != ValueKind::NodeOutput) continue;
+    needed.insert(info.owner);
+    for (int x : p_.nodeInputs(info.owner)) todo.push_back(x);
+  }
+  return needed;
+}
+
+void Exporter::valueInfo(onnx::ValueInfoProto* vi, int value) const {
+  const ValueInfo& v = p_.value(value);
+  vi->set_name(v.name);
+  onnx::TypeProto_Tensor* t = vi->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(v.dtype == DType::I32 ? onnx::TensorProto::INT32
+                                         : onnx::TensorProto::FLOAT);
+  for (int64_t d : v.dims) {
+    onnx::TensorShapeProto_Dimension* dim = t->mutable_shape()->add_dim();
+    if (d < 0)
+      dim->set_dim_param("N");
+    else
+      dim->set_dim_value(d);
+  }
+}
+
+void Exporter::run() {
+  if (p_.predictionValue() < 0)
+    throw GraphError(p_.graph().loc, "", "",
+                     "the graph declares no prediction; export writes the graph that "
+                     "computes it");
+  std::set<int> needed = neededNodes();
+  std::set<int> usedValues;
+  for (int i : p_.order()) {
+    if (!needed.count(i)) continue;
+    node(i);
+    for (int x : p_.nodeInputs(i)) usedValues.insert(x);
+  }
+  for (const ValueInfo& v : p_.values()) {
+    int idx = p_.findValue(v.name);
+    if (!usedValues.count(idx)) continue;
+    if (v.kind == ValueKind::Input) {
+      valueInfo(g_.add_input(), idx);
+    } else if (v.kind == ValueKind::Param) {
+      const ParamDef& d = p_.graph().params.at(size_t(v.owner));
+      auto it = values_.find(d.name);
+      if (it == values_.end() || int64_t(it->second.size()) != numel(d.dims))
+        throw UsageError(d.loc, "", "", "no values (or the wrong number) for param '" +
+                                            d.name + "'");
+      addFloatInit(d.name, d.dims, it->second.data(), it->second.size(), !d.trainable);
+    }
+  }
+  std::string pred = p_.value(p_.predictionValue()).name;
+  if (alias_.count(pred)) {  // the prediction was a dropped node's output
+    add("Identity", pred + "/identity", {alias_[pred]}, pred);
+  }
+  valueInfo(g_.add_output(), p_.predictionValue());
+  std::sort(inits_.begin(), inits_.end(),
+            [](const auto& a, const auto& b) { return a.name() < b.name(); });
+  for (auto& t : inits_) *g_.add_initializer() = std::move(t);
+}
+
+}  // namespace
+
+bool available() { return true; }
+
+std::string exportModel(const Program& program, const ParamValues& values,
+                        const ExportOptions& options) {
+  onnx::ModelProto m;
+  m.set_ir_version(onnx::IR_VERSION);  // 8, what ONNX 1.12 writes
+  m.set_producer_name("tapeflow");
+  m.set_producer_version(options.producerVersion);
+  onnx::OperatorSetIdProto* opset = m.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(kExportOpset);
+  for (const auto& [k, v] : options.metadata) {
+    onnx::StringStringEntryProto* e = m.add_metadata_props();
+    e->set_key(k);
+    e->set_value(v);
+  }
+  onnx::GraphProto* g = m.mutable_graph();
+  g->set_name(program.graph().name.empty() ? "tapeflow" : program.graph().name);
+  Exporter(program, values, *g).run();
+  std::string bytes;
+  if (!m.SerializeToString(&bytes))
+    throw IoError(program.graph().loc, "", "", "cannot serialise the ONNX model");
+  checkModel(bytes, program.graph().name);
+  return bytes;
+}
+
+void checkModel(const std::string& bytes, const std::string& fileName) {
+  onnx::ModelProto m;
+  if (!m.ParseFromString(bytes))
+    throw ParseError({fileName, 0, 0}, "", "", "not an ONNX model (protobuf parse failed)");
+  try {
+    onnx::checker::check_model(m);
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    std::replace(msg.begin(), msg.end(), '\n', ' ');
+    throw ParseError({fileName, 0, 0}, "", "", "ONNX checker: " + msg);
+  }
+}
+
+}  // namespace tapeflow::onnxio

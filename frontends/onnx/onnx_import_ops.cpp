@@ -1,0 +1,286 @@
+// frontends/onnx/onnx_import_ops.cpp - one mapping per ONNX op: checks every
+// attribute it meets (anything it cannot map exactly is an error naming it)
+// and emits the equivalent tapeflow node.
+#include "frontends/onnx/onnx_importer.h"
+
+#include <numeric>
+
+namespace tapeflow::onnxio::detail {
+namespace {
+
+using Ints = std::vector<int64_t>;
+using Fn = void (*)(Importer&, const onnx::NodeProto&);
+
+// Outputs beyond the first (e.g. MaxPool's indices) are not mapped.
+void onlyFirstOutput(const Importer& imp, const onnx::NodeProto& n) {
+  for (int k = 1; k < n.output_size(); ++k)
+    if (!n.output(k).empty()) imp.fail(n, "output " + std::to_string(k) + " is not supported");
+}
+
+void unary(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {});
+  imp.emit(n, n.op_type(), {imp.value(n, 0)});
+}
+
+void binary(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {});
+  imp.emit(n, n.op_type(), {imp.value(n, 0), imp.value(n, 1)});
+}
+
+void alphaUnary(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"alpha"});
+  float def = n.op_type() == "Elu" ? 1.f : 0.01f;
+  imp.emit(n, n.op_type(), {imp.value(n, 0)}, {{"alpha", AttrValue::ofFloat(a.f("alpha", def))}});
+}
+
+/// auto_pad / pads of a 2-D window op -> tapeflow padding (+ pads).
+void windowPadding(const Attrs& a, std::map<std::string, AttrValue>& out) {
+  std::string autoPad = a.s("auto_pad", "NOTSET");
+  if (autoPad == "SAME_UPPER") {
+    out["padding"] = AttrValue::ofString("SAME");
+    return;
+  }
+  a.require(autoPad == "NOTSET" || autoPad == "VALID", "auto_pad",
+            "use NOTSET, VALID or SAME_UPPER");
+  Ints pads = a.ints("pads", {0, 0, 0, 0});
+  a.require(pads.size() == 4, "pads", "a 2-D window needs 4 pads");
+  if (autoPad == "VALID" || pads == Ints{0, 0, 0, 0}) {
+    out["padding"] = AttrValue::ofString("VALID");
+  } else {
+    out["padding"] = AttrValue::ofString("EXPLICIT");
+    out["pads"] = AttrValue::ofInts(pads);
+  }
+}
+
+void conv(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
+  std::vector<std::string> ins{imp.value(n, 0), imp.value(n, 1)};
+  if (Importer::hasInput(n, 2)) ins.push_back(imp.value(n, 2));
+  Dims w = imp.dimsOf(ins[1]);
+  if (w.size() != 4) imp.fail(n, "only 2-D convolutions (rank-4 weights) are supported");
+  a.require(a.ints("kernel_shape", {w[2], w[3]}) == Ints{w[2], w[3]}, "kernel_shape",
+            "differs from the weights' spatial dims");
+  std::map<std::string, AttrValue> at;
+  at["stride"] = AttrValue::ofInts(a.ints("strides", {1, 1}));
+  at["dilation"] = AttrValue::ofInts(a.ints("dilations", {1, 1}));
+  at["groups"] = AttrValue::ofInt(a.i("group", 1));
+  windowPadding(a, at);
+  imp.emit(n, "Conv2D", ins, at);
+}
+
+void pool(Importer& imp, const onnx::NodeProto& n) {
+  bool avg = n.op_type() == "AveragePool";
+  Attrs a = avg ? Attrs(imp, n, {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape",
+                                  "pads", "strides"})
+                : Attrs(imp, n, {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
+                                  "storage_order", "strides"});
+  onlyFirstOutput(imp, n);
+  Ints kernel = a.ints("kernel_shape", {});
+  a.require(kernel.size() == 2, "kernel_shape", "only 2-D pooling is supported");
+  a.require(a.i("ceil_mode", 0) == 0, "ceil_mode", "only floor rounding (0)");
+  a.require(a.ints("dilations", {1, 1}) == Ints{1, 1}, "dilations", "only dense windows");
+  a.require(a.i("storage_order", 0) == 0, "storage_order", "only row-major (0)");
+  std::map<std::string, AttrValue> at;
+  at["kernel"] = AttrValue::ofInts(kernel);
+  at["stride"] = AttrValue::ofInts(a.ints("strides", {1, 1}));
+  windowPadding(a, at);
+  if (avg) at["count_include_pad"] = AttrValue::ofInt(a.i("count_include_pad", 0));
+  imp.emit(n, avg ? "AvgPool" : "MaxPool", {imp.value(n, 0)}, at);
+}
+
+void globalAveragePool(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {});
+  std::string src = imp.value(n, 0);
+  Dims d = imp.dimsOf(src);
+  if (d.size() != 4) imp.fail(n, "only rank-4 [N,C,H,W] inputs are supported");
+  imp.emit(n, "AvgPool", {src}, {{"kernel", AttrValue::ofInts({d[2], d[3]})}});
+}
+
+void batchNorm(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"epsilon", "momentum", "training_mode"});
+  a.require(a.i("training_mode", 0) == 0, "training_mode", "only the inference form (0)");
+  onlyFirstOutput(imp, n);
+  // Running statistics are buffers, not trainable parameters.
+  std::vector<std::string> ins{imp.value(n, 0), imp.value(n, 1), imp.value(n, 2),
+                               imp.value(n, 3, false), imp.value(n, 4, false)};
+  float momentum = a.f("momentum", 0.9f);
+  a.require(momentum >= 0.f && momentum <= 1.f, "momentum", "must be in [0, 1]");
+  imp.emit(n, "BatchNorm", ins,
+           {{"epsilon", AttrValue::ofFloat(a.f("epsilon", 1e-5f))},
+            {"momentum", AttrValue::ofFloat(1.f - momentum)}});
+}
+
+void gemm(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"alpha", "beta", "transA", "transB"});
+  a.require(a.f("alpha", 1.f) == 1.f, "alpha", "only 1");
+  a.require(a.f("beta", 1.f) == 1.f, "beta", "only 1");
+  a.require(a.i("transA", 0) == 0, "transA", "only 0");
+  if (a.i("transB", 0) == 0) {  // B is [K, O]: Linear wants [O, K]
+    const ConstTensor* b = imp.constant(n, 1);
+    if (!b || b->dims.size() != 2 || !b->isFloat)
+      a.require(false, "transB", "0 needs a constant rank-2 B");
+    ConstTensor& t = imp.mutableConstant(n.input(1));
+    const int64_t k = t.dims[0], o = t.dims[1];
+    std::vector<float> tr(t.f.size());
+    for (int64_t r = 0; r < k; ++r)
+      for (int64_t c = 0; c < o; ++c) tr[size_t(c * k + r)] = t.f[size_t(r * o + c)];
+    t.f = std::move(tr);
+    t.dims = {o, k};
+  }
+  std::vector<std::string> ins{imp.value(n, 0), imp.value(n, 1)};
+  if (Importer::hasInput(n, 2)) {
+    const ConstTensor* c = imp.constant(n, 2);
+    if (c && c->dims.size() == 2 && c->dims[0] == 1)  // [1, O] -> [O]
+      imp.mutableConstant(n.input(2)).dims = {c->dims[1]};
+    ins.push_back(imp.value(n, 2));
+  }
+  imp.emit(n, "Linear", ins);
+}
+
+void matMul(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {});
+  imp.emit(n, "MatMul", {imp.value(n, 0), imp.value(n, 1)});
+}
+
+void axisOp(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"axis"});
+  const std::string& op = n.op_type();
+  std::vector<std::string> ins;
+  for (int k = 0; k < n.input_size(); ++k) ins.push_back(imp.value(n, k));
+  int64_t axis = a.i("axis", op == "Concat" ? 1 : (imp.opset() >= 13 ? -1 : 1));
+  if (op != "Concat" && imp.opset() < 13) {  // before 13: coerced to 2-D at axis
+    int64_t rank = int64_t(imp.dimsOf(ins[0]).size());
+    a.require(axis == rank - 1 || axis == -1, "axis",
+              "before opset 13 only the last axis has per-axis semantics");
+  }
+  imp.emit(n, op, ins, {{"axis", AttrValue::ofInt(axis)}});
+}
+
+void flatten(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"axis"});
+  std::string src = imp.value(n, 0);
+  int64_t axis = a.i("axis", 1);
+  if (axis == 1) {
+    imp.emit(n, "Flatten", {src}, {{"axis", AttrValue::ofInt(1)}});
+    return;
+  }
+  Dims d = imp.dimsOf(src);
+  if (axis < 0) axis += int64_t(d.size());
+  a.require(axis >= 1 && axis <= int64_t(d.size()), "axis", "only axes after the batch axis");
+  int64_t inner = 1;
+  for (size_t k = size_t(axis); k < d.size(); ++k) inner *= d[k];
+  imp.emit(n, "Reshape", {src}, {{"shape", AttrValue::ofInts({-1, inner})}});
+}
+
+void reshape(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"allowzero"});
+  a.require(a.i("allowzero", 0) == 0, "allowzero", "only 0 (0 copies the input dim)");
+  Ints shape = imp.constInts(n, 1, "shape");
+  imp.emit(n, "Reshape", {imp.value(n, 0)}, {{"shape", AttrValue::ofInts(shape)}});
+}
+
+void dropout(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"seed"});
+  onlyFirstOutput(imp, n);
+  float rate = 0.5f;
+  if (Importer::hasInput(n, 1)) {
+    const ConstTensor* r = imp.constant(n, 1);
+    if (!r || !r->isFloat || r->f.size() != 1)
+      imp.fail(n, "ratio input '" + n.input(1) + "' must be a constant scalar");
+    rate = r->f[0];
+  }
+  if (Importer::hasInput(n, 2)) {
+    const ConstTensor* t = imp.constant(n, 2);
+    if (!t || (t->isFloat ? t->f != std::vector<float>{0.f} : t->i != Ints{0}))
+      imp.fail(n, "training_mode input must be a constant false");
+  }
+  imp.emit(n, "Dropout", {imp.value(n, 0)}, {{"rate", AttrValue::ofFloat(rate)}});
+}
+
+void identity(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {});
+  // NOTE: PyTorch's exporter feeds equal initializers through Identity nodes;
+  // each copy is a distinct parameter of the source model (a weight and a
+  // running variance may share one), so the copy becomes its own param, and
+  // its use decides whether it is trainable.
+  if (const ConstTensor* c = imp.constant(n, 0)) return imp.setConstant(n.output(0), *c);
+  imp.alias(n, imp.value(n, 0));
+}
+
+void constant(Importer& imp, const onnx::NodeProto& n) {
+  if (n.attribute_size() != 1) imp.fail(n, "needs exactly one value attribute");
+  const onnx::AttributeProto& at = n.attribute(0);
+  ConstTensor c;
+  if (at.name() == "value" && at.type() == onnx::AttributeProto::TENSOR) {
+    c = readTensor(at.t(), "", n.name(), n.op_type());
+  } else if (at.name() == "value_float") {
+    c.f = {at.f()};
+  } else if (at.name() == "value_floats") {
+    c.f.assign(at.floats().begin(), at.floats().end());
+    c.dims = {int64_t(c.f.size())};
+  } else if (at.name() == "value_int") {
+    c.isFloat = false;
+    c.i = {at.i()};
+  } else if (at.name() == "value_ints") {
+    c.isFloat = false;
+    c.i.assign(at.ints().begin(), at.ints().end());
+    c.dims = {int64_t(c.i.size())};
+  } else {
+    imp.fail(n, "attribute '" + at.name() + "' is not supported");
+  }
+  c.constant = true;
+  imp.setConstant(n.output(0), std::move(c));
+}
+
+void pad(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"mode"});
+  a.require(a.s("mode", "constant") == "constant", "mode", "only constant padding");
+  if (Importer::hasInput(n, 3)) imp.fail(n, "input 'axes' is not supported");
+  Ints pads = imp.constInts(n, 1, "pads");
+  float value = 0.f;
+  if (Importer::hasInput(n, 2)) {
+    const ConstTensor* v = imp.constant(n, 2);
+    if (!v || !v->isFloat || v->f.size() != 1)
+      imp.fail(n, "constant_value input must be a constant float scalar");
+    value = v->f[0];
+  }
+  imp.emit(n, "Pad", {imp.value(n, 0)},
+           {{"pads", AttrValue::ofInts(pads)}, {"value", AttrValue::ofFloat(value)}});
+}
+
+const std::map<std::string, Fn>& table() {
+  static const std::map<std::string, Fn> t = {
+      {"Add", binary},          {"AveragePool", pool},
+      {"BatchNormalization", batchNorm},
+      {"Concat", axisOp},       {"Constant", constant},
+      {"Conv", conv},           {"Div", binary},
+      {"Dropout", dropout},     {"Elu", alphaUnary},
+      {"Flatten", flatten},     {"Gemm", gemm},
+      {"GlobalAveragePool", globalAveragePool},
+      {"Identity", identity},   {"LeakyRelu", alphaUnary},
+      {"LogSoftmax", axisOp},   {"MatMul", matMul},
+      {"MaxPool", pool},        {"Mul", binary},
+      {"Pad", pad},             {"Relu", unary},
+      {"Reshape", reshape},     {"Sigmoid", unary},
+      {"Softmax", axisOp},      {"Sub", binary},
+      {"Tanh", unary},
+  };
+  return t;
+}
+
+}  // namespace
+
+bool mapOp(Importer& imp, const onnx::NodeProto& n) {
+  auto it = table().find(n.op_type());
+  if (it == table().end()) return false;
+  it->second(imp, n);
+  return true;
+}
+
+std::string mappedOps() {
+  std::string s;
+  for (const auto& [name, fn] : table()) s += (s.empty() ? "" : ", ") + name;
+  return s;
+}
+
+}  // namespace tapeflow::onnxio::detail

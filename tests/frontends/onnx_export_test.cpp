@@ -1,0 +1,185 @@
+// tests/frontends/onnx_export_test.cpp - tapeflow export: every exported file
+// passes the full ONNX checker, ONNX Runtime reproduces tapeflow's logits
+// (both LeNet-5s and graphs with batch norm, a residual Add, Concat, Pad,
+// Dropout and an MLP), and export -> import -> export is the identity.
+#include <gtest/gtest.h>
+
+#include "../support/onnx_support.h"
+#include "../support/scratch_dir.h"
+
+namespace tapeflow {
+namespace {
+
+using namespace onnxtest;
+
+// Batch norm (inference form), a residual Add, two pooled branches joined by
+// Concat, Pad, Dropout (dropped on export), dense layers, LogSoftmax.
+constexpr const char* kResMix = R"(
+format_version: 1
+name: "resmix"
+input { name: "image" dtype: F32 shape: [-1, 3, 8, 8] }
+input { name: "label" dtype: I32 shape: [-1] }
+param { name: "c1.w" shape: [4, 3, 3, 3] init { kind: "he_uniform" } }
+param { name: "c1.b" shape: [4] init { kind: "uniform" low: -0.5 high: 0.5 } }
+param { name: "bn.scale" shape: [4] init { kind: "uniform" low: 0.5 high: 1.5 } }
+param { name: "bn.shift" shape: [4] init { kind: "uniform" low: -0.5 high: 0.5 } }
+param { name: "bn.mean" shape: [4] constant: true data: [0.1, -0.2, 0.3, 0.05] }
+param { name: "bn.var" shape: [4] constant: true data: [0.5, 1.5, 2.0, 0.8] }
+param { name: "c2.w" shape: [4, 4, 3, 3] init { kind: "he_uniform" } }
+param { name: "fc1.w" shape: [16, 288] init { kind: "xavier_uniform" } }
+param { name: "fc1.b" shape: [16] init { kind: "uniform" low: -0.1 high: 0.1 } }
+param { name: "fc2.w" shape: [5, 16] init { kind: "xavier_uniform" } }
+param { name: "fc2.b" shape: [5] init { kind: "uniform" low: -0.1 high: 0.1 } }
+node { name: "c1" op: "Conv2D" input: ["image", "c1.w", "c1.b"] output: "c1"
+       attr { name: "padding" s: "SAME" } }
+node { name: "bn" op: "BatchNorm" input: ["c1", "bn.scale", "bn.shift", "bn.mean", "bn.var"]
+       output: "bn" attr { name: "epsilon" f: 0.001 } }
+node { name: "r1" op: "Relu" input: "bn" output: "r1" }
+node { name: "c2" op: "Conv2D" input: ["r1", "c2.w"] output: "c2"
+       attr { name: "padding" s: "EXPLICIT" } attr { name: "pads" ints: [1, 1, 1, 1] } }
+node { name: "res" op: "Add" input: ["c2", "r1"] output: "res" }
+node { name: "maxp" op: "MaxPool" input: "res" output: "maxp"
+       attr { name: "kernel" ints: [3, 3] } attr { name: "stride" ints: [2, 2] }
+       attr { name: "padding" s: "SAME" } }
+node { name: "avgp" op: "AvgPool" input: "res" output: "avgp"
+       attr { name: "kernel" ints: [2, 2] } }
+node { name: "cat" op: "Concat" input: ["maxp", "avgp"] output: "cat" }
+node { name: "pad" op: "Pad" input: "cat" output: "pad"
+       attr { name: "pads" ints: [0, 0, 1, 1, 0, 0, 1, 1] } attr { name: "value" f: 0.25 } }
+node { name: "flat" op: "Flatten" input: "pad" output: "flat" }
+node { name: "drop" op: "Dropout" input: "flat" output: "drop" attr { name: "rate" f: 0.3 } }
+node { name: "fc1" op: "Linear" input: ["drop", "fc1.w", "fc1.b"] output: "fc1" }
+node { name: "t1" op: "Tanh" input: "fc1" output: "t1" }
+node { name: "fc2" op: "Linear" input: ["t1", "fc2.w", "fc2.b"] output: "fc2" }
+node { name: "logp" op: "LogSoftmax" input: "fc2" output: "logp" }
+node { name: "loss" op: "SoftmaxCrossEntropy" input: ["fc2", "label"] output: "loss" }
+loss: "loss"
+output: "loss"
+prediction: "logp"
+)";
+
+// An MLP on MatMul + Add with a Reshape, Sub/Div normalisation, LeakyRelu,
+// Elu, Sigmoid and Softmax.
+constexpr const char* kMlp = R"(
+format_version: 1
+name: "mlp"
+input { name: "x" dtype: F32 shape: [-1, 1, 4, 4] }
+param { name: "mu" shape: [16] init { kind: "uniform" low: -0.2 high: 0.2 } constant: true }
+param { name: "sigma" shape: [1] constant: true data: [0.7] }
+param { name: "w1" shape: [16, 12] init { kind: "xavier_uniform" } }
+param { name: "b1" shape: [12] init { kind: "uniform" low: -0.1 high: 0.1 } }
+param { name: "w2" shape: [9, 12] init { kind: "xavier_uniform" } }
+param { name: "w3" shape: [7, 9] init { kind: "xavier_uniform" } }
+node { name: "flat" op: "Reshape" input: "x" output: "flat" attr { name: "shape" ints: [0, -1] } }
+node { name: "centre" op: "Sub" input: ["flat", "mu"] output: "centred" }
+node { name: "scale" op: "Div" input: ["centred", "sigma"] output: "scaled" }
+node { name: "mm" op: "MatMul" input: ["scaled", "w1"] output: "mm" }
+node { name: "bias" op: "Add" input: ["mm", "b1"] output: "h1" }
+node { name: "a1" op: "LeakyRelu" input: "h1" output: "a1" attr { name: "alpha" f: 0.2 } }
+node { name: "d2" op: "Linear" input: ["a1", "w2"] output: "h2" }
+node { name: "a2" op: "Elu" input: "h2" output: "a2" }
+node { name: "g" op: "Sigmoid" input: "a2" output: "g" }
+node { name: "d3" op: "Linear" input: ["g", "w3"] output: "h3" }
+node { name: "prob" op: "Softmax" input: "h3" output: "prob" }
+output: "prob"
+prediction: "prob"
+)";
+
+struct Case {
+  std::string name;
+  std::shared_ptr<const Program> program;
+  std::vector<int64_t> inputDims;  // at batch 3
+};
+
+std::vector<Case> cases() {
+  return {{"lenet5", buildModel("lenet5.pbtxt"), {3, 1, 32, 32}},
+          {"lenet5_keras", buildModel("lenet5_keras.pbtxt"), {3, 1, 32, 32}},
+          {"resmix", buildText(kResMix), {3, 3, 8, 8}},
+          {"mlp", buildText(kMlp), {3, 1, 4, 4}}};
+}
+
+size_t numel(const std::vector<int64_t>& d) {
+  size_t n = 1;
+  for (int64_t x : d) n *= size_t(x);
+  return n;
+}
+
+TEST(OnnxExportTest, EveryExportPassesTheFullChecker) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  for (const Case& c : cases()) {
+    std::string bytes = onnxio::exportModel(*c.program, initialValues(c.program, 1), {"0.1.0", {}});
+    EXPECT_NO_THROW(onnxio::checkModel(bytes, c.name)) << c.name;
+    EXPECT_GT(bytes.size(), 100u) << c.name;
+  }
+}
+
+TEST(OnnxExportTest, OnnxRuntimeReproducesTapeflowLogits) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  if (std::string why = ortMissing(); !why.empty()) GTEST_SKIP() << why;
+  testing::ScratchDir dir("onnx_ort");
+  for (const Case& c : cases()) {
+    SCOPED_TRACE(c.name);
+    auto values = initialValues(c.program, 1);
+    std::string path = dir.path() + "/" + c.name + ".onnx";
+    writeBytes(path, onnxio::exportModel(*c.program, values, {"0.1.0", {}}));
+    std::vector<float> x = randomInput(numel(c.inputDims), 11);
+    std::vector<float> ours = runTapeflow(c.program, values, x, c.inputDims[0]);
+    std::vector<float> ort = runOrt(dir.path(), path, x, c.inputDims);
+    float largest = 0;
+    for (float v : ours) largest = std::max(largest, std::abs(v));
+    EXPECT_GT(largest, 1e-3f) << "logits all near zero: the comparison would prove nothing";
+    expectNear(ours, ort, 1e-4f);
+  }
+}
+
+TEST(OnnxExportTest, ExportImportExportIsTheIdentity) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  for (const Case& c : cases()) {
+    SCOPED_TRACE(c.name);
+    std::string first = onnxio::exportModel(*c.program, initialValues(c.program, 1), {"0.1.0", {}});
+    onnxio::ImportResult r = onnxio::importModel(first, c.name + ".onnx", {});
+    auto imported = Program::build(r.graph, ops::registry());
+    onnxio::ParamValues values;
+    for (const auto& t : r.tensors) values[t.name] = t.data;
+    std::string second = onnxio::exportModel(*imported, values, {"0.1.0", {}});
+    EXPECT_EQ(first.size(), second.size());
+    EXPECT_TRUE(first == second) << "the re-exported model differs";
+    // The imported graph computes what the original computes.
+    std::vector<float> x = randomInput(numel(c.inputDims), 5);
+    expectNear(runTapeflow(c.program, initialValues(c.program, 1), x, c.inputDims[0]),
+               runTapeflow(imported, values, x, c.inputDims[0]), 1e-5f);
+  }
+}
+
+TEST(OnnxExportTest, DropsTrainingNodesAndMarksTheBatchAxis) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  auto p = buildText(kResMix);
+  onnxio::ImportResult r =
+      onnxio::importModel(onnxio::exportModel(*p, initialValues(p, 1), {}), "resmix.onnx", {});
+  for (const Node& n : r.graph.nodes) {
+    EXPECT_NE(n.op, "Dropout") << n.name;
+    EXPECT_NE(n.op, "SoftmaxCrossEntropy") << n.name;
+  }
+  ASSERT_EQ(r.graph.inputs.size(), 1u);  // the label is not exported
+  EXPECT_EQ(r.graph.inputs[0].dims, (Dims{-1, 3, 8, 8}));
+  EXPECT_EQ(r.graph.prediction, "logp");
+  for (const ParamDef& d : r.graph.params)  // running statistics stay constants
+    EXPECT_EQ(d.trainable, d.name != "bn.mean" && d.name != "bn.var") << d.name;
+}
+
+TEST(OnnxExportTest, RejectsAGraphWithoutPrediction) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  auto p = buildText(R"(format_version: 1
+input { name: "x" dtype: F32 shape: [-1, 4] }
+node { name: "r" op: "Relu" input: "x" output: "y" }
+output: "y")");
+  try {
+    onnxio::exportModel(*p, {}, {});
+    FAIL() << "no error";
+  } catch (const GraphError& e) {
+    EXPECT_NE(std::string(e.what()).find("no prediction"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace tapeflow

@@ -1,0 +1,229 @@
+// tests/frontends/onnx_import_test.cpp - tapeflow import: models exported by
+// PyTorch 1.13 (the Keras LeNet-5 and a small ResNet with batch norm) give
+// PyTorch's logits; the training head; and one clear error per bad input
+// (truncated file, unknown op, unsupported attribute, dynamic shapes, opset
+// too new, external data).
+#include <gtest/gtest.h>
+
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "../support/onnx_support.h"
+#include "../support/scratch_dir.h"
+
+namespace tapeflow {
+namespace {
+
+using namespace onnxtest;
+
+std::vector<float> readFloats(const std::string& path) {
+  std::string b = readBytes(path);
+  std::vector<float> v(b.size() / 4);
+  std::memcpy(v.data(), b.data(), v.size() * 4);
+  return v;
+}
+
+std::string torchMissing() {
+  if (std::system("/usr/bin/python3 -c 'import torch' > /dev/null 2>&1") != 0)
+    return "/usr/bin/python3 cannot import torch (Debian python3-torch is not installed)";
+  return "";
+}
+
+onnxio::ImportResult importBytes(const std::string& bytes, onnxio::ImportOptions o = {}) {
+  return onnxio::importModel(bytes, "m.onnx", o);
+}
+
+TEST(OnnxImportTest, PyTorchExportsGivePyTorchLogits) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  if (std::string why = torchMissing(); !why.empty()) GTEST_SKIP() << why;
+  testing::ScratchDir dir("onnx_torch");
+  std::string cmd = "/usr/bin/python3 '" TAPEFLOW_SOURCE_DIR "/tests/onnx/torch_export.py' '" +
+                    dir.path() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  struct Model {
+    const char* name;
+    std::vector<int64_t> dims;
+  };
+  for (const Model& m : {Model{"keras_lenet5", {3, 1, 32, 32}}, Model{"resnet", {3, 3, 16, 16}}}) {
+    SCOPED_TRACE(m.name);
+    std::string base = dir.path() + "/" + m.name;
+    onnxio::ImportResult r = importBytes(readBytes(base + ".onnx"));
+    auto p = Program::build(r.graph, ops::registry());
+    onnxio::ParamValues values;
+    int trainable = 0, constant = 0;
+    for (const auto& t : r.tensors) {
+      values[t.name] = t.data;
+      (t.trainable ? trainable : constant)++;
+    }
+    // PyTorch's parameters stay distinct (Identity copies included) and its
+    // running statistics are constants.
+    std::ifstream counts(base + ".counts");
+    int params = -1, buffers = -1;
+    counts >> params >> buffers;
+    EXPECT_EQ(trainable, params);
+    EXPECT_EQ(constant, buffers);
+    std::vector<float> torch = readFloats(base + ".logits.bin");
+    std::vector<float> ours = runTapeflow(p, values, readFloats(base + ".input.bin"), m.dims[0]);
+    float largest = 0;
+    for (float v : ours) largest = std::max(largest, std::abs(v));
+    EXPECT_GT(largest, 1e-3f);
+    expectNear(ours, torch, 1e-4f);
+  }
+}
+
+// --- hand-made models -------------------------------------------------------
+
+onnx::ModelProto tinyModel(const std::string& op, int opset = 13) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(opset);
+  onnx::GraphProto* g = m.mutable_graph();
+  g->set_name("tiny");
+  onnx::ValueInfoProto* in = g->add_input();
+  in->set_name("x");
+  auto* t = in->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(onnx::TensorProto::FLOAT);
+  t->mutable_shape()->add_dim()->set_dim_param("N");
+  for (int d : {2, 4, 4}) t->mutable_shape()->add_dim()->set_dim_value(d);
+  onnx::NodeProto* n = g->add_node();
+  n->set_name("n1");
+  n->set_op_type(op);
+  n->add_input("x");
+  n->add_output("y");
+  g->add_output()->set_name("y");
+  return m;
+}
+
+std::string ser(const onnx::ModelProto& m) { return m.SerializeAsString(); }
+
+void expectError(const std::string& bytes, const std::vector<std::string>& parts) {
+  try {
+    importBytes(bytes);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    std::string what = e.what();
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    EXPECT_EQ(e.exitCode(), ExitCode::BadInput);
+    for (const auto& p : parts) EXPECT_NE(what.find(p), std::string::npos) << what;
+  }
+}
+
+TEST(OnnxImportTest, MapsAHandMadeModel) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  onnxio::ImportResult r = importBytes(ser(tinyModel("Relu")));
+  ASSERT_EQ(r.graph.nodes.size(), 1u);
+  EXPECT_EQ(r.graph.nodes[0].op, "Relu");
+  EXPECT_EQ(r.graph.inputs[0].dims, (Dims{-1, 2, 4, 4}));
+  EXPECT_EQ(r.opset, 13);
+}
+
+TEST(OnnxImportTest, RejectsATruncatedFile) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  auto p = buildModel("lenet5_keras.pbtxt");
+  std::string bytes = onnxio::exportModel(*p, initialValues(p, 1), {});
+  expectError(bytes.substr(0, bytes.size() / 2), {"m.onnx", "not an ONNX model"});
+  expectError("", {"not an ONNX model"});
+}
+
+TEST(OnnxImportTest, RejectsAnUnknownOpNamingNodeAndOpset) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  expectError(ser(tinyModel("Hardmax")), {"node 'n1' (Hardmax)", "unsupported op 'Hardmax'",
+                                          "(opset 13)"});
+  onnx::ModelProto m = tinyModel("Relu");
+  m.mutable_graph()->mutable_node(0)->set_domain("com.example");
+  expectError(ser(m), {"domain 'com.example'"});
+}
+
+TEST(OnnxImportTest, RejectsUnsupportedAttributes) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  onnx::ModelProto m = tinyModel("MaxPool");
+  onnx::NodeProto* n = m.mutable_graph()->mutable_node(0);
+  auto* k = n->add_attribute();
+  k->set_name("kernel_shape");
+  k->set_type(onnx::AttributeProto::INTS);
+  k->add_ints(2);
+  k->add_ints(2);
+  auto* c = n->add_attribute();
+  c->set_name("ceil_mode");
+  c->set_type(onnx::AttributeProto::INT);
+  c->set_i(1);
+  expectError(ser(m), {"node 'n1' (MaxPool)", "attribute 'ceil_mode' = 1", "(opset 13)"});
+  c->set_name("frobnicate");
+  expectError(ser(m), {"attribute 'frobnicate' is not supported"});
+}
+
+TEST(OnnxImportTest, RejectsDynamicShapes) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  onnx::ModelProto m = tinyModel("Relu");
+  m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()
+      ->mutable_shape()->mutable_dim(2)->set_dim_param("H");
+  expectError(ser(m), {"input 'x'", "dynamic dim 'H' at axis 2"});
+  // A Reshape whose shape is computed at run time.
+  onnx::ModelProto r = tinyModel("Relu");
+  onnx::NodeProto* n = r.mutable_graph()->add_node();
+  n->set_name("reshape");
+  n->set_op_type("Reshape");
+  n->add_input("x");
+  n->add_input("y");
+  n->add_output("z");
+  r.mutable_graph()->mutable_output(0)->set_name("z");
+  expectError(ser(r), {"node 'reshape' (Reshape)", "computed at run time"});
+}
+
+TEST(OnnxImportTest, RejectsAnOpsetTooNew) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  expectError(ser(tinyModel("Relu", 18)), {"opset 18 is not supported", "11 to 17"});
+}
+
+TEST(OnnxImportTest, RefusesExternalData) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  onnx::ModelProto m = tinyModel("Add");
+  m.mutable_graph()->mutable_node(0)->add_input("w");
+  onnx::TensorProto* w = m.mutable_graph()->add_initializer();
+  w->set_name("w");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  w->add_dims(4);
+  w->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto* e = w->add_external_data();
+  e->set_key("location");
+  e->set_value("weights.bin");
+  expectError(ser(m), {"tensor 'w'", "external file ('weights.bin')"});
+}
+
+TEST(OnnxImportTest, AddsATrainingHead) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  auto p = buildModel("lenet5_keras.pbtxt");
+  onnxio::ImportOptions o;
+  o.addLoss = "softmax_cross_entropy";
+  o.labelName = "digit";
+  onnxio::ImportResult r = importBytes(onnxio::exportModel(*p, initialValues(p, 1), {}), o);
+  auto q = Program::build(r.graph, ops::registry());
+  ASSERT_GE(q->lossValue(), 0);
+  EXPECT_EQ(q->value(q->lossValue()).name, "loss");
+  ASSERT_GE(q->findValue("digit"), 0);
+  EXPECT_EQ(q->value(q->findValue("digit")).dtype, DType::I32);
+  // One training step: the loss is finite and the first conv gets a gradient.
+  ParamStore store(q);
+  store.initialize(1);
+  PlanOptions opts;
+  opts.batch = 2;
+  Plan plan(q, store, opts);
+  std::vector<float> x = randomInput(2 * 32 * 32, 3);
+  std::copy(x.begin(), x.end(), static_cast<float*>(plan.inputMemory("image").get_data_handle()));
+  int32_t* label = static_cast<int32_t*>(plan.inputMemory("digit").get_data_handle());
+  label[0] = 3;
+  label[1] = 7;
+  plan.forward();
+  plan.backward();
+  EXPECT_TRUE(std::isfinite(plan.readScalar("loss")));
+  float norm = 0;
+  for (float g : plan.readGrad("conv1.w")) norm += g * g;
+  EXPECT_GT(norm, 0.f);
+  o.addLoss = "hinge";
+  EXPECT_THROW(importBytes(onnxio::exportModel(*p, initialValues(p, 1), {}), o), UsageError);
+}
+
+}  // namespace
+}  // namespace tapeflow
