@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/param_store.h"
 #include "frontends/onnx/onnx_io.h"
 #include "frontends/pbtxt/pbtxt_loader.h"
