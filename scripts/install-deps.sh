@@ -8,6 +8,10 @@ pkgs=(g++ cmake make ccache pkg-config
       libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
       libcli11-dev libonnx-dev
       dataset-fashion-mnist ca-certificates)
+# TAPEFLOW_TORCH=1: also PyTorch and the ONNX Python package, for the test
+# that imports models PyTorch exports (about 5 minutes of apt; it skips
+# without them).
+[ "${TAPEFLOW_TORCH:-0}" = 1 ] && pkgs+=(python3-torch python3-onnx)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -192,6 +192,128 @@ TEST(OnnxImportTest, RefusesExternalData) {
   expectError(ser(m), {"tensor 'w'", "external file ('weights.bin')"});
 }
 
+// --- a hand-made model through both runtimes ----------------------------------
+
+void addInit(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims,
+             uint64_t seed) {
+  onnx::TensorProto* t = g->add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  size_t n = 1;
+  for (int64_t d : dims) {
+    t->add_dims(d);
+    n *= size_t(d);
+  }
+  for (float v : randomInput(n, seed)) t->add_float_data(v);
+}
+
+onnx::NodeProto* addNode(onnx::GraphProto* g, const std::string& op,
+                         std::vector<std::string> in, const std::string& out) {
+  onnx::NodeProto* n = g->add_node();
+  n->set_name(out);
+  n->set_op_type(op);
+  for (const auto& s : in) n->add_input(s);
+  n->add_output(out);
+  return n;
+}
+
+void intsAttr(onnx::NodeProto* n, const char* name, std::vector<int64_t> v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (int64_t x : v) a->add_ints(x);
+}
+
+void intAttr(onnx::NodeProto* n, const char* name, int64_t v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(v);
+}
+
+// Constant, Pad, AveragePool (count_include_pad), Conv (SAME_UPPER, stride
+// 2), LeakyRelu, MaxPool, Identity (of a value and of an initializer),
+// Flatten, Gemm (transB 0), Dropout (ratio input), Sub, Softmax.
+onnx::ModelProto mixedModel() {
+  onnx::ModelProto m = tinyModel("Constant");
+  onnx::GraphProto* g = m.mutable_graph();
+  auto* dims = g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  dims->mutable_dim(2)->set_dim_value(6);
+  dims->mutable_dim(3)->set_dim_value(6);
+  onnx::NodeProto* c = g->mutable_node(0);
+  c->clear_input();
+  c->set_output(0, "pads");
+  auto* v = c->add_attribute();
+  v->set_name("value");
+  v->set_type(onnx::AttributeProto::TENSOR);
+  v->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+  v->mutable_t()->add_dims(8);
+  for (int64_t p : {0, 0, 1, 1, 0, 0, 1, 1}) v->mutable_t()->add_int64_data(p);
+  onnx::TensorProto* cv = g->add_initializer();
+  cv->set_name("pad_value");
+  cv->set_data_type(onnx::TensorProto::FLOAT);
+  cv->add_float_data(0.5f);
+  onnx::TensorProto* ratio = g->add_initializer();
+  ratio->set_name("ratio");
+  ratio->set_data_type(onnx::TensorProto::FLOAT);
+  ratio->add_float_data(0.2f);
+  addInit(g, "w", {3, 2, 3, 3}, 1);
+  addInit(g, "b", {3}, 2);
+  addInit(g, "wg", {12, 5}, 3);
+  addInit(g, "bg", {5}, 4);
+  addInit(g, "k", {5}, 5);
+  addNode(g, "Pad", {"x", "pads", "pad_value"}, "p");
+  auto* a = addNode(g, "AveragePool", {"p"}, "a");
+  intsAttr(a, "kernel_shape", {3, 3});
+  intsAttr(a, "pads", {1, 1, 1, 1});
+  intAttr(a, "count_include_pad", 1);
+  auto* conv = addNode(g, "Conv", {"a", "w", "b"}, "c");
+  auto* ap = conv->add_attribute();
+  ap->set_name("auto_pad");
+  ap->set_type(onnx::AttributeProto::STRING);
+  ap->set_s("SAME_UPPER");
+  intsAttr(conv, "strides", {2, 2});
+  auto* l = addNode(g, "LeakyRelu", {"c"}, "l");
+  auto* alpha = l->add_attribute();
+  alpha->set_name("alpha");
+  alpha->set_type(onnx::AttributeProto::FLOAT);
+  alpha->set_f(0.1f);
+  auto* mp = addNode(g, "MaxPool", {"l"}, "mp");
+  intsAttr(mp, "kernel_shape", {2, 2});
+  intsAttr(mp, "strides", {2, 2});
+  addNode(g, "Identity", {"mp"}, "id");
+  addNode(g, "Flatten", {"id"}, "f");
+  addNode(g, "Gemm", {"f", "wg", "bg"}, "gemm");
+  addNode(g, "Dropout", {"gemm", "ratio"}, "d");
+  addNode(g, "Identity", {"k"}, "k2");
+  addNode(g, "Sub", {"d", "k2"}, "s");
+  addNode(g, "Softmax", {"s"}, "prob");
+  g->mutable_output(0)->set_name("prob");
+  auto* t = g->mutable_output(0)->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(onnx::TensorProto::FLOAT);
+  t->mutable_shape()->add_dim()->set_dim_param("N");
+  t->mutable_shape()->add_dim()->set_dim_value(5);
+  return m;
+}
+
+TEST(OnnxImportTest, HandMadeOpsMatchOnnxRuntime) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  std::string bytes = ser(mixedModel());
+  ASSERT_NO_THROW(onnxio::checkModel(bytes, "mixed.onnx"));
+  onnxio::ImportResult r = importBytes(bytes);
+  auto p = Program::build(r.graph, ops::registry());
+  onnxio::ParamValues values;
+  for (const auto& t : r.tensors) values[t.name] = t.data;
+  EXPECT_EQ(r.tensors.size(), 5u);  // w, b, wg, bg and the Identity copy k2
+  if (std::string why = ortMissing(); !why.empty()) GTEST_SKIP() << why;
+  testing::ScratchDir dir("onnx_mixed");
+  writeBytes(dir.path() + "/mixed.onnx", bytes);
+  std::vector<float> x = randomInput(3 * 2 * 6 * 6, 8);
+  expectNear(runTapeflow(p, values, x, 3), runOrt(dir.path(), dir.path() + "/mixed.onnx", x,
+                                                  {3, 2, 6, 6}),
+             1e-4f);
+}
+
 TEST(OnnxImportTest, AddsATrainingHead) {
   if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
   auto p = buildModel("lenet5_keras.pbtxt");
