@@ -37,9 +37,8 @@ struct AttrValue {
 
 /// How a parameter is filled before training.
 struct Initializer {
-  /// zeros, ones, constant, uniform, normal, xavier_uniform, xavier_normal,
-  /// he_uniform, he_normal, lecun_uniform (LeCun 1998: U(-2.4/fan_in,
-  /// 2.4/fan_in)).
+  /// A name (or alias) from the table in core/initializers.h, e.g.
+  /// "xavier_uniform"; Program::build rejects others.
   std::string kind = "zeros";
   float value = 0.f;   ///< constant
   float low = 0.f;     ///< uniform

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/dnnl_context.h"
+#include "core/initializers.h"
 #include "core/op_context.h"
 
 namespace tapeflow {
@@ -73,36 +74,51 @@ void ParamStore::initialize(uint64_t seed) {
     }
     auto [fanIn, fanOut] = fans(d.dims);
     if (d.init.fanIn > 0) fanIn = d.init.fanIn;
-    const std::string& k = d.init.kind;
+    const InitializerInfo* init = findInitializer(d.init.kind);
+    if (!init) continue;  // Program::build rejects unknown initializers
     auto fillUniform = [&](float lo, float hi) {
       for (int64_t i = 0; i < n; ++i) x[i] = lo + (hi - lo) * rng.uniform();
     };
     auto fillNormal = [&](float mean, float sd) {
       for (int64_t i = 0; i < n; ++i) x[i] = mean + sd * rng.normal();
     };
-    if (k == "zeros") {
-      std::fill(x, x + n, 0.f);
-    } else if (k == "ones") {
-      std::fill(x, x + n, 1.f);
-    } else if (k == "constant") {
-      std::fill(x, x + n, d.init.value);
-    } else if (k == "uniform") {
-      fillUniform(d.init.low, d.init.high);
-    } else if (k == "normal") {
-      fillNormal(d.init.mean, d.init.stddev);
-    } else if (k == "xavier_uniform" || k == "glorot_uniform") {
-      float a = std::sqrt(6.f / float(fanIn + fanOut));
-      fillUniform(-a, a);
-    } else if (k == "xavier_normal" || k == "glorot_normal") {
-      fillNormal(0.f, std::sqrt(2.f / float(fanIn + fanOut)));
-    } else if (k == "he_uniform" || k == "kaiming_uniform") {
-      float a = std::sqrt(6.f / float(fanIn));
-      fillUniform(-a, a);
-    } else if (k == "he_normal" || k == "kaiming_normal") {
-      fillNormal(0.f, std::sqrt(2.f / float(fanIn)));
-    } else if (k == "lecun_uniform") {
-      float a = 2.4f / float(fanIn);
-      fillUniform(-a, a);
+    switch (init->kind) {
+      case InitKind::Zeros:
+        std::fill(x, x + n, 0.f);
+        break;
+      case InitKind::Ones:
+        std::fill(x, x + n, 1.f);
+        break;
+      case InitKind::Constant:
+        std::fill(x, x + n, d.init.value);
+        break;
+      case InitKind::Uniform:
+        fillUniform(d.init.low, d.init.high);
+        break;
+      case InitKind::Normal:
+        fillNormal(d.init.mean, d.init.stddev);
+        break;
+      case InitKind::XavierUniform: {
+        float a = std::sqrt(6.f / float(fanIn + fanOut));
+        fillUniform(-a, a);
+        break;
+      }
+      case InitKind::XavierNormal:
+        fillNormal(0.f, std::sqrt(2.f / float(fanIn + fanOut)));
+        break;
+      case InitKind::HeUniform: {
+        float a = std::sqrt(6.f / float(fanIn));
+        fillUniform(-a, a);
+        break;
+      }
+      case InitKind::HeNormal:
+        fillNormal(0.f, std::sqrt(2.f / float(fanIn)));
+        break;
+      case InitKind::LecunUniform: {
+        float a = 2.4f / float(fanIn);
+        fillUniform(-a, a);
+        break;
+      }
     }
   }
 }

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/graph_analysis.h"
+#include "core/initializers.h"
 #include "core/op_context.h"
 
 namespace tapeflow {
@@ -258,11 +259,6 @@ void Program::checkGraphStructure() {
 }
 
 void Program::checkParams() {
-  static const std::set<std::string> kInits = {
-      "zeros",        "ones",           "constant",     "uniform",
-      "normal",       "xavier_uniform", "xavier_normal", "glorot_uniform",
-      "glorot_normal", "he_uniform",    "he_normal",    "kaiming_uniform",
-      "kaiming_normal", "lecun_uniform"};
   auto checkDims = [](const Dims& dims, const SourceLoc& loc,
                       const std::string& name, bool allowBatch) {
     if (dims.size() > size_t(kMaxRank))
@@ -296,13 +292,11 @@ void Program::checkParams() {
                        "param '" + p.name + "' " + dimsStr(p.dims) + " needs " +
                            std::to_string(numel(p.dims)) +
                            " values, found " + std::to_string(p.data.size()));
-    if (p.data.empty() && !kInits.count(p.init.kind))
+    if (p.data.empty() && !findInitializer(p.init.kind))
       throw ParseError(p.init.loc.line > 0 ? p.init.loc : p.loc, "", "",
                        "param '" + p.name + "': unknown initializer '" +
                            shortName(p.init.kind) +
-                           "'; known: zeros, ones, constant, uniform, normal, "
-                           "xavier_uniform, xavier_normal, he_uniform, "
-                           "he_normal, lecun_uniform");
+                           "'; known: " + initializerNames());
   }
 }
 

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/dnnl_context.h"
+#include "core/initializers.h"
 #include "tools/analysis/model_report.h"
 #include "ops/registry.h"
 #include "tools/cli.h"
@@ -86,6 +87,11 @@ int cmdOps(const Args&) {
                   at.required ? " required" : (" = " + at.defaultValue.str()).c_str(),
                   at.doc.empty() ? "" : ("  " + at.doc).c_str());
   }
+  std::printf("initializers (param init { kind: ... }):\n");
+  for (const InitializerInfo& i : initializers())
+    std::printf("  %s%s: %s\n", i.name,
+                i.alias ? (" (or " + std::string(i.alias) + ")").c_str() : "",
+                i.doc);
   return 0;
 }
 
