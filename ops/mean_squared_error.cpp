@@ -1,7 +1,9 @@
 // ops/mean_squared_error.cpp - MeanSquaredError: loss = mean((pred - target)^2)
+//   (or the sum, with reduction "sum"; then n = 1 below); f32 target
 //   d pred = 2 (pred - target) / n * dloss,  d target = -d pred  (n = numel)
 // All on oneDNN, in plain layout: diff = pred - target (kept for backward),
-// squares = diff * diff, loss = reduction_mean(squares) to [1,...,1]; each
+// squares = diff * diff, loss = reduction_mean (or _sum) of squares to
+// [1,...,1]; each
 // gradient is diff * coefficient, a one-element broadcast.
 // NOTE: no eltwise post-ops on the binaries: oneDNN 2.6.3's jit:uni binary
 // with an eltwise post-op gave wrong values and corrupted the heap on nChw8c
@@ -12,7 +14,7 @@
 // one float each, read from the loss gradient.
 #include <optional>
 
-#include "ops/op_kit.h"
+#include "ops/internal/loss_common.h"
 
 namespace tapeflow::ops {
 namespace {
@@ -43,14 +45,17 @@ void prepare(PrepareContext& ctx) {
   const dnnl::memory::desc ones = plainDesc(Dims(dims.size(), 1));
   st.predPlain = Relayout(ctx, ctx.inputDesc(0), plain);
   st.targetPlain = Relayout(ctx, ctx.inputDesc(1), plain);
-  st.twoOverN = 2.f / float(numel(dims));
+  const bool mean = ctx.attrString("reduction") == "mean";
+  st.twoOverN = mean ? 2.f / float(numel(dims)) : 2.f;
 
   dnnl::binary::primitive_desc subPd(
       {algorithm::binary_sub, plain, plain, plain}, ctx.engine());
   dnnl::binary::primitive_desc squarePd(
       {algorithm::binary_mul, plain, plain, plain}, ctx.engine());
   dnnl::reduction::primitive_desc meanPd(
-      {algorithm::reduction_mean, plain, ones, 0.f, 0.f}, ctx.engine());
+      {mean ? algorithm::reduction_mean : algorithm::reduction_sum, plain,
+       ones, 0.f, 0.f},
+      ctx.engine());
   st.sub = dnnl::binary(subPd);
   st.square = dnnl::binary(squarePd);
   st.mean = dnnl::reduction(meanPd);
@@ -114,8 +119,10 @@ const OpDef& meanSquaredErrorOp() {
     d.input("pred")
         .input("target")
         .output("loss")
-        .doc("mean of the squared differences of pred and target")
-        .shapes(inferShapes)
+        .doc("mean (or sum) of the squared differences of pred and f32 "
+             "target");
+    addReductionAttr(d);
+    d.shapes(inferShapes)
         .prepare(prepare)
         .forward(forward)
         .backward(backward)
@@ -127,8 +134,9 @@ const OpDef& meanSquaredErrorOp() {
           a.label = "4x3";
           a.inputs = {{4, 3}, {4, 3}};
           SampleCase b;
-          b.label = "2x13";  // 13: not a multiple of 8
+          b.label = "2x13_sum";  // 13: not a multiple of 8
           b.inputs = {{2, 13}, {2, 13}};
+          b.attrs = {{"reduction", AttrValue::ofString("sum")}};
           return std::vector<SampleCase>{a, b};
         });
     return d;

@@ -14,7 +14,9 @@
 // [1,C,1,1], but only with ref:any (about 500x slower than jit:uni on plain
 // at 64x6x14x14), so a broadcast op relayouts a blocked input to plain
 // instead. Division on a channel-padded nChw8c (C=3, 13) is ref:any too;
-// the probe below catches that. Binary post-ops are avoided: in 2.6.3
+// the probe below catches that. Min and Max always run plain: their backward
+// compares (binary_eq), and 2.6.3's jit:uni comparison on nChw8c with an f32
+// dst (AVX-512) writes 256 bytes past dst and gives wrong values. Binary post-ops are avoided: in 2.6.3
 // jit:uni with an eltwise post-op on nChw8c writes 256 bytes past dst.
 #include "ops/internal/binary_common.h"
 
@@ -30,12 +32,14 @@ algorithm algOf(BinaryKind k) {
     case BinaryKind::Sub: return algorithm::binary_sub;
     case BinaryKind::Mul: return algorithm::binary_mul;
     case BinaryKind::Div: return algorithm::binary_div;
+    case BinaryKind::Min: return algorithm::binary_min;
+    case BinaryKind::Max: return algorithm::binary_max;
   }
   return algorithm::binary_add;
 }
 
 bool commutative(BinaryKind k) {
-  return k == BinaryKind::Add || k == BinaryKind::Mul;
+  return k != BinaryKind::Sub && k != BinaryKind::Div;
 }
 
 /// `d` with leading 1s up to `rank` (at least 1: oneDNN has no rank 0).
@@ -100,10 +104,14 @@ struct BinaryState {
   dnnl::memory zeros;                 // materialized: c = zeros + a
   std::optional<dnnl::binary> fill;
   std::optional<dnnl::binary> fwd;
-  std::optional<dnnl::binary> gradA;  // Mul: dc * b; Div: q = dc / b
-  std::optional<dnnl::binary> gradB;  // Mul: dc * a; Div: q * c
+  std::optional<dnnl::binary> gradA;  // Mul: dc * b; Div: q = dc / b;
+                                      // Min, Max: da = dc * mask
+  std::optional<dnnl::binary> gradB;  // Mul: dc * a; Div: q * c;
+                                      // Min, Max: dc - da
+  std::optional<dnnl::binary> select;  // Min, Max: mask = (c == a)
+  dnnl::memory mask;
   std::optional<dnnl::eltwise_forward> negate;  // Sub, Div: x -> -x
-  dnnl::memory quotient;              // Div: q when da is not needed
+  dnnl::memory quotient;  // Div: q, Min/Max: da, when da is not needed
   size_t bytes = 0;                   // size of a gradient in the op's layout
 };
 
@@ -131,6 +139,9 @@ dnnl::memory::desc chooseLayout(PrepareContext& ctx, algorithm alg) {
   dnnl::memory::desc plain = plainDesc(out);
   const dnnl::memory::desc& aMd = ctx.inputDesc(0);
   if (ctx.inputDims(0) != out || ctx.inputDims(1) != out || aMd == plain)
+    return plain;
+  // Min/Max compare c == a in backward (see the NOTE at the top).
+  if (alg == algorithm::binary_min || alg == algorithm::binary_max)
     return plain;
   BinaryPd probe({alg, aMd, aMd, aMd}, ctx.engine(), /*allow_empty=*/true);
   if (!probe || implName(probe).rfind("ref", 0) == 0) return plain;
@@ -189,6 +200,19 @@ void prepare(PrepareContext& ctx, BinaryKind kind) {
       if (gb) {
         st.gradB = makeBinary(ctx, algorithm::binary_mul, layout, layout, layout);
         st.negate = negation();
+        if (!ga) st.quotient = ctx.scratch(layout);
+      }
+      break;
+    case BinaryKind::Min:
+    case BinaryKind::Max:
+      st.select =
+          makeBinary(ctx, algorithm::binary_eq, layout, st.a.md(), layout);
+      st.mask = ctx.scratch(layout);
+      st.gradA =
+          makeBinary(ctx, algorithm::binary_mul, layout, layout, layout);
+      if (gb) {
+        st.gradB =
+            makeBinary(ctx, algorithm::binary_sub, layout, layout, layout);
         if (!ga) st.quotient = ctx.scratch(layout);
       }
       break;
@@ -256,10 +280,40 @@ void backward(GradContext& ctx) {
       }
       break;
     }
+    case BinaryKind::Min:  // mask = (c == a): a was selected (ties: a)
+    case BinaryKind::Max: {  // da = dc * mask, db = dc - da
+      if (!ga && !gb) break;
+      run(*st.select, ctx.output(0), st.a.mem(), st.mask);
+      dnnl::memory da = ga ? ctx.gradInput(0) : st.quotient;
+      run(*st.gradA, dc, st.mask, da);
+      if (gb) run(*st.gradB, dc, da, ctx.gradInput(1));
+      break;
+    }
   }
 }
 
+/// Min, Max: a finite difference across a tie mixes the two sides, so the
+/// inputs are drawn on evenly spaced grids (distinctInputs) of an even and
+/// an odd size n_a, n_b: a and b then differ by at least 2 / (n_a n_b) of
+/// the range, more than the step for n_a n_b < 100.
+std::vector<SampleCase> selectSamples() {
+  SampleCase rows;
+  rows.label = "2x3_by_1x3";
+  rows.inputs = {{2, 3}, {1, 3}};
+  SampleCase odd;
+  odd.label = "13_by_2x1";  // 13: not a multiple of 8
+  odd.inputs = {{13}, {2, 1}};
+  SampleCase outer;
+  outer.label = "4x1_by_1x5";
+  outer.inputs = {{4, 1}, {1, 5}};
+  std::vector<SampleCase> all{rows, odd, outer};
+  for (SampleCase& c : all) c.distinctInputs = true;
+  return all;
+}
+
 std::vector<SampleCase> samples(const BinarySpec& spec) {
+  if (spec.kind == BinaryKind::Min || spec.kind == BinaryKind::Max)
+    return selectSamples();
   SampleCase perChannel;
   perChannel.label = "2x3x4x4_by_1x3x1x1";  // a per-channel coefficient
   perChannel.inputs = {{2, 3, 4, 4}, {1, 3, 1, 1}};

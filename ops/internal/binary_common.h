@@ -1,5 +1,5 @@
 // ops/internal/binary_common.h - the shared body of the elementwise binary
-// ops (Add, Sub, Mul, Div): inputs a, b with numpy broadcasting, output c,
+// ops (Add, Sub, Mul, Div, Min, Max): inputs a, b with numpy broadcasting, output c,
 // one oneDNN binary primitive forward; gradients in output geometry, summed
 // down to a broadcast input's dims by the engine.
 #pragma once
@@ -8,7 +8,7 @@
 
 namespace tapeflow::ops {
 
-enum class BinaryKind { Add, Sub, Mul, Div };
+enum class BinaryKind { Add, Sub, Mul, Div, Min, Max };
 
 struct BinarySpec {
   BinaryKind kind = BinaryKind::Add;

@@ -1,8 +1,11 @@
 // ops/internal/eltwise_common.h - the shared body of the elementwise
-// activations (Relu, LeakyRelu, Elu, Sigmoid, Tanh, Gelu): one oneDNN
-// eltwise primitive forward, one backward, any layout in, same layout out.
+// activations and math ops (Relu, Sigmoid, Exp, Pow, Clip, ...): one oneDNN
+// eltwise primitive forward, one backward (two of each for a two-stage op
+// such as HardSigmoid), any layout in, same layout out.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +29,21 @@ struct EltwiseSpec {
   /// entry is the default); replaces `alg`. Not for useDst or fusable ops.
   const char* algAttr = nullptr;
   std::vector<std::pair<std::string, algorithm>> algChoices = {};
+  /// Attribute holding beta (default `beta`), if any.
+  const char* betaAttr = nullptr;
+  bool betaRequired = false;  ///< betaAttr has no default (Pow's exponent)
+  const char* alphaDoc = "slope or scale of the negative side";
+  const char* betaDoc = "";
+  /// A second eltwise with constant alpha/beta applied to the first one's
+  /// result (HardSigmoid: linear, then clip to [0, 1]). Not for fusable ops.
+  bool hasThen = false;
+  algorithm thenAlg = algorithm::eltwise_clip_v2;
+  float thenAlpha = 0.f, thenBeta = 0.f;
+  /// Extra attribute checks run by the shape function (Clip: min <= max).
+  std::function<void(const NodeView&)> check = nullptr;
+  /// Sample inputs are drawn from [sampleLow, sampleHigh) with sampleAttrs.
+  float sampleLow = -1.f, sampleHigh = 1.f;
+  std::map<std::string, AttrValue> sampleAttrs = {};
 };
 
 /// Builds the OpDef of an eltwise op with ports src -> dst. A negative or

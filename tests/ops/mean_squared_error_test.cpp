@@ -27,6 +27,24 @@ TEST(MeanSquaredErrorTest, ForwardMatchesReference) {
   }
 }
 
+TEST(MeanSquaredErrorTest, SumReduction) {
+  HostTensor pred = testing::randomTensor({2, 13}, 3, -2.f, 2.f);
+  HostTensor target = testing::randomTensor({2, 13}, 4, -2.f, 2.f);
+  std::map<std::string, AttrValue> sum{{"reduction", AttrValue::ofString("sum")}};
+  testing::OneOpPlan p("MeanSquaredError", sum, {pred, target}, Mode::Training);
+  auto g = p.gradients({0, 1}, {3.f});
+  double want = 26 * reference::meanSquaredError(pred.data, target.data);
+  EXPECT_NEAR(p.plan->readValue("out0")[0], want, 1e-5 * want);
+  for (size_t i = 0; i < pred.data.size(); ++i) {
+    float d = 2.f * 3.f * (pred.data[i] - target.data[i]);
+    EXPECT_NEAR(g[0][i], d, 1e-5f) << i;
+    EXPECT_NEAR(g[1][i], -d, 1e-5f) << i;
+  }
+  auto r = testing::gradCheck("MeanSquaredError", sum, {pred, target},
+                              SampleCase{});
+  EXPECT_TRUE(r.ok) << r.report;
+}
+
 TEST(MeanSquaredErrorTest, LiteralGolden) {
   HostTensor pred{{3}, {1.f, 2.f, 3.f}};
   HostTensor target{{3}, {1.f, 0.f, 0.f}};
@@ -92,6 +110,9 @@ TEST(MeanSquaredErrorTest, RejectsDifferentShapes) {
   testing::expectRejects<ShapeError>(
       "MeanSquaredError", {}, {{2, 3}, {3, 2}},
       "input 'pred' [2,3] and input 'target' [3,2] must have the same shape");
+  testing::expectRejects<AttrError>(
+      "MeanSquaredError", {{"reduction", AttrValue::ofString("max")}},
+      {{2, 3}, {2, 3}}, "attribute 'reduction' must be one of");
 }
 
 }  // namespace

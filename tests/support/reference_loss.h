@@ -66,6 +66,40 @@ inline double meanSquaredError(const std::vector<float>& pred,
   return sum / double(pred.size());
 }
 
+/// Mean (or sum) of f(pred[i], target[i]) in double.
+template <class F>
+double pointwiseLoss(const std::vector<float>& pred,
+                     const std::vector<float>& target, bool mean, F f) {
+  double sum = 0;
+  for (size_t i = 0; i < pred.size(); ++i) sum += f(pred[i], target[i]);
+  return mean ? sum / double(pred.size()) : sum;
+}
+
+/// -(t log s(x) + (1 - t) log(1 - s(x))), s = sigmoid, in long double.
+inline double binaryCrossEntropy(double x, double t) {
+  long double s = 1.0L / (1.0L + std::exp(-(long double)x));
+  long double q = 1.0L / (1.0L + std::exp((long double)x));  // 1 - s
+  return double(-(t * std::log(s) + (1 - t) * std::log(q)));
+}
+
+inline double huber(double p, double t, double delta) {
+  double d = std::fabs(p - t);
+  return d <= delta ? 0.5 * d * d : delta * (d - 0.5 * delta);
+}
+
+/// Mean (or sum) over rows of -logp[n, labels[n]]; rows with a label
+/// outside [0, c) contribute 0.
+inline double nllLoss(const std::vector<float>& logp,
+                      const std::vector<float>& labels, int64_t n, int64_t c,
+                      bool mean) {
+  double loss = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t k = int64_t(labels[i]);
+    if (k >= 0 && k < c) loss -= logp[i * c + k];
+  }
+  return mean ? loss / double(n) : loss;
+}
+
 /// Index of the largest value of each row of [n, c]; the first on ties.
 inline std::vector<int> argMaxRows(const std::vector<float>& x, int64_t n,
                                    int64_t c) {
