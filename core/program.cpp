@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "core/graph_analysis.h"
@@ -43,6 +45,54 @@ std::string joinNames(const std::vector<std::string>& names) {
 const SourceLoc& pick(const std::vector<SourceLoc>& locs, size_t i,
                       const SourceLoc& fallback) {
   return i < locs.size() && locs[i].line > 0 ? locs[i] : fallback;
+}
+
+/// "1.5", "nan", "inf", "-inf": a float as a message shows it.
+std::string floatStr(float v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", double(v));
+  return buf;
+}
+
+/// Rejects numbers in a param's declaration that would only fail (or
+/// silently poison the weights) at step 0: NaN, Inf or a literal beyond the
+/// f32 range (it arrives here as Inf) in the inline data or initializer
+/// arguments, `uniform` with low > high and `normal` with stddev < 0.
+void checkParamNumbers(const ParamDef& p) {
+  const std::string who = "param '" + shortName(p.name) + "'";
+  for (size_t i = 0; i < p.data.size(); ++i)
+    if (!std::isfinite(p.data[i]))
+      throw ParseError(p.loc, "", "",
+                       who + ": data[" + std::to_string(i) + "] is " +
+                           floatStr(p.data[i]) +
+                           "; values must be finite f32 (|x| <= 3.4e38)");
+  if (!p.data.empty()) return;
+  const Initializer& in = p.init;
+  const SourceLoc& loc = in.loc.line > 0 ? in.loc : p.loc;
+  const std::pair<const char*, float> args[] = {{"value", in.value},
+                                                {"low", in.low},
+                                                {"high", in.high},
+                                                {"mean", in.mean},
+                                                {"stddev", in.stddev}};
+  for (const auto& [field, v] : args)
+    if (!std::isfinite(v))
+      throw ParseError(loc, "", "",
+                       who + ": init " + field + " is " + floatStr(v) +
+                           "; it must be a finite f32 (|x| <= 3.4e38)");
+  if (in.kind == "uniform" && !std::isfinite(in.high - in.low))
+    throw ParseError(loc, "", "",
+                     who + ": uniform init range [" + floatStr(in.low) + ", " +
+                         floatStr(in.high) + "] is wider than the f32 range");
+  if (in.kind == "uniform" && in.low > in.high)
+    throw ParseError(loc, "", "",
+                     who + ": uniform init needs low <= high, found low " +
+                         floatStr(in.low) + " > high " + floatStr(in.high));
+  if (in.kind == "normal" && in.stddev < 0)
+    throw ParseError(loc, "", "",
+                     who + ": normal init needs stddev >= 0, found " +
+                         floatStr(in.stddev));
 }
 
 }  // namespace
@@ -292,6 +342,7 @@ void Program::checkParams() {
                        "param '" + p.name + "' " + dimsStr(p.dims) + " needs " +
                            std::to_string(numel(p.dims)) +
                            " values, found " + std::to_string(p.data.size()));
+    checkParamNumbers(p);
     if (p.data.empty() && !findInitializer(p.init.kind))
       throw ParseError(p.init.loc.line > 0 ? p.init.loc : p.loc, "", "",
                        "param '" + p.name + "': unknown initializer '" +

@@ -5,6 +5,7 @@
 
 #include "core/dnnl_context.h"
 #include "core/initializers.h"
+#include "core/path_guard.h"
 #include "tools/analysis/model_report.h"
 #include "ops/registry.h"
 #include "tools/cli.h"
@@ -26,6 +27,8 @@ int cmdGraph(const Args& a) {
     std::fputs(dot.c_str(), stdout);
     return 0;
   }
+  checkOutputsAgainstInputs({{a.get("output"), "-o", false}},
+                            {{a.positional[0], "model", false}});
   std::ofstream out(a.get("output"));
   out << dot;
   if (!out.flush())

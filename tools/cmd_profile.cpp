@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/dnnl_context.h"
+#include "core/path_guard.h"
 #include "tools/analysis/profiler.h"
 #include "tools/cli.h"
 
@@ -91,6 +92,10 @@ int cmdProfile(const Args& a) {
     if (a.get("trace").empty() || (!dir.empty() && !std::filesystem::is_directory(dir)))
       throw IoError({a.get("trace"), 0, 0}, "", "",
                     "cannot write the trace file: no such directory");
+    checkOutputsAgainstInputs({{a.get("trace"), "--trace", false}},
+                              {{path, "model", false},
+                               {a.get("solver"), "solver", false},
+                               {a.get("data"), "data directory", true}});
   }
   ProfileOptions o;
   if (a.has("solver")) o.solver = loadSolverFile(a.get("solver"));

@@ -340,9 +340,6 @@ CheckpointData readCheckpoint(const std::string& path) {
   FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (fd.fd < 0) {
     int err = errno;
-    if (err == ENOENT || err == ENOTDIR) {
-      dataError(path, "cannot open checkpoint: " + osError(err));
-    }
     ioError(path, "cannot open checkpoint: " + osError(err));
   }
   struct stat st {};
@@ -365,6 +362,13 @@ CheckpointData readCheckpoint(const std::string& path) {
                         std::to_string(kCheckpointHeaderBytes) +
                         " bytes, found " + std::to_string(fileSize));
   }
+  // The header CRC first: a flipped version byte is corruption, not a
+  // file from a newer build.
+  uint32_t headCrc = crc32Of(h, 36);
+  if (headCrc != le32(&h[36])) {
+    dataError(path, "corrupt header: stored header crc32 " +
+                        hex32(le32(&h[36])) + ", computed " + hex32(headCrc));
+  }
   uint32_t version = le32(&h[8]);
   if (version == 0) {
     dataError(path, "corrupt header: format version 0, expected 1.." +
@@ -375,11 +379,6 @@ CheckpointData readCheckpoint(const std::string& path) {
                         " is newer than this build supports (" +
                         std::to_string(kCheckpointFormatVersion) +
                         "); use a newer tapeflow");
-  }
-  uint32_t headCrc = crc32Of(h, 36);
-  if (headCrc != le32(&h[36])) {
-    dataError(path, "corrupt header: stored header crc32 " +
-                        hex32(le32(&h[36])) + ", computed " + hex32(headCrc));
   }
   if (le32(&h[12]) != 0) {
     dataError(path, "corrupt header: reserved field is " + hex32(le32(&h[12])) +

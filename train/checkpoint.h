@@ -76,15 +76,15 @@ struct CheckpointData {
 /// readCheckpoint would reject is never written.
 void writeCheckpoint(const std::string& path, const CheckpointData& data);
 
-/// Reads and verifies a checkpoint: header (magic, version, header CRC, file
+/// Reads and verifies a checkpoint: header (magic, header CRC, version, file
 /// size), payload CRC, the tensor table (names, dims, extents inside the
 /// data region, checked before anything is allocated), each tensor's CRC and
 /// finite values. Throws DataError naming the file and what was expected vs
-/// found: a missing or truncated file (expected vs actual size), a file that
-/// is not a checkpoint, a newer format version, a corrupt header or payload,
-/// a tensor CRC mismatch (tensor name, stored and computed CRC), bad dims or
-/// extents, or NaN/Inf values (tensor name and count). OS read failures
-/// other than a missing file are IoError.
+/// found: a truncated file (expected vs actual size), a file that is not a
+/// checkpoint, a newer format version (in a header whose CRC matches), a
+/// corrupt header or payload, a tensor CRC mismatch (tensor name, stored and
+/// computed CRC), bad dims or extents, or NaN/Inf values (tensor name and
+/// count). OS failures, a missing file included, are IoError.
 CheckpointData readCheckpoint(const std::string& path);
 
 /// Checks that checkpoint `ckpt` (read from `path`) fits a model with params

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -55,6 +56,57 @@ const text_proto::ParseSpec& parseSpec() {
     return p;
   }();
   return spec;
+}
+
+/// While alive, protobuf log lines raised on this thread are kept in
+/// `first` (the first one) instead of going to stderr as
+/// "[libprotobuf ERROR ...]"; other threads keep the previous handler. The
+/// handler is installed once per process.
+class ProtobufLogCapture {
+ public:
+  ProtobufLogCapture() : outer_(sink_) {
+    static std::once_flag once;
+    std::call_once(once, [] { previous_ = gpb::SetLogHandler(&handle); });
+    sink_ = this;
+  }
+  ~ProtobufLogCapture() { sink_ = outer_; }
+  ProtobufLogCapture(const ProtobufLogCapture&) = delete;
+  ProtobufLogCapture& operator=(const ProtobufLogCapture&) = delete;
+
+  std::string first;
+
+ private:
+  static void handle(gpb::LogLevel level, const char* file, int line,
+                     const std::string& message) {
+    if (sink_) {
+      if (sink_->first.empty()) sink_->first = message;
+      return;
+    }
+    if (previous_) previous_(level, file, line, message);
+  }
+
+  ProtobufLogCapture* outer_;
+  static inline thread_local ProtobufLogCapture* sink_ = nullptr;
+  static inline gpb::LogHandler* previous_ = nullptr;
+};
+
+/// Why protobuf refused a binary graph, from the line it logged: the string
+/// field holding invalid UTF-8, or malformed wire data.
+std::string binaryParseFailure(const std::string& logged) {
+  const std::string key = "String field '";
+  size_t at = logged.find(key);
+  if (at != std::string::npos && logged.find("UTF-8") != std::string::npos) {
+    size_t start = at + key.size();
+    size_t end = logged.find('\'', start);
+    std::string field = logged.substr(start, end == std::string::npos
+                                                 ? std::string::npos
+                                                 : end - start);
+    const std::string package = "tapeflow.proto.";
+    if (field.rfind(package, 0) == 0) field.erase(0, package.size());
+    return "not a valid binary graph: string field '" + clip(field) +
+           "' is not valid UTF-8";
+  }
+  return "not a valid binary graph (malformed protobuf wire data)";
 }
 
 // ---------------------------------------------------------------------------
@@ -540,6 +592,7 @@ class Converter {
 
 Graph parseGraphText(const std::string& text, const std::string& fileName) {
   proto::GraphDef def;
+  ProtobufLogCapture log;  // nothing to stderr
   Tree tree;
   text_proto::parseText(text, fileName, parseSpec(), &def, &tree);
   GraphPositions pos = locateValues(text, def, tree);
@@ -548,9 +601,10 @@ Graph parseGraphText(const std::string& text, const std::string& fileName) {
 
 Graph parseGraphBinary(const std::string& bytes, const std::string& fileName) {
   proto::GraphDef def;
+  ProtobufLogCapture log;
   if (!def.ParseFromString(bytes))
     throw ParseError(SourceLoc{fileName, 0, 0}, "", "",
-                     "not a valid binary graph (protobuf parse failed)");
+                     binaryParseFailure(log.first));
   // Unknown fields mean another schema or random bytes that happened to
   // decode; either way not a graph this runtime can read faithfully.
   size_t size = def.ByteSizeLong();

@@ -632,7 +632,8 @@ TEST(PbtxtLoaderTest, A09GarbageAsBinaryGraph) {
   // Field 5 (node) declared with a length past the end.
   std::string path = dir.write("g.pb", std::string("\x2a\x7f\x01\x02", 4));
   expectError<ParseError>([&] { loadGraphFile(path); },
-                          "not a valid binary graph (protobuf parse failed)",
+                          "not a valid binary graph (malformed protobuf wire "
+                          "data)",
                           0);
   // Bytes that decode, but not as a graph: an unknown field.
   path = dir.write("u.pb", std::string("\x78\x05", 2));  // field 15, varint
@@ -647,6 +648,19 @@ TEST(PbtxtLoaderTest, A09GarbageAsBinaryGraph) {
   // Unknown enum numbers are rejected in binary too.
   path = dir.write("e.pb", std::string("\x1a\x02\x10\x09", 4));  // dtype 9
   expectError<ParseError>([&] { loadGraphFile(path); }, "unknown dtype 9", 0);
+}
+
+TEST(PbtxtLoaderTest, A09InvalidUtf8InBinaryGraphIsOneLineNamingTheField) {
+  testing::ScratchDir dir("pbtxt_loader");
+  // node { name: "\xff" }: field 5 (node) holding field 1 (name).
+  std::string path = dir.write("n.pb", std::string("\x2a\x03\x0a\x01\xff", 5));
+  ::testing::internal::CaptureStderr();
+  expectError<ParseError>([&] { loadGraphFile(path); },
+                          "not a valid binary graph: string field "
+                          "'NodeDef.name' is not valid UTF-8",
+                          0);
+  // protobuf's own "[libprotobuf ERROR ...]" line stays silent.
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
 }
 
 TEST(PbtxtLoaderTest, A10HugeNamesAndManyNodes) {

@@ -37,6 +37,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace gpb = ::google::protobuf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 // ---------------------------------------------------------------- helpers
@@ -183,6 +184,8 @@ void expectSame(const CheckpointTensor& a, const CheckpointTensor& b) {
   EXPECT_EQ(a.name, b.name);
   EXPECT_EQ(a.dims, b.dims);
   ASSERT_EQ(a.data.size(), b.data.size()) << a.name;
+  // An empty tensor's data() may be null; memcmp must not see null.
+  if (a.data.empty()) return;
   EXPECT_EQ(
       std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(float)),
       0)
@@ -276,8 +279,9 @@ TEST_F(CheckpointTest, RejectsTruncatedFileWithSizes) {  // F01
 }
 
 TEST_F(CheckpointTest, RejectsMissingOrForeignFile) {
-  expectError<DataError>([&] { readCheckpoint(path("none.tfck")); },
-                         path("none.tfck"), {"No such file"});
+  // A missing file is an I/O failure (exit 3), as a missing model is.
+  expectError<IoError>([&] { readCheckpoint(path("none.tfck")); },
+                       path("none.tfck"), {"No such file"});
   writeBytes(path("text.tfck"), "base_lr: 0.01\n");
   expectError<DataError>([&] { readCheckpoint(path("text.tfck")); },
                          path("text.tfck"), {"not a tapeflow checkpoint"});
@@ -319,9 +323,10 @@ TEST_F(CheckpointTest, FlippedHeaderByteIsRejected) {  // F03
     bad[i] = static_cast<char>(bad[i] ^ 0x01);
     writeBytes(p, bad);
     SCOPED_TRACE("byte " + std::to_string(i));
-    std::string expected = i < 8    ? "not a tapeflow checkpoint"
-                           : i < 12 ? "format version"
-                                    : "corrupt header";
+    // The version (bytes 8..11) is covered by the header CRC: a flipped
+    // version byte is corruption, never "newer".
+    std::string expected =
+        i < 8 ? "not a tapeflow checkpoint" : "corrupt header: stored header";
     expectError<DataError>([&] { readCheckpoint(p); }, p, {expected});
   }
 }
@@ -351,6 +356,21 @@ TEST_F(CheckpointTest, RejectsNewerFormatVersion) {  // F08
   expectError<DataError>([&] { readCheckpoint(p); }, p,
                          {"format version 2 is newer than this build "
                           "supports (1)"});
+}
+
+TEST_F(CheckpointTest, FlippedVersionBitIsCorruptNotNewer) {  // F03, F08
+  std::string p = path("v.tfck");
+  writeCheckpoint(p, sampleData());
+  std::string bad = readBytes(p);
+  bad[9] = static_cast<char>(bad[9] ^ 0x01);  // version 1 -> 257
+  writeBytes(p, bad);
+  try {
+    readCheckpoint(p);
+    ADD_FAILURE() << "accepted";
+  } catch (const DataError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("corrupt header: stored header crc32"));
+    EXPECT_THAT(e.what(), Not(HasSubstr("newer")));
+  }
 }
 
 /// Writes sampleData(), applies `edit` to the payload (and data region),
