@@ -168,7 +168,7 @@ double forwardFlops(const Plan& plan) {
 
 int totalReorders(const Plan& plan) {
   int reorders = 0;
-  for (int n : plan.order()) reorders += plan.stats(n).reorders;
+  for (int n : plan.order()) reorders += plan.nodeInfo(n).reorders;
   return reorders;
 }
 
@@ -208,7 +208,7 @@ std::string layoutStr(const dnnl::memory::desc& md) {
 
 std::string opLabel(const Plan& plan, int node) {
   const Program& p = plan.program();
-  std::string info = plan.implInfo(node);
+  std::string info = plan.nodeInfo(node).impl;
   std::string s = info.empty() ? "impl not recorded" : info;
   for (int v : p.nodeInputs(node))
     if (p.value(v).kind == ValueKind::Input && p.value(v).dtype == DType::F32) {
@@ -225,7 +225,7 @@ std::string modelLabel(const Plan& plan) {
   std::string s;
   for (int n : plan.order()) {
     if (plan.fused(n)) continue;
-    const std::string& info = plan.implInfo(n);
+    const std::string& info = plan.nodeInfo(n).impl;
     if (info.empty()) continue;
     std::string impls;
     for (const std::string& v : implValues(info))

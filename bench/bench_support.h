@@ -15,7 +15,7 @@
 //   - `reorders` is the number of layout conversions the plan runs per
 //     forward (+ backward in training), as counted at prepare;
 //   - the label names the oneDNN implementations the ops recorded
-//     (Plan::implInfo) and the layouts of the op's data input and output.
+//     (Plan::nodeInfo) and the layouts of the op's data input and output.
 #pragma once
 
 #include <cstdint>

@@ -120,12 +120,6 @@ std::vector<bool> ancestorsOf(int numNodes, const EdgeList& edges,
   return reachable(boost::make_reverse_graph(g), numNodes, targets);
 }
 
-std::vector<bool> descendantsOf(int numNodes, const EdgeList& edges,
-                                const std::vector<int>& sources) {
-  BGraph g = makeGraph(numNodes, edges);
-  return reachable(g, numNodes, sources);
-}
-
 }  // namespace tapeflow
 
 namespace tapeflow {

@@ -26,10 +26,6 @@ std::vector<int> topologicalOrder(int numNodes, const EdgeList& edges);
 std::vector<bool> ancestorsOf(int numNodes, const EdgeList& edges,
                               const std::vector<int>& targets);
 
-/// Vertices reachable from `sources` (sources included).
-std::vector<bool> descendantsOf(int numNodes, const EdgeList& edges,
-                                const std::vector<int>& sources);
-
 }  // namespace tapeflow
 
 namespace tapeflow {

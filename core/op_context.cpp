@@ -1,8 +1,9 @@
-// core/op_context.cpp - the contexts ops see, backed by Program and Plan.
+// core/op_context.cpp - the contexts ops see, backed by Program and a plan
+// (through PlanAccess).
 #include "core/op_context.h"
 
 #include "core/dnnl_context.h"
-#include "core/plan.h"
+#include "core/program.h"
 
 namespace tapeflow {
 
@@ -79,89 +80,81 @@ void ShapeContext::setOutput(int i, Dims dims, DType dtype) {
 
 // ---------------------------------------------------------------- Prepare
 
-PrepareContext::PrepareContext(Plan& plan, int node, const NodeView& view)
+PrepareContext::PrepareContext(PlanAccess& plan, int node, const NodeView& view)
     : NodeView(view), plan_(&plan), node_(node) {}
 
 Mode PrepareContext::mode() const { return plan_->mode(); }
 bool PrepareContext::runsBackward() const {
-  return plan_->runsBackward_[node_];
+  return plan_->nodeRunsBackward(node_);
 }
 bool PrepareContext::needsGrad(int i) const {
-  if (!plan_->runsBackward_[node_]) return false;
+  if (!plan_->nodeRunsBackward(node_)) return false;
   if (!def().inputPort(i).differentiable) return false;
-  return plan_->needsGrad_[plan_->program().nodeInputs(node_).at(i)];
+  return plan_->valueNeedsGrad(plan_->program().nodeInputs(node_).at(i));
 }
 const Dims& PrepareContext::outputDims(int i) const {
-  return plan_->dims_[plan_->program().nodeOutputs(node_).at(i)];
+  return plan_->valueDims(plan_->program().nodeOutputs(node_).at(i));
 }
 DType PrepareContext::outputDType(int i) const {
   return plan_->program().value(plan_->program().nodeOutputs(node_).at(i)).dtype;
 }
 const dnnl::memory::desc& PrepareContext::inputDesc(int i) const {
-  return plan_->md_[plan_->program().nodeInputs(node_).at(i)];
+  return plan_->valueDesc(plan_->program().nodeInputs(node_).at(i));
 }
 void PrepareContext::setOutputDesc(int i, const dnnl::memory::desc& md) {
-  plan_->md_[plan_->program().nodeOutputs(node_).at(i)] = md;
+  plan_->valueDesc(plan_->program().nodeOutputs(node_).at(i)) = md;
 }
 const dnnl::memory::desc& PrepareContext::outputDesc(int i) const {
-  return plan_->md_[plan_->program().nodeOutputs(node_).at(i)];
+  return plan_->valueDesc(plan_->program().nodeOutputs(node_).at(i));
 }
 void PrepareContext::setGradInputDesc(int i, const dnnl::memory::desc& md) {
-  plan_->gradInMd_[node_].at(i) = md;
+  plan_->gradInputDesc(node_, i) = md;
 }
 const dnnl::post_ops& PrepareContext::postOps() const {
-  return plan_->postOps_[node_];
+  return plan_->nodePostOps(node_);
 }
-bool PrepareContext::hasPostOps() const {
-  return plan_->fusedChild_[node_] >= 0;
-}
-bool PrepareContext::isFused() const { return plan_->fusedInto_[node_] >= 0; }
+bool PrepareContext::hasPostOps() const { return plan_->nodeHasPostOps(node_); }
+bool PrepareContext::isFused() const { return plan_->nodeFused(node_); }
 dnnl::engine& PrepareContext::engine() const { return cpuEngine(); }
 dnnl::memory PrepareContext::scratch(const dnnl::memory::desc& md) {
-  dnnl::memory m = plan_->allocate(md);
-  plan_->scratch_.push_back(m);
-  return m;
+  return plan_->scratchMemory(md);
 }
-void PrepareContext::countReorder() { plan_->stats_[node_].reorders++; }
+void PrepareContext::countReorder() { plan_->mutableNodeInfo(node_).reorders++; }
 void PrepareContext::noteImpl(const std::string& what, const std::string& impl) {
-  std::string& s = plan_->impl_[node_];
+  std::string& s = plan_->mutableNodeInfo(node_).impl;
   s += (s.empty() ? "" : ", ") + what + "=" + impl;
 }
 void PrepareContext::setState(std::shared_ptr<void> state) {
-  plan_->state_[node_] = std::move(state);
+  plan_->setNodeState(node_, std::move(state));
 }
 
 // ---------------------------------------------------------------- Exec
 
-ExecContext::ExecContext(Plan& plan, int node) : plan_(&plan), node_(node) {}
+ExecContext::ExecContext(PlanAccess& plan, int node) : plan_(&plan), node_(node) {}
 
 dnnl::memory& ExecContext::input(int i) const {
-  return plan_->mem_[plan_->program().nodeInputs(node_)[i]];
+  return plan_->valueMemory(plan_->program().nodeInputs(node_)[i]);
 }
 dnnl::memory& ExecContext::output(int i) const {
-  return plan_->mem_[plan_->program().nodeOutputs(node_)[i]];
+  return plan_->valueMemory(plan_->program().nodeOutputs(node_)[i]);
 }
 dnnl::stream& ExecContext::stream() const { return cpuStream(); }
 bool ExecContext::training() const { return plan_->mode() == Mode::Training; }
 int ExecContext::numInputs() const {
   return int(plan_->program().nodeInputs(node_).size());
 }
-void* ExecContext::rawState() const { return plan_->state_[node_].get(); }
+void* ExecContext::rawState() const { return plan_->nodeState(node_); }
 
-uint64_t ExecContext::randomSeed() const {
-  Rng rng(plan_->seed() ^ (plan_->step() * 0x9E3779B97F4A7C15ull) ^
-          (uint64_t(node_) << 32));
-  return rng.next();
-}
+uint64_t ExecContext::randomSeed() const { return plan_->nodeSeed(node_); }
 
 bool GradContext::needsGrad(int i) const {
-  return plan_->edges_[node_].at(i).value >= 0;
+  return plan_->writesGradInput(node_, i);
 }
 dnnl::memory& GradContext::gradOutput(int i) const {
-  return plan_->grad_[plan_->program().nodeOutputs(node_)[i]];
+  return plan_->gradMemory(plan_->program().nodeOutputs(node_)[i]);
 }
 dnnl::memory& GradContext::gradInput(int i) const {
-  return plan_->edges_[node_].at(i).mem;
+  return plan_->gradInputMemory(node_, i);
 }
 
 // ---------------------------------------------------------------- helpers

@@ -21,7 +21,49 @@
 
 namespace tapeflow {
 
-class Plan;
+class Program;
+
+/// Execution mode of a plan.
+enum class Mode { Training, Inference };
+
+/// What ops record about a node in prepare: the oneDNN implementations
+/// chosen and the reorders the node runs per forward+backward (shown by the
+/// profiler and the benchmarks; see Plan::nodeInfo).
+struct NodeInfo {
+  std::string impl;  ///< "fwd=jit:avx2, bwd_data=..." ("" if none)
+  int reorders = 0;
+};
+
+/// What the contexts below need from a plan. Plan (core/plan.h) implements
+/// it, so that this file does not depend on the plan.
+class PlanAccess {
+ public:
+  virtual const Program& program() const = 0;
+  virtual Mode mode() const = 0;
+  virtual bool nodeRunsBackward(int node) const = 0;
+  virtual bool valueNeedsGrad(int value) const = 0;
+  virtual const Dims& valueDims(int value) const = 0;
+  virtual dnnl::memory::desc& valueDesc(int value) = 0;
+  virtual dnnl::memory::desc& gradInputDesc(int node, int input) = 0;
+  virtual const dnnl::post_ops& nodePostOps(int node) const = 0;
+  virtual bool nodeHasPostOps(int node) const = 0;
+  virtual bool nodeFused(int node) const = 0;
+  virtual dnnl::memory scratchMemory(const dnnl::memory::desc& md) = 0;
+  virtual void setNodeState(int node, std::shared_ptr<void> state) = 0;
+  virtual void* nodeState(int node) const = 0;
+  virtual NodeInfo& mutableNodeInfo(int node) = 0;
+  virtual dnnl::memory& valueMemory(int value) = 0;
+  virtual dnnl::memory& gradMemory(int value) = 0;
+  /// True when backward writes a gradient for input `input` of `node`.
+  virtual bool writesGradInput(int node, int input) const = 0;
+  /// Where backward writes that gradient.
+  virtual dnnl::memory& gradInputMemory(int node, int input) = 0;
+  /// A seed that differs per node and per step (see ExecContext).
+  virtual uint64_t nodeSeed(int node) const = 0;
+
+ protected:
+  ~PlanAccess() = default;
+};
 
 /// Read access to a node, its attributes (defaults applied) and its input
 /// dims; the base of every context.
@@ -83,13 +125,10 @@ class ShapeContext : public NodeView {
   std::vector<DType> outTypes_;
 };
 
-/// Execution mode of a plan.
-enum class Mode { Training, Inference };
-
 /// Prepare: choose layouts, create primitive descriptors and primitives.
 class PrepareContext : public NodeView {
  public:
-  PrepareContext(Plan& plan, int node, const NodeView& view);
+  PrepareContext(PlanAccess& plan, int node, const NodeView& view);
 
   Mode mode() const;
   bool training() const { return mode() == Mode::Training; }
@@ -138,14 +177,14 @@ class PrepareContext : public NodeView {
 
  private:
   void setState(std::shared_ptr<void> state);
-  Plan* plan_;
+  PlanAccess* plan_;
   int node_;
 };
 
 /// Forward execution.
 class ExecContext {
  public:
-  ExecContext(Plan& plan, int node);
+  ExecContext(PlanAccess& plan, int node);
   dnnl::memory& input(int i) const;
   dnnl::memory& output(int i) const;
   template <class S>
@@ -161,7 +200,7 @@ class ExecContext {
 
  protected:
   void* rawState() const;
-  Plan* plan_;
+  PlanAccess* plan_;
   int node_;
 };
 

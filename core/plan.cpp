@@ -2,7 +2,6 @@
 // allocation) and the forward/backward walks.
 #include "core/plan.h"
 
-#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -12,12 +11,6 @@
 
 namespace tapeflow {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double msBetween(Clock::time_point t0, Clock::time_point t1) {
-  return std::chrono::duration<double, std::milli>(t1 - t0).count();
-}
 
 Dims dimsOf(const dnnl::memory::desc& md) {
   dnnl::memory::dims d = md.dims();
@@ -55,8 +48,7 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
   state_.resize(nn);
   gradInMd_.resize(nn);
   edges_.resize(nn);
-  stats_.resize(nn);
-  impl_.resize(nn);
+  info_.resize(nn);
   for (int n = 0; n < nn; ++n) {
     edges_[n].resize(p.nodeInputs(n).size());
     gradInMd_[n].resize(p.nodeInputs(n).size());
@@ -304,7 +296,7 @@ void Plan::allocateGradients() {
       if (have != md_[v]) {
         e.converted = allocate(md_[v]);
         e.toValueLayout = dnnl::reorder(src, e.converted);
-        stats_[n].reorders++;
+        info_[n].reorders++;
       }
       if (!e.assign) {
         dnnl::binary::primitive_desc pd(
@@ -344,18 +336,10 @@ void Plan::forward() {
   for (int n : order_) {
     if (fusedInto_[n] < 0) {
       ExecContext ctx(*this, n);
-      if (options_.profile) {
-        auto t0 = Clock::now();
-        p.op(n).forwardFn()(ctx);
-        cpuStream().wait();
-        auto t1 = Clock::now();
-        stats_[n].forwardMs += msBetween(t0, t1);
-        if (events_) events_->push_back({n, false, t0, t1});
-      } else {
-        p.op(n).forwardFn()(ctx);
-      }
+      if (observer_) observer_->beginNode(n, false);
+      p.op(n).forwardFn()(ctx);
+      if (observer_) observer_->endNode(n, false);
     }
-    stats_[n].forwardCalls++;
     if (options_.checkNumerics) checkFinite(n, false);
     if (options_.mode == Mode::Training) tape_.push_back(n);
   }
@@ -373,17 +357,11 @@ void Plan::backward() {
     int n = *it;
     if (!runsBackward_[n]) continue;
     GradContext ctx(*this, n);
-    auto t0 = Clock::now();
+    if (observer_) observer_->beginNode(n, true);
     p.op(n).backwardFn()(ctx);
     for (GradEdge& e : edges_[n])
       if (e.value >= 0) runEdge(e);
-    if (options_.profile) {
-      cpuStream().wait();
-      auto t1 = Clock::now();
-      stats_[n].backwardMs += msBetween(t0, t1);
-      if (events_) events_->push_back({n, true, t0, t1});
-    }
-    stats_[n].backwardCalls++;
+    if (observer_) observer_->endNode(n, true);
     if (options_.checkNumerics) checkFinite(n, true);
   }
   cpuStream().wait();
@@ -458,11 +436,15 @@ std::vector<float> Plan::readGrad(const std::string& name) {
 
 float Plan::readScalar(const std::string& name) { return readValue(name).at(0); }
 
-void Plan::resetStats() {
-  for (NodeStats& s : stats_) {
-    s.forwardMs = s.backwardMs = 0;
-    s.forwardCalls = s.backwardCalls = 0;
-  }
+dnnl::memory Plan::scratchMemory(const dnnl::memory::desc& md) {
+  dnnl::memory m = allocate(md);
+  scratch_.push_back(m);
+  return m;
+}
+
+uint64_t Plan::nodeSeed(int node) const {
+  Rng rng(seed_ ^ (step_ * 0x9E3779B97F4A7C15ull) ^ (uint64_t(node) << 32));
+  return rng.next();
 }
 
 void Plan::checkFinite(int n, bool backwardPass) {

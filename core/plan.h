@@ -7,7 +7,6 @@
 // consumers and sums broadcast gradients down to their input's shape.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -35,29 +34,20 @@ struct PlanOptions {
   bool inputGrads = false;
   /// Fold activations into their producer as oneDNN post-ops.
   bool fuse = true;
-  /// Time every node (two clock reads and a stream wait per node and
-  /// direction; see NodeStats and Plan::setEventSink).
-  bool profile = false;
   /// Check every node's outputs for NaN/Inf after it runs.
   bool checkNumerics = false;
 };
 
-/// Per-node timing, filled when PlanOptions::profile is set.
-struct NodeStats {
-  double forwardMs = 0;
-  double backwardMs = 0;
-  int64_t forwardCalls = 0;
-  int64_t backwardCalls = 0;
-  int reorders = 0;  ///< reorders this node runs per forward+backward
-};
-
-/// One timed node call: the interval NodeStats adds up, recorded when
-/// PlanOptions::profile is set and an event sink is attached (see
-/// Plan::setEventSink). Fused nodes run no forward and record none.
-struct NodeEvent {
-  int node = -1;
-  bool backward = false;
-  std::chrono::steady_clock::time_point start, end;
+/// Watches a plan run, node by node (the profiler times nodes with it).
+/// Called around each node's forward call (not for a node folded into its
+/// producer: it runs inside the producer's call) and around each node's
+/// backward call (the op's backward and the engine's gradient
+/// accumulation for its inputs).
+class NodeObserver {
+ public:
+  virtual ~NodeObserver() = default;
+  virtual void beginNode(int node, bool backward) = 0;
+  virtual void endNode(int node, bool backward) = 0;
 };
 
 /// Gradient bookkeeping of one (node, input) pair; see plan.cpp.
@@ -73,7 +63,7 @@ struct GradEdge {
   std::optional<dnnl::binary> add;
 };
 
-class Plan {
+class Plan final : private PlanAccess {
  public:
   Plan(std::shared_ptr<const Program> program, ParamStore& params,
        PlanOptions options);
@@ -98,9 +88,9 @@ class Plan {
   /// Scalar convenience for the loss.
   float readScalar(const std::string& name);
 
-  const Program& program() const { return *program_; }
+  const Program& program() const override { return *program_; }
   const PlanOptions& options() const { return options_; }
-  Mode mode() const { return options_.mode; }
+  Mode mode() const override { return options_.mode; }
   int64_t batch() const { return options_.batch; }
   const Dims& dims(int value) const { return dims_.at(value); }
   const dnnl::memory::desc& desc(int value) const { return md_.at(value); }
@@ -108,19 +98,15 @@ class Plan {
   bool fused(int node) const { return fusedInto_.at(node) >= 0; }
   int fusedInto(int node) const { return fusedInto_.at(node); }
   bool runsBackward(int node) const { return runsBackward_.at(node); }
-  bool valueNeedsGrad(int value) const { return needsGrad_.at(value); }
+  bool valueNeedsGrad(int value) const override { return needsGrad_.at(value); }
   /// Active nodes in execution order.
   const std::vector<int>& order() const { return order_; }
   const std::vector<int>& tape() const { return tape_; }
-  const NodeStats& stats(int node) const { return stats_.at(node); }
-  void resetStats();
-  /// With PlanOptions::profile, appends one NodeEvent per timed node call
-  /// to *sink (nullptr: none). The caller owns the vector and reserves it,
-  /// so recording is one push_back per call. No effect without profile.
-  void setEventSink(std::vector<NodeEvent>* sink) { events_ = sink; }
-  /// oneDNN implementation names recorded by ops in prepare ("" if none).
-  const std::string& implInfo(int node) const { return impl_.at(node); }
-  void setImplInfo(int node, std::string info) { impl_.at(node) = std::move(info); }
+  /// What the node's op recorded in prepare: implementations, reorders.
+  const NodeInfo& nodeInfo(int node) const { return info_.at(node); }
+  /// Calls `observer` around every node call from now on (nullptr: none).
+  /// The plan does not own it.
+  void setObserver(NodeObserver* observer) { observer_ = observer; }
   /// Step counter used to derive per-step random seeds (dropout).
   void setStep(uint64_t step) { step_ = step; }
   uint64_t step() const { return step_; }
@@ -130,9 +116,31 @@ class Plan {
   int64_t bytesAllocated() const { return bytes_; }
 
  private:
-  friend class PrepareContext;
-  friend class ExecContext;
-  friend class GradContext;
+  // PlanAccess, for the op contexts.
+  bool nodeRunsBackward(int node) const override { return runsBackward_[node]; }
+  const Dims& valueDims(int value) const override { return dims_[value]; }
+  dnnl::memory::desc& valueDesc(int value) override { return md_[value]; }
+  dnnl::memory::desc& gradInputDesc(int node, int input) override {
+    return gradInMd_[node].at(input);
+  }
+  const dnnl::post_ops& nodePostOps(int node) const override { return postOps_[node]; }
+  bool nodeHasPostOps(int node) const override { return fusedChild_[node] >= 0; }
+  bool nodeFused(int node) const override { return fusedInto_[node] >= 0; }
+  dnnl::memory scratchMemory(const dnnl::memory::desc& md) override;
+  void setNodeState(int node, std::shared_ptr<void> state) override {
+    state_[node] = std::move(state);
+  }
+  void* nodeState(int node) const override { return state_[node].get(); }
+  NodeInfo& mutableNodeInfo(int node) override { return info_[node]; }
+  dnnl::memory& valueMemory(int value) override { return mem_[value]; }
+  dnnl::memory& gradMemory(int value) override { return grad_[value]; }
+  bool writesGradInput(int node, int input) const override {
+    return edges_[node].at(input).value >= 0;
+  }
+  dnnl::memory& gradInputMemory(int node, int input) override {
+    return edges_[node].at(input).mem;
+  }
+  uint64_t nodeSeed(int node) const override;
 
   void markActive();
   void markGradients();
@@ -163,10 +171,9 @@ class Plan {
   std::vector<std::vector<dnnl::memory::desc>> gradInMd_;
   std::vector<std::vector<GradEdge>> edges_;  ///< per node, per input
   std::vector<dnnl::memory> scratch_;
-  std::vector<NodeStats> stats_;
-  std::vector<std::string> impl_;
+  std::vector<NodeInfo> info_;
   std::vector<int> targets_;
-  std::vector<NodeEvent>* events_ = nullptr;
+  NodeObserver* observer_ = nullptr;
   uint64_t step_ = 0;
   uint64_t seed_ = 0;
   int64_t bytes_ = 0;

@@ -142,7 +142,6 @@ struct Conv2DState {
   dnnl::memory weightsView;  ///< the plain weights (goihw view when grouped)
   dnnl::memory fwdSrc, fwdWeights;  ///< what forward ran on
   bool hasBias = false;
-  std::string impl;  ///< forward implementation, e.g. "jit:avx2"
 
   std::optional<conv_bwd_data> bwdData;
   Relayout diffDstToData, diffSrcOut;
@@ -188,8 +187,7 @@ void prepare(PrepareContext& ctx) {
   dnnl::primitive_attr attr;
   if (ctx.hasPostOps()) attr.set_post_ops(ctx.postOps());
   conv_fwd::primitive_desc fwdPd(fwdDesc, attr, ctx.engine());
-  st.impl = implName(fwdPd);
-  ctx.noteImpl("fwd", st.impl);
+  ctx.noteImpl("fwd", implName(fwdPd));
   st.fwd = conv_fwd(fwdPd);
   ctx.setOutputDesc(0, fwdPd.dst_desc());
   st.srcToFwd = Relayout(ctx, ctx.inputDesc(0), fwdPd.src_desc());

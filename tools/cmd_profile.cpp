@@ -99,7 +99,7 @@ int cmdProfile(const Args& a) {
   }
   ProfileOptions o;
   if (a.has("solver")) o.solver = loadSolverFile(a.get("solver"));
-  o.batch = a.getInt("batch", a.has("solver") ? o.solver.batchSize : 64);
+  o.solver.batchSize = a.getInt("batch", a.has("solver") ? o.solver.batchSize : 64);
   o.steps = int(a.getInt("steps", o.steps));
   o.warmup = int(a.getInt("warmup", o.warmup));
   o.inference = a.has("inference");
@@ -112,7 +112,7 @@ int cmdProfile(const Args& a) {
   std::printf("profile %s: %s, batch %lld, %d timed steps after %d warm-up, threads: %d, %s "
               "data%s\n",
               path.c_str(), o.inference ? "inference" : "training",
-              static_cast<long long>(o.batch), o.steps, o.warmup, numThreads(),
+              static_cast<long long>(o.solver.batchSize), o.steps, o.warmup, numThreads(),
               o.dataDir.empty() ? "random" : o.dataDir.c_str(),
               o.inference ? "" : (", " + o.solver.optimizer).c_str());
   std::fflush(stdout);

@@ -7,10 +7,12 @@
 #include "core/dnnl_context.h"
 #include "core/param_store.h"
 #include "core/plan.h"
+#include "train/data/batcher.h"
 #include "train/data/image_reader.h"
 #include "train/solver.h"
 #include "train/trainer.h"
 #include "tools/cli.h"
+#include "tools/stop_signal.h"
 
 namespace tapeflow::cli {
 namespace {
@@ -40,33 +42,57 @@ std::string requireFlag(const Args& a, const char* flag, const char* usage) {
   return a.get(flag);
 }
 
+// One split of the MNIST-style directory solver.data; labels are checked
+// against the prediction's classes.
+std::shared_ptr<const DataSource> idxSplit(const Program& p, const SolverConfig& s,
+                                           const std::string& split) {
+  int64_t classes = predictionClasses(p);
+  return std::make_shared<IdxDirSource>(s.data, split,
+                                        int(classes >= 1 && classes <= 256 ? classes : 256));
+}
+
+// Words the library's structured errors for the command line.
+template <class F>
+auto withFlagHints(F&& f) {
+  try {
+    return f();
+  } catch (const UnboundInputError& e) {
+    throw UsageError(e.loc(), "", "",
+                     e.message() + "; --input-name and --label-name choose the graph inputs "
+                                   "the 'image' and 'label' fields feed");
+  }
+}
+
 }  // namespace
 
 int cmdTrain(const Args& a) {
   TrainOptions o;
-  o.modelPath = requireFlag(a, "model", kTrainUsage);
-  o.solver = solverFrom(a);
+  const std::string modelPath = requireFlag(a, "model", kTrainUsage);
+  const SolverConfig s = solverFrom(a);
   if (a.has("resume")) {
-    o.outDir = a.get("resume");
+    o.runDir = a.get("resume");
     o.resume = true;
   } else {
-    o.outDir = a.get("out", "runs/" + std::filesystem::path(o.modelPath).stem().string());
+    o.runDir = a.get("out", "runs/" + std::filesystem::path(modelPath).stem().string());
   }
-  installStopHandler();
-  setNumThreads(o.solver.threads);
+  o.cancel = &installStopHandler();
+  setNumThreads(s.threads);
   std::printf("training %s on %s: %s, lr %g, batch %lld, %lld epochs, %d threads -> %s\n",
-              o.modelPath.c_str(), o.solver.data.c_str(), o.solver.optimizer.c_str(),
-              double(o.solver.lr), static_cast<long long>(o.solver.batchSize),
-              static_cast<long long>(o.solver.epochs), numThreads(), o.outDir.c_str());
+              modelPath.c_str(), s.data.c_str(), s.optimizer.c_str(), double(s.lr),
+              static_cast<long long>(s.batchSize), static_cast<long long>(s.epochs),
+              numThreads(), o.runDir.c_str());
   std::fflush(stdout);
-  TrainResult r = train(o);
+  auto program = loadProgram(modelPath);
+  TrainResult r = withFlagHints([&] {
+    return train(program, s, idxSplit(*program, s, "train"), idxSplit(*program, s, "test"), o);
+  });
   std::printf("\n");
   printEval(stdout, r.test, r.interrupted ? "test (last evaluation)" : "test");
   std::printf("training throughput: %.1f images/s (%lld steps)\n", r.imagesPerSecond,
               static_cast<long long>(r.steps));
   if (!r.checkpoint.empty()) std::printf("checkpoint: %s\n", r.checkpoint.c_str());
   if (r.interrupted) {
-    std::printf("interrupted: resume with --resume %s\n", o.outDir.c_str());
+    std::printf("interrupted: resume with --resume %s\n", o.runDir.c_str());
     return 130;
   }
   return 0;
@@ -80,7 +106,8 @@ int cmdEval(const Args& a) {
   ParamStore store(program);
   store.initialize(s.seed);
   loadParams(requireFlag(a, "checkpoint", usage), *program, store);
-  EvalResult r = evaluateDir(program, store, s, "test");
+  EvalResult r =
+      withFlagHints([&] { return evaluate(program, store, s, idxSplit(*program, s, "test")); });
   printEval(stdout, r, "test");
   std::printf("throughput: %.1f images/s\n", r.seconds > 0 ? double(r.samples) / r.seconds : 0);
   return 0;
@@ -106,8 +133,8 @@ int cmdPredict(const Args& a) {
                      "predict needs a square image input [N,1,S,S], found " + dimsStr(d, true));
   data::GrayImage img = data::readImage(a.positional[0]);
   std::vector<float> x = data::mnistStyle(img, int(d[2]), true);
-  if (s.normalize == "standard")
-    for (float& v : x) v = (v - s.mean) / s.stddev;
+  for (float& v : x) v *= 255.f;  // back to raw intensities, as the data sources give
+  normalizeIntensities(x.data(), int64_t(x.size()), transformFor(s, false));
   PlanOptions o;
   o.mode = Mode::Inference;
   o.batch = 1;

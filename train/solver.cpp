@@ -113,6 +113,8 @@ const FieldSpec kFields[] = {
    .help = "shift training images by up to this many pixels (0 = off)", .lo = 0, .hi = 64},
   {.section = "data", .flag = "shuffle", .proto = "shuffle", .member = &C::shuffle,
    .help = "reshuffle the training set every epoch"},
+  {.section = "data", .flag = "drop-last", .proto = "drop_last", .member = &C::dropLast,
+   .help = "training: skip the short last batch of an epoch (evaluation covers every sample)"},
   {.section = "data", .flag = "input-name", .proto = "input_name", .member = &C::inputName,
    .help = "graph input fed with the images", .nonEmpty = true},
   {.section = "data", .flag = "label-name", .proto = "label_name", .member = &C::labelName,

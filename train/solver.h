@@ -54,6 +54,10 @@ struct SolverConfig {
   float mean = 0.1307f, stddev = 0.3081f;
   int64_t randomShift = 0;  ///< max pixels, 0 = off
   bool shuffle = true;
+  /// Training epochs are full batches only (a short last batch is skipped,
+  /// a different one each epoch when shuffling); evaluation always covers
+  /// every sample.
+  bool dropLast = true;
   std::string inputName = "image", labelName = "label";
 };
 

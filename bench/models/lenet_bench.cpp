@@ -1,9 +1,11 @@
 // bench/models/lenet_bench.cpp - whole-model steps of the two LeNet-5
 // graphs (models/lenet5_keras.pbtxt, models/lenet5.pbtxt) on random data.
 //
-// BM_TrainStep/<model>/<batch>  forward (loss included, read back as the
-//                               trainer does) + backward + SGD momentum 0.9
-//                               update through Optimizer, lr 0.01
+// BM_TrainStep/<model>/<batch>  the trainer's TrainStep (train/train_step.h):
+//                               copy of the batch into the inputs, forward
+//                               (loss read back and checked), backward,
+//                               clipping (off), SGD momentum 0.9 update,
+//                               lr 0.01
 // BM_Inference/<model>/<batch>  forward of an inference plan computing the
 //                               prediction (logits) only
 // items_per_second counts images; Inference also reports GFLOP/s (forward
@@ -14,6 +16,7 @@
 #include "bench/bench_support.h"
 #include "train/optimizer.h"
 #include "train/solver.h"
+#include "train/train_step.h"
 
 namespace tapeflow::bench {
 namespace {
@@ -40,34 +43,66 @@ struct ModelPlan {
     int classes = int(plan->dims(p.predictionValue()).at(1));
     fillInputs(*plan, 5, 0.f, 1.f, classes);  // pixels in [0, 1)
   }
+
+  // The plan's (random) inputs as a batch, each field named as its input.
+  Batch batch(std::vector<InputBinding>* bindings) {
+    const Program& p = *model->program;
+    Batch b;
+    b.size = plan->batch();
+    for (const InputDef& in : p.graph().inputs) {
+      BatchTensor t;
+      t.name = in.name;
+      t.dtype = in.dtype;
+      const dnnl::memory& m = plan->inputMemory(in.name);
+      const size_t n = m.get_desc().get_size() / 4;
+      if (in.dtype == DType::F32)
+        t.f32.assign(hostPtr(m), hostPtr(m) + n);
+      else
+        t.i32.assign(hostPtr<int32_t>(m), hostPtr<int32_t>(m) + n);
+      b.fields.push_back(std::move(t));
+      bindings->push_back({in.name, in.name});
+    }
+    return b;
+  }
 };
 
 void runTrainStep(benchmark::State& state, const std::string& name,
                   int64_t batch) {
   std::unique_ptr<ModelPlan> m;
   std::unique_ptr<Optimizer> optimizer;
+  std::unique_ptr<TrainStep> step;
+  Batch data;
   SolverConfig config;
   config.optimizer = "sgd";
   config.lr = 0.01f;
   config.momentum = 0.9f;
+  config.batchSize = batch;
+  int64_t stepNo = 0;
   try {
     m = std::make_unique<ModelPlan>(name, batch, Mode::Training);
     optimizer = Optimizer::create(config, *m->model->store);
-    m->plan->forward();
-    m->plan->backward();
-    optimizer->step(config.lr);
+    std::vector<InputBinding> bindings;
+    data = m->batch(&bindings);
+    step = std::make_unique<TrainStep>(m->model->program, *m->model->store, optimizer.get(),
+                                       config, bindings, 1);
+    step->run(*m->plan, data, stepNo++);
   } catch (const std::exception& e) {
     fail(state, e.what());
     return;
   }
   Plan& plan = *m->plan;
   float loss = 0;
+  bool failed = false;
   for (auto _ : state) {
-    plan.forward();
-    loss = plan.readScalar(m->loss);
-    plan.backward();
-    optimizer->step(config.lr);
+    try {
+      loss = step->run(plan, data, stepNo++).loss;
+    } catch (const std::exception& e) {
+      fail(state, e.what());  // a non-finite loss
+      failed = true;
+      break;
+    }
   }
+  if (failed) return;
   if (!std::isfinite(loss)) {
     fail(state, "the loss is not finite: " + std::to_string(loss));
     return;

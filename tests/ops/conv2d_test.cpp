@@ -285,7 +285,7 @@ TEST(Conv2DTest, LeNetShapesUseFastKernels) {
     opts.mode = Mode::Training;
     opts.gradTargets = {"out0"};
     Plan plan(program, store, opts);
-    const std::string& impl = plan.implInfo(0);
+    const std::string& impl = plan.nodeInfo(0).impl;
     SCOPED_TRACE(impl);
     EXPECT_NE(impl.find("fwd="), std::string::npos);
     EXPECT_NE(impl.find("bwd_data="), std::string::npos);

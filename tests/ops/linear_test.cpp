@@ -162,8 +162,8 @@ TEST(LinearTest, AcceptsBlockedSrc) {
       f->plan->backward();
     }
     // plain weights have only ref:any against nChw8c: the src is converted
-    EXPECT_GT(blocked.plan->stats(1).reorders, 0);
-    EXPECT_EQ(plain.plan->stats(0).reorders, 0);
+    EXPECT_GT(blocked.plan->nodeInfo(1).reorders, 0);
+    EXPECT_EQ(plain.plan->nodeInfo(0).reorders, 0);
     for (const char* p : {"x", "w", "b"}) {
       SCOPED_TRACE(p);
       expectClose(blocked.plan->readGrad(p), plain.plan->readGrad(p), 1e-5);

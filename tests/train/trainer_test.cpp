@@ -1,12 +1,11 @@
 // tests/train/trainer_test.cpp - the training loop on a small synthetic
 // task: it learns, an interrupted and resumed run repeats the uninterrupted
-// one bit for bit, SIGINT stops after a checkpoint, and bad data or another
-// model's checkpoint is refused.
+// one bit for bit, the cancellation token stops after a checkpoint, and bad
+// data or another model's checkpoint is refused.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
-#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +13,8 @@
 #include <vector>
 
 #include "core/param_store.h"
+#include "frontends/pbtxt/pbtxt_loader.h"
+#include "ops/registry.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
 
@@ -79,26 +80,39 @@ class TrainerTest : public ::testing::Test {
     fs::create_directories(root_ / "data");
     writeSplit(root_ / "data", "train", 200, 1);  // 7 batches of 32 (last 8)
     writeSplit(root_ / "data", "t10k", 64, 2);
-    std::ofstream(root_ / "model.pbtxt") << kModel;
-    gStopRequested = false;
+    model_ = kModel;
   }
   void TearDown() override { fs::remove_all(root_); }
 
+  // The quadrant task: short last batches kept (7 steps per epoch), so
+  // that resume is checked across a short batch too.
+  SolverConfig solver() const {
+    SolverConfig s;
+    s.data = (root_ / "data").string();
+    s.padTo = 0;
+    s.batchSize = 32;
+    s.epochs = 3;
+    s.lr = 0.05f;
+    s.momentum = 0.9f;
+    s.logEverySteps = 2;
+    s.threads = 2;
+    s.dropLast = false;
+    return s;
+  }
+
   TrainOptions options(const std::string& run) const {
     TrainOptions o;
-    o.modelPath = (root_ / "model.pbtxt").string();
-    o.outDir = (root_ / run).string();
+    o.runDir = (root_ / run).string();
     o.quiet = true;
-    o.solver.data = (root_ / "data").string();
-    o.solver.padTo = 0;
-    o.solver.batchSize = 32;
-    o.solver.epochs = 3;
-    o.solver.lr = 0.05f;
-    o.solver.momentum = 0.9f;
-    o.solver.logEverySteps = 2;
-    o.solver.threads = 2;
     return o;
   }
+
+  TrainResult run(const TrainOptions& o, const SolverConfig& s) const {
+    auto program = Program::build(parseGraphText(model_, "model.pbtxt"), ops::registry());
+    return train(program, s, std::make_shared<IdxDirSource>(s.data, "train", 4),
+                 std::make_shared<IdxDirSource>(s.data, "test", 4), o);
+  }
+  TrainResult run(const TrainOptions& o) const { return run(o, solver()); }
 
   std::vector<float> paramsOf(const std::string& checkpoint) const {
     CheckpointData ck = readCheckpoint(checkpoint);
@@ -109,10 +123,11 @@ class TrainerTest : public ::testing::Test {
   }
 
   fs::path root_;
+  std::string model_;
 };
 
 TEST_F(TrainerTest, LearnsTheTaskAndWritesLogsCurvesAndCheckpoints) {
-  TrainResult r = train(options("run"));
+  TrainResult r = run(options("run"));
   EXPECT_FALSE(r.interrupted);
   EXPECT_EQ(r.steps, 3 * 7);
   ASSERT_EQ(r.losses.size(), 21u);
@@ -134,16 +149,16 @@ TEST_F(TrainerTest, ResumeRepeatsTheUninterruptedRunExactly) {
     SCOPED_TRACE("interrupt after " + std::to_string(n));
     const int64_t m = 21 - n;
     TrainOptions whole = options("whole" + std::to_string(n));
-    TrainResult a = train(whole);
+    TrainResult a = run(whole);
     TrainOptions first = options("split" + std::to_string(n));
     first.stopAfterSteps = n;
-    TrainResult b1 = train(first);
+    TrainResult b1 = run(first);
     EXPECT_TRUE(b1.interrupted);
     EXPECT_EQ(b1.steps, n);
     TrainOptions second = first;
     second.stopAfterSteps = -1;
     second.resume = true;
-    TrainResult b2 = train(second);
+    TrainResult b2 = run(second);
     EXPECT_FALSE(b2.interrupted);
     ASSERT_EQ(int64_t(b1.losses.size()), n);
     ASSERT_EQ(int64_t(b2.losses.size()), m);
@@ -158,37 +173,37 @@ TEST_F(TrainerTest, ResumeRepeatsTheUninterruptedRunExactly) {
   }
 }
 
-TEST_F(TrainerTest, SigintFinishesTheStepAndCheckpoints) {
-  installStopHandler();
-  std::raise(SIGINT);  // arrives before the first step ends
-  EXPECT_TRUE(gStopRequested.load());
-  TrainResult r = train(options("sigint"));
+TEST_F(TrainerTest, CancellationFinishesTheStepAndCheckpoints) {
+  CancellationToken cancel;
+  cancel.request();  // arrives before the first step ends
+  TrainOptions o = options("cancel");
+  o.cancel = &cancel;
+  TrainResult r = run(o);
   EXPECT_TRUE(r.interrupted);
   EXPECT_EQ(r.steps, 1);
+  ASSERT_EQ(r.losses.size(), 1u);
   ASSERT_FALSE(r.checkpoint.empty());
   CheckpointData ck = readCheckpoint(r.checkpoint);
   EXPECT_EQ(ck.step, 1);
   EXPECT_EQ(ck.positionInEpoch, 1);
-  gStopRequested = false;
-  signal(SIGINT, SIG_DFL);
-  TrainOptions again = options("sigint");
+  cancel.reset();
+  TrainOptions again = options("cancel");
   again.resume = true;
-  TrainResult r2 = train(again);
+  again.cancel = &cancel;
+  TrainResult r2 = run(again);
+  EXPECT_FALSE(r2.interrupted);
   EXPECT_EQ(r2.steps, 21);
 }
 
 TEST_F(TrainerTest, RefusesCheckpointOfAnotherModel) {
   TrainOptions o = options("other");
   o.stopAfterSteps = 2;
-  train(o);
-  std::string text = kModel;
-  text.replace(text.find("[4, 64]"), 7, "[4, 64]");
-  text.replace(text.find("name: \"quadrants\""), 17, "name: \"changed\"");
-  std::ofstream(root_ / "model.pbtxt") << text;
+  run(o);
+  model_.replace(model_.find("name: \"quadrants\""), 17, "name: \"changed\"");
   TrainOptions again = options("other");
   again.resume = true;
   try {
-    train(again);
+    run(again);
     FAIL() << "resumed a checkpoint of another model";
   } catch (const DataError& e) {
     EXPECT_NE(std::string(e.what()).find("fingerprint"), std::string::npos) << e.what();
@@ -196,10 +211,10 @@ TEST_F(TrainerTest, RefusesCheckpointOfAnotherModel) {
 }
 
 TEST_F(TrainerTest, RejectsImagesThatDoNotFitTheModel) {
-  TrainOptions o = options("misfit");
-  o.solver.padTo = 12;  // 12x12 images for an 8x8 input
+  SolverConfig s = solver();
+  s.padTo = 12;  // 12x12 images for an 8x8 input
   try {
-    train(o);
+    run(options("misfit"), s);
     FAIL() << "trained on images of the wrong size";
   } catch (const DataError& e) {
     EXPECT_NE(std::string(e.what()).find("expects [N,1,8,8]"), std::string::npos) << e.what();

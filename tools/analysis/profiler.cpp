@@ -13,8 +13,11 @@
 #include "core/dnnl_context.h"
 #include "core/param_store.h"
 #include "core/plan.h"
-#include "train/data/batch_loader.h"
+#include "train/data/batcher.h"
+#include "train/data/data_source.h"
+#include "train/evaluation.h"
 #include "train/optimizer.h"
+#include "train/train_step.h"
 
 namespace tapeflow {
 namespace {
@@ -45,156 +48,127 @@ double loadAverage() {
   return load;
 }
 
+// One timed node call.
+struct NodeEvent {
+  int node = -1;
+  bool backward = false;
+  Clock::time_point start, end;
+};
+
+// Times every node call of a plan (a stream wait ends each call, so the
+// time is the node's own) and, while recording, keeps each call as an
+// event for the trace.
+class NodeTimer : public NodeObserver {
+ public:
+  explicit NodeTimer(int numNodes)
+      : forwardMs_(size_t(numNodes), 0), backwardMs_(size_t(numNodes), 0) {}
+  void beginNode(int, bool) override { start_ = Clock::now(); }
+  void endNode(int node, bool backward) override {
+    cpuStream().wait();
+    const Clock::time_point end = Clock::now();
+    (backward ? backwardMs_ : forwardMs_)[size_t(node)] += msBetween(start_, end);
+    if (recording_) events_.push_back({node, backward, start_, end});
+  }
+  // Clears the sums and records events from now on; `reserve` calls.
+  void startRecording(size_t reserve) {
+    std::fill(forwardMs_.begin(), forwardMs_.end(), 0);
+    std::fill(backwardMs_.begin(), backwardMs_.end(), 0);
+    events_.reserve(reserve);
+    recording_ = true;
+  }
+  double forwardMs(int node) const { return forwardMs_[size_t(node)]; }
+  double backwardMs(int node) const { return backwardMs_[size_t(node)]; }
+  const std::vector<NodeEvent>& events() const { return events_; }
+
+ private:
+  std::vector<double> forwardMs_, backwardMs_;
+  std::vector<NodeEvent> events_;
+  Clock::time_point start_;
+  bool recording_ = false;
+};
+
 // The boundaries of one step: start, data copied, forward done, backward
 // done, optimizer done (the last two equal the forward end in inference).
 struct StepTimes {
   Clock::time_point start, data, forward, backward, end;
 };
 
-// Where a step's inputs come from: one random batch generated up front, or
-// the BatchLoader over a data directory (endless: short last batches are
-// skipped and the next epoch starts).
-class DataSource {
+// Records the phase boundaries of TrainStep::run into a StepTimes.
+class PhaseTimer : public StepObserver {
  public:
-  DataSource(const Program& p, const ProfileOptions& o, Mode mode) : batch_(o.batch) {
-    if (o.dataDir.empty()) {
-      randomInputs(p, o.solver.seed);
-      return;
+  explicit PhaseTimer(StepTimes& t) : t_(t) {}
+  void beginPhase(StepPhase) override {}
+  void endPhase(StepPhase phase) override {
+    const Clock::time_point now = Clock::now();
+    switch (phase) {
+      case StepPhase::Data: t_.data = now; break;
+      case StepPhase::Forward: t_.forward = t_.backward = t_.end = now; break;
+      case StepPhase::Backward: t_.backward = t_.end = now; break;
+      case StepPhase::Clip: break;
+      case StepPhase::Optimizer: t_.end = now; break;
     }
-    const SolverConfig& s = o.solver;
-    int64_t classes = 10;
-    if (p.predictionValue() >= 0 && !p.value(p.predictionValue()).dims.empty())
-      classes = p.value(p.predictionValue()).dims.back();
-    for (const auto& [name, what] : {std::pair{s.inputName, "image input"},
-                                     std::pair{s.labelName, "label input"}}) {
-      int v = p.findValue(name);
-      if (v < 0 || p.value(v).kind != ValueKind::Input)
-        throw UsageError(p.graph().loc, "", "",
-                         "the graph has no input named '" + name + "' (the " + what +
-                             " read from --data)");
-    }
-    data_ = std::make_unique<data::Dataset>(
-        data::loadMnistDir(o.dataDir, "train", int(std::clamp<int64_t>(classes, 1, 256))));
-    TransformConfig t;
-    t.padTo = s.padTo;
-    t.normalize = s.normalize;
-    t.mean = s.mean;
-    t.stddev = s.stddev;
-    t.randomShift = mode == Mode::Training ? s.randomShift : 0;
-    t.shuffle = mode == Mode::Training && s.shuffle;
-    loader_ = std::make_unique<BatchLoader>(*data_, t, o.batch, s.seed);
-    const Dims& want = p.value(p.findValue(s.inputName)).dims;
-    if (want.size() != 4 || want[1] != 1 || want[2] != loader_->imageRows() ||
-        want[3] != loader_->imageCols())
-      throw DataError({data_->imagesPath, 0, 0}, "", "",
-                      "images are " + std::to_string(loader_->imageRows()) + "x" +
-                          std::to_string(loader_->imageCols()) +
-                          " after padding, the model input '" + s.inputName +
-                          "' expects " + dimsStr(want, true) + "; set pad_to in the solver");
-    if (loader_->numSamples() < o.batch)
-      throw UsageError({o.dataDir, 0, 0}, "", "",
-                       "--batch " + std::to_string(o.batch) + " is larger than the " +
-                           std::to_string(loader_->numSamples()) + " training images");
-    imageName_ = s.inputName;
-    labelName_ = s.labelName;
-    loader_->start(epoch_, 0);
-  }
-
-  // Destination pointers of a plan's inputs, looked up once per plan.
-  struct Binding {
-    std::vector<void*> dst;
-  };
-  Binding bind(Plan& plan) const {
-    Binding b;
-    if (loader_) {
-      b.dst = {plan.inputMemory(imageName_).get_data_handle(),
-               plan.inputMemory(labelName_).get_data_handle()};
-    } else {
-      for (const auto& in : random_)
-        b.dst.push_back(plan.inputMemory(in.name).get_data_handle());
-    }
-    return b;
-  }
-
-  // Copies the next batch into the bound inputs.
-  void next(const Binding& b) {
-    if (!loader_) {
-      for (size_t i = 0; i < random_.size(); ++i)
-        std::memcpy(b.dst[i], random_[i].bytes.data(), random_[i].bytes.size());
-      return;
-    }
-    while (!loader_->next(&batchBuf_) || batchBuf_.size != batch_)
-      loader_->start(++epoch_, 0);
-    std::memcpy(b.dst[0], batchBuf_.images.data(), batchBuf_.images.size() * sizeof(float));
-    std::memcpy(b.dst[1], batchBuf_.labels.data(),
-                batchBuf_.labels.size() * sizeof(int32_t));
   }
 
  private:
-  // Uniform [0, 1) images; labels uniform over the class count (the last
-  // dim of the first input of the label's consumer, as gradcheck does).
-  void randomInputs(const Program& p, uint64_t seed) {
-    Rng rng(seed * 977 + 11);
-    std::vector<Dims> dims = p.dimsAt(batch_);
-    for (const InputDef& in : p.graph().inputs) {
-      int v = p.findValue(in.name);
-      int64_t n = numel(dims[v]);
-      RandomInput r;
-      r.name = in.name;
-      r.bytes.resize(size_t(n) * 4);
-      if (in.dtype == DType::F32) {
-        std::vector<float> x(static_cast<size_t>(n));
-        for (float& f : x) f = rng.uniform();
-        std::memcpy(r.bytes.data(), x.data(), r.bytes.size());
-      } else {
-        int64_t classes = 2;
-        for (auto [node, port] : p.value(v).consumers) {
-          const Dims& d = p.value(p.nodeInputs(node)[0]).dims;
-          if (!d.empty() && d.back() > 1) classes = d.back();
-        }
-        std::vector<int32_t> y(static_cast<size_t>(n));
-        for (int32_t& k : y) k = int32_t(rng.next() % uint64_t(classes));
-        std::memcpy(r.bytes.data(), y.data(), r.bytes.size());
+  StepTimes& t_;
+};
+
+// Uniform [0, 1) values for f32 inputs; i32 inputs uniform over the class
+// count (the last dim of the first input of the input's consumer, as
+// gradcheck does). Four batches, one field per graph input.
+std::shared_ptr<const DataSource> randomSource(const Program& p, int64_t batch,
+                                               uint64_t seed) {
+  Rng rng(seed * 977 + 11);
+  const int64_t samples = 4 * batch;
+  std::vector<InMemoryTensor> tensors;
+  for (const InputDef& in : p.graph().inputs) {
+    const int v = p.findValue(in.name);
+    InMemoryTensor t;
+    t.spec.name = in.name;
+    t.spec.dtype = in.dtype;
+    t.spec.dims.assign(p.value(v).dims.begin() + 1, p.value(v).dims.end());
+    const size_t n = size_t(samples * numel(t.spec.dims));
+    if (in.dtype == DType::F32) {
+      t.f32.resize(n);
+      for (float& f : t.f32) f = rng.uniform();
+    } else {
+      int64_t classes = 2;
+      for (auto [node, port] : p.value(v).consumers) {
+        const Dims& d = p.value(p.nodeInputs(node)[0]).dims;
+        if (!d.empty() && d.back() > 1) classes = d.back();
       }
-      random_.push_back(std::move(r));
+      t.i32.resize(n);
+      for (int32_t& k : t.i32) k = int32_t(rng.next() % uint64_t(classes));
     }
+    tensors.push_back(std::move(t));
+  }
+  return std::make_shared<InMemorySource>(std::move(tensors), "random inputs");
+}
+
+// The training step's data: the batcher over the source, epoch after epoch.
+class Feed {
+ public:
+  explicit Feed(Batcher& batches) : batches_(batches) { batches_.start(epoch_, 0); }
+  const Batch& next() {
+    while (!batches_.next(&batch_)) batches_.start(++epoch_, 0);
+    return batch_;
   }
 
-  struct RandomInput {
-    std::string name;
-    std::vector<unsigned char> bytes;
-  };
-  int64_t batch_;
-  std::vector<RandomInput> random_;
-  std::unique_ptr<data::Dataset> data_;
-  std::unique_ptr<BatchLoader> loader_;
-  std::string imageName_, labelName_;
-  Batch batchBuf_;
+ private:
+  Batcher& batches_;
+  Batch batch_;
   int64_t epoch_ = 0;
 };
 
 // Runs `count` steps on a plan; with `times`, records each step's bounds.
-// Training steps end with clipping and the optimizer update (constant
-// learning rate: the schedule costs nothing worth timing).
-void runSteps(Plan& plan, DataSource& data, ParamStore& store, Optimizer* opt,
-              const SolverConfig& s, int count, uint64_t& step,
+void runSteps(Plan& plan, Feed& feed, TrainStep& step, int count, int64_t& stepNo,
               std::vector<StepTimes>* times) {
-  DataSource::Binding bind = data.bind(plan);
   for (int k = 0; k < count; ++k) {
     StepTimes t;
+    PhaseTimer timer(t);
     t.start = Clock::now();
-    data.next(bind);
-    t.data = Clock::now();
-    plan.setStep(step++);
-    plan.forward();
-    t.forward = t.backward = t.end = Clock::now();
-    if (opt) {
-      plan.backward();
-      t.backward = Clock::now();
-      clipGradNorm(store, s.clipNorm);
-      opt->step(s.lr);
-      t.end = Clock::now();
-    }
+    const Batch& b = feed.next();
+    step.run(plan, b, stepNo++, &timer);
     if (times) times->push_back(t);
   }
 }
@@ -261,18 +235,21 @@ double measurePeakGflops(int64_t size, int runs) {
 ProfileReport profileModel(std::shared_ptr<const Program> program,
                            const ProfileOptions& o, const std::string& name) {
   const Program& p = *program;
-  if (o.batch < 1 || o.steps < 1 || o.warmup < 0)
+  const int64_t batch = o.solver.batchSize;
+  if (batch < 1 || o.steps < 1 || o.warmup < 0)
     throw UsageError({}, "", "",
-                     "--batch and --steps must be at least 1 and --warmup at least 0");
+                     "the batch size (" + std::to_string(batch) + ") and the timed steps (" +
+                         std::to_string(o.steps) + ") must be at least 1 and the warm-up "
+                         "steps (" + std::to_string(o.warmup) + ") at least 0");
   const Mode mode = o.inference ? Mode::Inference : Mode::Training;
   if (mode == Mode::Training && p.lossValue() < 0)
     throw GraphError(p.graph().loc, "", "",
                      "the graph declares no loss; profile training needs one "
-                     "(or use --inference)");
+                     "(an inference profile does not)");
 
   ProfileReport r;
   r.model = name;
-  r.batch = o.batch;
+  r.batch = batch;
   r.steps = o.steps;
   r.warmup = o.warmup;
   r.inference = o.inference;
@@ -285,7 +262,7 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
   // `predict` computes (the prediction).
   PlanOptions po;
   po.mode = mode;
-  po.batch = o.batch;
+  po.batch = batch;
   if (mode == Mode::Training) {
     po.outputs = {p.value(p.lossValue()).name};
     if (p.predictionValue() >= 0) po.outputs.push_back(p.value(p.predictionValue()).name);
@@ -296,12 +273,22 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
   store.initialize(o.solver.seed);
   std::unique_ptr<Optimizer> opt;
   if (mode == Mode::Training) opt = Optimizer::create(o.solver, store);
-  DataSource data(p, o, mode);
+  const int64_t classes = predictionClasses(p);
+  std::shared_ptr<const DataSource> source =
+      o.dataDir.empty() ? randomSource(p, batch, o.solver.seed)
+                        : std::make_shared<IdxDirSource>(
+                              o.dataDir, "train",
+                              int(std::clamp<int64_t>(classes > 0 ? classes : 10, 1, 256)));
+  Batcher batches(source, transformFor(o.solver, mode == Mode::Training), batch,
+                  o.solver.seed, /*dropLast=*/true);
+  TrainStep trainStep(program, store, opt.get(), o.solver, bindInputs(p, batches, o.solver),
+                      batches.batchesPerEpoch());
+  Feed feed(batches);
 
-  po.profile = true;
   Plan timed(program, store, po);
   timed.setSeed(o.solver.seed);
-  po.profile = false;
+  NodeTimer timer(p.numNodes());
+  timed.setObserver(&timer);
   Plan plain(program, store, po);
   plain.setSeed(o.solver.seed);
 
@@ -309,22 +296,20 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
   // alternating blocks, so that a change in the machine's load during the
   // run affects both alike. Events go to a vector reserved once for every
   // timed call (a fused node runs no forward, so this is an upper bound).
-  uint64_t step = 0;
+  int64_t step = 0;
   std::vector<StepTimes> timedSteps, plainSteps;
   timedSteps.reserve(size_t(o.steps));
   plainSteps.reserve(size_t(o.steps));
-  std::vector<NodeEvent> events;
-  events.reserve(size_t(o.steps) * timed.order().size() * 2);
-  runSteps(timed, data, store, opt.get(), o.solver, o.warmup, step, nullptr);
-  runSteps(plain, data, store, opt.get(), o.solver, o.warmup, step, nullptr);
-  timed.resetStats();
-  timed.setEventSink(&events);
+  runSteps(timed, feed, trainStep, o.warmup, step, nullptr);
+  runSteps(plain, feed, trainStep, o.warmup, step, nullptr);
+  timer.startRecording(size_t(o.steps) * timed.order().size() * 2);
   for (int done = 0; done < o.steps; done += kBlock) {
     const int n = std::min(kBlock, o.steps - done);
-    runSteps(timed, data, store, opt.get(), o.solver, n, step, &timedSteps);
-    runSteps(plain, data, store, opt.get(), o.solver, n, step, &plainSteps);
+    runSteps(timed, feed, trainStep, n, step, &timedSteps);
+    runSteps(plain, feed, trainStep, n, step, &plainSteps);
   }
-  timed.setEventSink(nullptr);
+  timed.setObserver(nullptr);
+  const std::vector<NodeEvent>& events = timer.events();
 
   std::vector<double> total, dataMs, optMs, plainTotal;
   for (const StepTimes& t : timedSteps) {
@@ -342,7 +327,7 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
   r.overhead = r.uninstrumentedMedianMs > 0
                    ? r.instrumentedMedianMs / r.uninstrumentedMedianMs - 1
                    : 0;
-  r.imagesPerSecond = r.uninstrumentedMs > 0 ? double(o.batch) / (r.uninstrumentedMs * 1e-3) : 0;
+  r.imagesPerSecond = r.uninstrumentedMs > 0 ? double(batch) / (r.uninstrumentedMs * 1e-3) : 0;
 
   if (o.peakSize > 0) {
     r.peakSize = o.peakSize;
@@ -355,15 +340,14 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
     if (timed.fused(n)) fusedChild[size_t(timed.fusedInto(n))] = n;
   for (int n : timed.order()) {
     const Node& node = p.graph().nodes[size_t(n)];
-    const NodeStats& st = timed.stats(n);
     NodeProfile np;
     np.node = n;
     np.name = node.name;
     np.op = node.op;
-    np.forwardMs = st.forwardMs / o.steps;
-    np.backwardMs = st.backwardMs / o.steps;
+    np.forwardMs = timer.forwardMs(n) / o.steps;
+    np.backwardMs = timer.backwardMs(n) / o.steps;
     np.backward = mode == Mode::Training && timed.runsBackward(n);
-    np.forwardFlops = double(p.flopsPerSample(n)) * double(o.batch);
+    np.forwardFlops = double(p.flopsPerSample(n)) * double(batch);
     np.backwardFlops = np.backward ? np.forwardFlops * (isMatrixOp(node.op) ? 2 : 1) : 0;
     np.fused = timed.fused(n);
     if (np.fused) np.fusedInto = p.graph().nodes[size_t(timed.fusedInto(n))].name;
@@ -372,8 +356,8 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
     np.gflops = ms > 0 ? flops / (ms * 1e6) : 0;
     np.peakShare = r.peakGflops > 0 ? np.gflops / r.peakGflops : 0;
     np.share = r.instrumentedMs > 0 ? ms / r.instrumentedMs : 0;
-    np.impl = timed.implInfo(n);
-    np.reorders = st.reorders;
+    np.impl = timed.nodeInfo(n).impl;
+    np.reorders = timed.nodeInfo(n).reorders;
     r.nodesMs += ms;
     r.stepFlops += np.forwardFlops + np.backwardFlops;
     r.nodes.push_back(std::move(np));
@@ -403,7 +387,7 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
     const StepTimes& t = timedSteps[k];
     const int s = int(k) + 1;
     TraceEvent stepSlice = slice("step " + std::to_string(s), "step", t.start, t.end, s);
-    stepSlice.note = std::to_string(o.batch) + " images";
+    stepSlice.note = std::to_string(batch) + " images";
     r.trace.push_back(std::move(stepSlice));
     r.trace.push_back(slice("data", "data", t.start, t.data, s));
     r.trace.push_back(slice("forward", "pass", t.data, t.forward, s));
@@ -417,7 +401,7 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
       TraceEvent e = slice(node.name, ev.backward ? "backward" : "forward", ev.start,
                            ev.end, s);
       e.op = node.op;
-      e.impl = timed.implInfo(ev.node);
+      e.impl = timed.nodeInfo(ev.node).impl;
       r.trace.push_back(std::move(e));
       int child = fusedChild[size_t(ev.node)];
       if (!ev.backward && child >= 0) {
@@ -436,7 +420,7 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
     TraceEvent e = slice("step " + std::to_string(s), "uninstrumented", plainSteps[k].start,
                          plainSteps[k].end, s);
     e.tid = 2;
-    e.note = std::to_string(o.batch) + " images";
+    e.note = std::to_string(batch) + " images";
     r.trace.push_back(std::move(e));
   }
   return r;

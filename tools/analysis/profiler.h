@@ -4,15 +4,16 @@
 // implementation and reorders of every node, the optimizer and data rows,
 // and a Chrome trace of every timed step.
 //
-// A run uses two plans of the model: one with PlanOptions::profile set
-// (every node timed, with a stream wait after it) and one without, whose
+// A run uses two plans of the model: one observed by a node timer (every
+// node timed, with a stream wait after it) and one without, whose
 // step time is the real one; the difference between the two is the
 // instrumentation overhead. Each plan runs `warmup` untimed steps, then
 // both run `steps` timed steps in alternating blocks of 5, so that a change
-// in the machine's load affects both alike. One step is: data (copy a batch
-// into the inputs; with a data directory also waiting for the loader),
-// forward, backward, gradient clipping and the optimizer update (training),
-// or data and forward (inference).
+// in the machine's load affects both alike. A step is the trainer's own
+// TrainStep (train/train_step.h), observed: data (waiting for the batcher
+// and copying the batch into the inputs), forward, backward, gradient
+// clipping and the optimizer update (training), or data and forward
+// (inference).
 #pragma once
 
 #include <cstdint>
@@ -26,15 +27,15 @@
 namespace tapeflow {
 
 struct ProfileOptions {
-  int64_t batch = 64;
   int steps = 20;           ///< timed steps per pass (>= 1)
   int warmup = 5;           ///< untimed steps before each pass (>= 0)
   bool inference = false;   ///< forward only, inference plan, no optimizer
   /// MNIST-style directory to read batches from (its "train" split, through
-  /// the BatchLoader with the solver's transform); empty: random inputs.
+  /// the Batcher with the solver's transforms); empty: random inputs.
   std::string dataDir;
-  /// Optimizer (SGD with momentum 0.9 by default), clipping, seed, data
-  /// transform and input names; its batch size and data dir are ignored.
+  /// Batch size, optimizer (SGD with momentum 0.9 by default), clipping,
+  /// schedule, seed, data transforms and input names; its data dir is
+  /// ignored (see dataDir).
   SolverConfig solver;
   /// Side of the square sgemm timed for the machine peak; 0: not measured.
   int64_t peakSize = 2048;
@@ -56,8 +57,8 @@ struct NodeProfile {
   /// counts); 0 when nothing was timed.
   double gflops = 0;
   double peakShare = 0;      ///< gflops / peak (0 without a peak)
-  std::string impl;          ///< Plan::implInfo
-  int reorders = 0;          ///< Plan::stats(node).reorders
+  std::string impl;          ///< Plan::nodeInfo(node).impl
+  int reorders = 0;          ///< Plan::nodeInfo(node).reorders
   bool fused = false;        ///< activation folded into its producer
   std::string fusedInto;     ///< the producer's name
   bool backward = false;     ///< runs a backward pass

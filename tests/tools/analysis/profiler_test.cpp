@@ -211,7 +211,7 @@ std::shared_ptr<const Program> smallModel() {
 
 ProfileOptions smallOptions() {
   ProfileOptions o;
-  o.batch = 32;
+  o.solver.batchSize = 32;
   o.steps = 6;
   o.warmup = 2;
   o.peakSize = 256;
@@ -440,7 +440,7 @@ TEST(ProfilerTest, ReadsBatchesFromADataDirectory) {
     }
   }
   ProfileOptions o = smallOptions();
-  o.batch = 16;
+  o.solver.batchSize = 16;
   o.steps = 5;  // 2 full batches per epoch: crosses two epoch boundaries
   o.peakSize = 0;
   o.dataDir = dir.string();
