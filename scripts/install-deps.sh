@@ -6,7 +6,7 @@ pkgs=(g++ cmake make ccache pkg-config
       libdnnl-dev ocl-icd-opencl-dev
       libboost-graph-dev libprotobuf-dev protobuf-compiler
       libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
-      libcli11-dev
+      libcli11-dev libstb-dev
       dataset-fashion-mnist ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -105,7 +105,8 @@ int cmdPredict(const Args& a) {
     throw ShapeError(p.graph().loc, "", "",
                      "predict needs a square image input [N,1,S,S], found " + dimsStr(d, true));
   data::GrayImage img = data::readImage(a.positional[0]);
-  std::vector<float> x = data::mnistStyle(img, int(d[2]), true);
+  std::vector<float> x = a.has("raw") ? data::rawResized(img, int(d[2]))
+                                      : data::mnistStyle(img, int(d[2]), true);
   if (s.normalize == "standard")
     for (float& v : x) v = (v - s.mean) / s.stddev;
   PlanOptions o;
