@@ -132,7 +132,8 @@ int cmdPredict(const Args& a) {
     throw ShapeError(p.graph().loc, "", "",
                      "predict needs a square image input [N,1,S,S], found " + dimsStr(d, true));
   data::GrayImage img = data::readImage(a.positional[0]);
-  std::vector<float> x = data::mnistStyle(img, int(d[2]), true);
+  std::vector<float> x = a.has("raw") ? data::rawResized(img, int(d[2]))
+                                      : data::mnistStyle(img, int(d[2]), true);
   for (float& v : x) v *= 255.f;  // back to raw intensities, as the data sources give
   normalizeIntensities(x.data(), int64_t(x.size()), transformFor(s, false));
   PlanOptions o;

@@ -199,10 +199,32 @@ std::string text(double x, double y, const std::string& s,
          extra + ">" + escapeXml(s) + "</text>\n";
 }
 
+/// Epoch boundaries (step, epoch number) within the x axis, at most about a
+/// dozen: every epoch, or every 2nd, 5th, 10th, ...
+std::vector<std::pair<double, int>> epochMarks(const std::vector<MetricPoint>& train,
+                                               const std::vector<MetricPoint>& eval,
+                                               double lastStep) {
+  double perEpoch = 0;
+  for (const auto* v : {&train, &eval})
+    for (const MetricPoint& p : *v)
+      if (std::isfinite(p.epoch) && p.epoch > 0 && p.step > 0)
+        perEpoch = double(p.step) / p.epoch;
+  std::vector<std::pair<double, int>> out;
+  if (!(perEpoch > 0)) return out;
+  const int epochs = int(std::floor(lastStep / perEpoch + 1e-9));
+  int every = 1;
+  for (int m : {2, 5, 10, 20, 50, 100, 200, 500, 1000})
+    if (epochs / every > 12) every = m;
+  for (int e = every; e <= epochs && out.size() < 40; e += every)
+    out.emplace_back(e * perEpoch, e);
+  return out;
+}
+
 std::string drawPanel(int index, std::string name,
                       const std::vector<std::pair<double, double>>& train,
                       const std::vector<std::pair<double, double>>& test,
-                      const Axis& xAxis, bool isAccuracy) {
+                      const Axis& xAxis, bool isAccuracy,
+                      const std::vector<std::pair<double, int>>& epochs) {
   double lo = INFINITY, hi = -INFINITY;
   extend(lo, hi, train);
   extend(lo, hi, test);
@@ -253,6 +275,15 @@ std::string drawPanel(int index, std::string name,
          "\" fill=\"none\" stroke=\"#444444\"/>\n";
   out += text((kLeft + kRight) / 2, bottom + 34, "step",
               " text-anchor=\"middle\"");
+  // The epoch axis: a dashed line at each epoch's end, labelled on top.
+  for (const auto& [step, epoch] : epochs) {
+    std::string x = fmt("%.1f", p.px(step));
+    out += "<line x1=\"" + x + "\" y1=\"" + fmt("%.1f", p.top) + "\" x2=\"" + x +
+           "\" y2=\"" + fmt("%.1f", bottom) +
+           "\" stroke=\"#bbbbbb\" stroke-dasharray=\"2 3\"/>\n";
+    out += text(p.px(step), p.top - 4, "epoch " + std::to_string(epoch),
+                " text-anchor=\"middle\" font-size=\"10\" fill=\"#666666\"");
+  }
   const double midY = p.top + kPanelHeight / 2;
   out += text(kLeft - 52, midY, name,
               (" text-anchor=\"middle\" transform=\"rotate(-90 " +
@@ -326,8 +357,12 @@ std::string curvesSvg(const std::vector<MetricPoint>& train,
     for (const auto& pt : *s) hi = std::max(hi, pt.first);
     for (const auto& pt : *s) lo = std::min(lo, pt.first);
   }
-  // At least 0..5 so that empty runs do not get fractional step ticks.
-  Axis xAxis = niceAxis(lo, std::max(hi, lo + 5), -INFINITY, INFINITY);
+  // At least 0..5 so that empty runs do not get fractional step ticks; the
+  // axis ends at the last step (no empty stretch up to a round number).
+  const double last = std::max(hi, lo + 5);
+  Axis xAxis = niceAxis(lo, last, -INFINITY, INFINITY);
+  xAxis.hi = last;
+  const auto epochs = epochMarks(train, eval, last);
 
   std::string out =
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt("%.0f", kWidth) +
@@ -340,8 +375,8 @@ std::string curvesSvg(const std::vector<MetricPoint>& train,
               " text-anchor=\"middle\" font-size=\"18\" font-weight=\"bold\"");
   out += text(kWidth / 2, 46, summary(train, eval),
               " text-anchor=\"middle\" fill=\"#666666\"");
-  out += drawPanel(0, "loss", trainLoss, testLoss, xAxis, false);
-  out += drawPanel(1, "accuracy", trainAcc, testAcc, xAxis, true);
+  out += drawPanel(0, "loss", trainLoss, testLoss, xAxis, false, epochs);
+  out += drawPanel(1, "accuracy", trainAcc, testAcc, xAxis, true, epochs);
   out += "</svg>\n";
   return out;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +20,11 @@
 
 namespace tapeflow {
 namespace {
+
+double steadySeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 [[noreturn]] void ioError(const std::string& path, const std::string& what,
                           int err) {
@@ -213,7 +219,7 @@ std::string evalRecordJson(const MetricPoint& p, double testAccuracy,
 }
 
 MetricsLog::MetricsLog(const std::string& path, int64_t keepUpToStep)
-    : path_(path) {
+    : path_(path), openedAt_(steadySeconds()) {
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) {
     std::error_code ec;
@@ -259,11 +265,23 @@ void MetricsLog::append(const std::string& line) {
   }
 }
 
-void MetricsLog::logTrain(const MetricPoint& p) { append(trainRecordJson(p)); }
+void MetricsLog::logTrain(const MetricPoint& p) {
+  append(trainRecordJson(p));
+  if (std::isfinite(p.wallTime)) {
+    lastTrainWall_ = p.wallTime;
+    lastTrainAt_ = steadySeconds();
+  }
+}
 
 void MetricsLog::logEval(const MetricPoint& p, double testAccuracy,
                          double testLoss) {
-  append(evalRecordJson(p, testAccuracy, testLoss));
+  MetricPoint q = p;
+  if (!std::isfinite(q.wallTime)) {
+    const double now = steadySeconds();
+    q.wallTime = std::isfinite(lastTrainWall_) ? lastTrainWall_ + (now - lastTrainAt_)
+                                               : now - openedAt_;
+  }
+  append(evalRecordJson(q, testAccuracy, testLoss));
 }
 
 void MetricsLog::sync() {

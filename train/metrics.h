@@ -52,7 +52,10 @@ class MetricsLog {
 
   /// Appends a "train" record. Throws IoError if the write fails.
   void logTrain(const MetricPoint& p);
-  /// Appends an "eval" record (step, epoch and wall_time taken from p).
+  /// Appends an "eval" record (step, epoch and wall_time taken from p). A
+  /// non-finite wall time is filled in: the last train record's wall time
+  /// plus the seconds since it was logged (or the seconds since the log was
+  /// opened, before any train record).
   void logEval(const MetricPoint& p, double testAccuracy, double testLoss);
   /// fsync()s the file (e.g. together with a checkpoint).
   void sync();
@@ -64,6 +67,9 @@ class MetricsLog {
 
   std::string path_;
   int fd_ = -1;
+  double openedAt_ = 0;     // steady clock, seconds
+  double lastTrainAt_ = 0;  // steady clock when the last train record came
+  double lastTrainWall_ = NAN;
 };
 
 /// The JSON line (without newline) of a train / eval record.

@@ -11,6 +11,8 @@ namespace tapeflow {
 namespace {
 
 constexpr double kMinRedrawSeconds = 0.1;
+/// Weight of the newest images/s reading in the displayed moving average.
+constexpr double kRateWeight = 0.3;
 constexpr const char* kClearLine = "\r\033[K";
 
 std::string format(const char* fmt, double v) {
@@ -57,8 +59,8 @@ std::string Progress::plainLine(const ProgressState& s) {
   std::string line = epochText(s.epoch, s.epochs) + " step " +
                      std::to_string(s.step);
   if (s.steps > 0) line += "/" + std::to_string(s.steps);
-  if (known(s.loss)) line += format(" loss %.4f", s.loss);
-  if (known(s.accuracy)) line += format(" acc %.4f", s.accuracy);
+  if (known(s.loss)) line += format(" interval loss %.4f", s.loss);
+  if (known(s.accuracy)) line += format(" acc %.2f%%", 100.0 * s.accuracy);
   if (known(s.lr)) line += format(" lr %g", s.lr);
   if (known(s.imagesPerSecond) && s.imagesPerSecond > 0) {
     line += format(" img/s %.1f", s.imagesPerSecond);
@@ -72,7 +74,7 @@ std::string Progress::barLine(const ProgressState& s, double etaSeconds,
   std::string rest = std::to_string(s.step);
   if (s.steps > 0) rest += "/" + std::to_string(s.steps);
   if (etaSeconds >= 0) rest += " eta " + clockText(etaSeconds);
-  if (known(s.loss)) rest += format(" loss %.4f", s.loss);
+  if (known(s.loss)) rest += format(" interval loss %.4f", s.loss);
   if (known(s.accuracy)) rest += format(" acc %.2f%%", 100.0 * s.accuracy);
   if (known(s.imagesPerSecond) && s.imagesPerSecond > 0) {
     rest += format(" %.0f img/s", s.imagesPerSecond);
@@ -142,25 +144,36 @@ void Progress::draw(const ProgressState& s, bool throttle) {
   barShown_ = true;
 }
 
+ProgressState Progress::smoothed(const ProgressState& s) {
+  ProgressState out = s;
+  if (known(s.imagesPerSecond) && s.imagesPerSecond > 0) {
+    rate_ = rate_ > 0 ? kRateWeight * s.imagesPerSecond + (1 - kRateWeight) * rate_
+                      : s.imagesPerSecond;
+    out.imagesPerSecond = rate_;
+  }
+  return out;
+}
+
 void Progress::update(const ProgressState& s) {
   if (!out_) return;
+  ProgressState m = smoothed(s);
   if (tty_) {
-    draw(s, true);
+    draw(m, true);
   } else {
-    write(plainLine(s) + "\n");
+    write(plainLine(m) + "\n");
   }
 }
 
 void Progress::tick(const ProgressState& s) {
-  if (out_ && tty_) draw(s, true);
+  if (out_ && tty_) draw(smoothed(s), true);
 }
 
 void Progress::endEpoch(const EpochSummary& s) {
   std::string line = epochText(s.epoch, s.epochs) + " done:";
-  if (known(s.loss)) line += format(" loss %.4f", s.loss);
-  if (known(s.accuracy)) line += format(" acc %.4f", s.accuracy);
-  if (known(s.testLoss)) line += format(" test_loss %.4f", s.testLoss);
-  if (known(s.testAccuracy)) line += format(" test_acc %.4f", s.testAccuracy);
+  if (known(s.loss)) line += format(" epoch loss %.4f", s.loss);
+  if (known(s.accuracy)) line += format(" acc %.2f%%", 100.0 * s.accuracy);
+  if (known(s.testLoss)) line += format(" test loss %.4f", s.testLoss);
+  if (known(s.testAccuracy)) line += format(" test acc %.2f%%", 100.0 * s.testAccuracy);
   if (known(s.seconds)) line += format(" time %.1fs", s.seconds);
   message(line);
 }

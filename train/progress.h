@@ -1,11 +1,15 @@
 // train/progress.h - training progress on a terminal or in a log.
 //
 // On a terminal one status line is rewritten in place with '\r':
-//   epoch 2/10 [=======>            ] 300/469 eta 0:12 loss 0.1234 acc 96.21% 1234 img/s
+//   epoch 2/10 [=====>        ] 300/469 eta 0:12 interval loss 0.1234 acc 96.21% 1234 img/s
 // redrawn at most ~10 times a second (the last step of an epoch is always
 // drawn). Anything else (a file, a pipe) gets one plain, grep-friendly line
 // per update():
-//   epoch 2/10 step 300/469 loss 0.1234 acc 0.9621 lr 0.01 img/s 1234.5
+//   epoch 2/10 step 300/469 interval loss 0.1234 acc 96.21% lr 0.01 img/s 1234.5
+// The loss and accuracy are those of the last logging interval ("interval");
+// endEpoch() prints the epoch's means ("epoch loss"). Accuracies are
+// percentages; images/s is an exponential moving average of the readings
+// (weight 0.3 for the newest), so the bar does not flicker.
 // message() and endEpoch() first clear the status line, so text never lands
 // in the middle of a bar. Write failures (a closed pipe, a full disk) are
 // ignored: progress output never stops training.
@@ -78,6 +82,8 @@ class Progress {
                              int columns);
 
  private:
+  /// s with imagesPerSecond replaced by the moving average (updated).
+  ProgressState smoothed(const ProgressState& s);
   void draw(const ProgressState& s, bool throttle);
   double etaSeconds(const ProgressState& s, double now);
   int columns() const;
@@ -88,6 +94,7 @@ class Progress {
   bool barShown_ = false;
   int width_ = 0;  // 0: ask the terminal
   double lastDraw_ = -1e300;
+  double rate_ = 0;  // moving average of images/s; 0: no reading yet
   // ETA baseline: the first step seen in the current epoch and its time.
   int epochSeen_ = -1;
   int64_t baseStep_ = 0;

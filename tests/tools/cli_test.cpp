@@ -71,7 +71,7 @@ TEST(CliTest, HelpListsEveryOptionWithDefaultsOnStdout) {
       {"summary", {"FILE"}},
       {"check", {"FILE"}},
       {"graph", {"FILE", "--dot", "-o,--out,--output OUT=stdout"}},
-      {"gradcheck", {"--batch N=2", "--directions K=3", "--seed S=1", "--step H=0.001",
+      {"gradcheck", {"--batch N=2", "--directions K=3", "--seed S=1", "--step H=0.0003",
                      "--tolerance T=0.02"}},
       {"ops", {}},
       {"train", {"--model", "--solver", "--out", "--resume", "--lr=0.01",

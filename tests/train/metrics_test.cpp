@@ -165,6 +165,24 @@ TEST_F(MetricsTest, AppendsFlushedLinesAndReadsThemBack) {
   EXPECT_DOUBLE_EQ(h.eval[0].wallTime, 20);
 }
 
+TEST_F(MetricsTest, EvalRecordsWithoutWallTimeGetOne) {
+  std::string path = dir_ + "/wall.jsonl";
+  MetricsLog log(path);
+  MetricPoint e;  // wallTime NaN, as an evaluation before any train record
+  e.step = 0;
+  log.logEval(e, 0.1, 2.3);
+  log.logTrain(trainPoint(100));  // wall time 12.3
+  e.step = 100;
+  log.logEval(e, 0.9, 0.3);
+  MetricsHistory h = readMetrics(path);
+  ASSERT_EQ(h.eval.size(), 2u);
+  EXPECT_TRUE(std::isfinite(h.eval[0].wallTime));
+  EXPECT_GE(h.eval[0].wallTime, 0);
+  EXPECT_GE(h.eval[1].wallTime, 12.3);  // on the train records' clock
+  EXPECT_LT(h.eval[1].wallTime, 12.3 + 60);
+  EXPECT_THAT(slurp(path), ::testing::Not(HasSubstr("\"wall_time\":null")));
+}
+
 TEST_F(MetricsTest, ReopeningAppendsAndDropsATornLine) {
   std::string path = dir_ + "/m.jsonl";
   std::string good = trainRecordJson(trainPoint(1)) + "\n";
@@ -329,6 +347,24 @@ TEST_F(MetricsTest, SvgIsWellFormedAndDrawsTheData) {
   std::string first = lines[0].substr(lines[0].find(',') + 1);
   std::string last = lines[0].substr(lines[0].rfind(',') + 1);
   EXPECT_LT(std::stod(first), std::stod(last));
+}
+
+TEST_F(MetricsTest, SvgHasAnEpochAxisAndEndsAtTheLastStep) {
+  std::vector<MetricPoint> train;
+  for (int step = 100; step <= 1150; step += 50) {  // 469 steps per epoch
+    MetricPoint p = trainPoint(step);
+    p.epoch = step / 469.0;
+    train.push_back(p);
+  }
+  std::string svg = curvesSvg(train, {});
+  EXPECT_EQ(tagProblem(svg), "");
+  EXPECT_THAT(svg, HasSubstr(">epoch 1</text>"));
+  EXPECT_THAT(svg, HasSubstr(">epoch 2</text>"));
+  EXPECT_THAT(svg, Not(HasSubstr(">epoch 3</text>")));  // 1150 < 3 * 469
+  // The last point sits on the right edge of the plot (x = 730).
+  std::vector<std::string> lines = polylines(svg);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_THAT(lines[0].substr(lines[0].rfind(' ') + 1), StartsWith("730.0,")) << lines[0];
 }
 
 TEST_F(MetricsTest, SvgSplitsLinesAtNonFiniteValues) {

@@ -60,9 +60,9 @@ TEST(ProgressTest, PlainModePrintsOneLinePerUpdate) {
     p.update(state(400));
   }
   EXPECT_EQ(f.text(),
-            "epoch 2/10 step 300/469 loss 0.1234 acc 0.9621 lr 0.01 img/s "
+            "epoch 2/10 step 300/469 interval loss 0.1234 acc 96.21% lr 0.01 img/s "
             "1234.5\n"
-            "epoch 2/10 step 400/469 loss 0.1234 acc 0.9621 lr 0.01 img/s "
+            "epoch 2/10 step 400/469 interval loss 0.1234 acc 96.21% lr 0.01 img/s "
             "1234.5\n");
 }
 
@@ -72,7 +72,7 @@ TEST(ProgressTest, PlainModeLeavesOutUnknownValues) {
   s.epochs = 3;
   s.step = 7;
   s.loss = 2.5;
-  EXPECT_EQ(Progress::plainLine(s), "epoch 1/3 step 7 loss 2.5000");
+  EXPECT_EQ(Progress::plainLine(s), "epoch 1/3 step 7 interval loss 2.5000");
 }
 
 TEST(ProgressTest, PlainModeMessagesAndEpochSummaries) {
@@ -93,8 +93,8 @@ TEST(ProgressTest, PlainModeMessagesAndEpochSummaries) {
   std::string t = f.text();
   EXPECT_EQ(t,
             "resumed from step 938\n"
-            "epoch 2/10 done: loss 0.1000 acc 0.9700 test_loss 0.0900 "
-            "test_acc 0.9712 time 12.3s\n");
+            "epoch 2/10 done: epoch loss 0.1000 acc 97.00% test loss 0.0900 "
+            "test acc 97.12% time 12.3s\n");
   EXPECT_THAT(t, Not(HasSubstr("\r")));
 }
 
@@ -109,7 +109,7 @@ TEST(ProgressTest, TerminalModeRewritesOneLineAndThrottles) {
     p.update(state(100));
     std::string first = f.text();
     EXPECT_THAT(first, StartsWith("\repoch 2/10 ["));
-    EXPECT_THAT(first, HasSubstr("] 100/469 loss 0.1234 acc 96.21% 1235 img/s"));
+    EXPECT_THAT(first, HasSubstr("] 100/469 interval loss 0.1234 acc 96.21% 1235 img/s"));
     EXPECT_THAT(first, Not(HasSubstr("\n")));
 
     now += 0.05;  // too soon: throttled
@@ -120,7 +120,7 @@ TEST(ProgressTest, TerminalModeRewritesOneLineAndThrottles) {
     p.update(state(200));
     std::string second = f.text().substr(first.size());
     EXPECT_THAT(second, StartsWith("\repoch 2/10 ["));
-    EXPECT_THAT(second, HasSubstr("200/469 eta 0:27 loss"));
+    EXPECT_THAT(second, HasSubstr("200/469 eta 0:27 interval loss"));
 
     now += 0.01;  // the last step of an epoch is never throttled
     p.tick(state(469));
@@ -176,6 +176,27 @@ TEST(ProgressTest, NullOutputPrintsNothing) {
   p.message("x");
   p.finish();
   SUCCEED();
+}
+
+}  // namespace
+}  // namespace tapeflow
+
+namespace tapeflow {
+namespace {
+
+TEST(ProgressTest, ImagesPerSecondIsAMovingAverage) {
+  MemFile f;
+  ASSERT_NE(f.get(), nullptr);
+  {
+    Progress p(f.get());
+    ProgressState s;
+    s.step = 1;
+    s.imagesPerSecond = 1000;
+    p.update(s);
+    s.imagesPerSecond = 2000;  // one fast interval moves the figure by 30%
+    p.update(s);
+  }
+  EXPECT_EQ(f.text(), "epoch 1/1 step 1 img/s 1000.0\nepoch 1/1 step 1 img/s 1300.0\n");
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // train/data/image_decode.h - internals shared by the image decoders
-// (image_reader.cpp, png_decoder.cpp, image_resize.cpp); not a public API.
+// (image_reader.cpp, stb_decoder.cpp, image_resize.cpp); not a public API.
 #pragma once
 
 #include <cstddef>
@@ -42,7 +42,9 @@ uint8_t toByte(float v);
 /// content (see image_reader.h), and rounds to bytes.
 GrayImage composite(const GreyAlpha& in);
 
-/// Decodes a PNG whose signature has been checked.
-GrayImage decodePng(const uint8_t* d, size_t size, const std::string& file);
+/// Decodes a PNG, JPEG or BMP (`format` names it in errors) with
+/// stb_image, after checking its dimensions.
+GrayImage decodeStb(const uint8_t* d, size_t size, const std::string& file,
+                    const char* format);
 
 }  // namespace tapeflow::data::detail

@@ -249,9 +249,7 @@ std::string guessFormat(const uint8_t* d, size_t size) {
   auto starts = [&](const char* m, size_t n) {
     return size >= n && std::memcmp(d, m, n) == 0;
   };
-  if (starts("\xFF\xD8\xFF", 3)) return " (looks like a JPEG file)";
   if (starts("GIF8", 4)) return " (looks like a GIF file)";
-  if (starts("BM", 2)) return " (looks like a BMP file)";
   if (starts("\x89PNG", 4)) return " (a damaged PNG signature)";
   if (starts("P1", 2) || starts("P4", 2)) return " (a PBM bitmap)";
   if (starts("P7", 2)) return " (a PAM file)";
@@ -308,17 +306,22 @@ GrayImage decodeImage(const uint8_t* data, size_t size,
                       const std::string& name) {
   if (size >= sizeof kPngMagic &&
       std::memcmp(data, kPngMagic, sizeof kPngMagic) == 0) {
-    return decodePng(data, size, name);
+    return decodeStb(data, size, name, "PNG");
   }
+  if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
+    return decodeStb(data, size, name, "JPEG");
+  if (size >= 2 && data[0] == 'B' && data[1] == 'M')
+    return decodeStb(data, size, name, "BMP");
   if (size >= 2 && data[0] == 'P' &&
       (data[1] == '2' || data[1] == '3' || data[1] == '5' || data[1] == '6')) {
     return decodePnm(data, size, name);
   }
   if (size == 0) {
-    dataError(name, "expected a PNG, PGM or PPM image, found an empty file");
+    dataError(name, "expected a PNG, JPEG, BMP, PGM or PPM image, found an empty file");
   }
-  dataError(name, "unsupported image format: expected a PNG (89 50 4E 47 ..) "
-                  "or PGM/PPM (P2, P3, P5, P6) signature, found " +
+  dataError(name, "unsupported image format: expected a PNG (89 50 4E 47 ..), "
+                  "JPEG (FF D8 FF), BMP (BM) or PGM/PPM (P2, P3, P5, P6) "
+                  "signature, found " +
                       hexBytes(data, std::min<size_t>(size, 8)) +
                       guessFormat(data, size));
 }

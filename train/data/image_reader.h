@@ -1,11 +1,12 @@
 // train/data/image_reader.h - single grey-scale images for prediction:
-// strict PGM/PPM and PNG decoding, resizing and MNIST-style preprocessing.
+// PNG, JPEG, BMP and strict PGM/PPM decoding, resizing and MNIST-style
+// preprocessing.
 //
 // The format is detected from the first bytes, never from the file name:
-//   89 50 4E 47 0D 0A 1A 0A  PNG: grey, grey+alpha, RGB, RGBA and palette
-//                            images, bit depths 1/2/4/8/16 as the PNG
-//                            specification allows them, non-interlaced;
-//                            every chunk CRC is checked; zlib inflates IDAT.
+//   89 50 4E 47 0D 0A 1A 0A  PNG, any colour type and bit depth, interlaced
+//                            or not (stb_image);
+//   FF D8 FF                 JPEG, baseline and progressive (stb_image);
+//   42 4D ("BM")             BMP (stb_image);
 //   P5 / P2                  PGM, binary or ASCII, maxval 1..65535;
 //   P6 / P3                  PPM, binary or ASCII, converted to grey.
 // Colour becomes grey as 0.299 R + 0.587 G + 0.114 B; samples wider than
@@ -18,8 +19,8 @@
 // visible; fully opaque images are unaffected.
 //
 // Every malformed file is a tapeflow::DataError naming the file and what was
-// expected versus found (bad magic, truncation, chunk CRC, bad or oversized
-// dimensions, interlacing, unsupported depth, corrupt compressed data);
+// expected versus found (bad magic, truncation, bad or oversized dimensions,
+// corrupt data; for PNG, JPEG and BMP stb_image's reason);
 // files that cannot be opened or read are tapeflow::IoError. Nothing of a
 // declared size is allocated before the size has been checked against
 // kMaxImagePixels.
@@ -48,7 +49,7 @@ struct GrayImage {
   }
 };
 
-/// Reads a PNG, PGM or PPM file as grey. Throws DataError for a malformed or
+/// Reads a PNG, JPEG, BMP, PGM or PPM file as grey. Throws DataError for a malformed or
 /// unsupported file and IoError when it cannot be read (see file comment).
 GrayImage readImage(const std::string& path);
 
@@ -76,5 +77,10 @@ GrayImage resizeTo(const GrayImage& img, int w, int h);
 /// gives all zeros. Throws UsageError for an empty image or size outside
 /// 1..4096.
 std::vector<float> mnistStyle(const GrayImage& img, int size, bool autoInvert);
+
+/// `predict --raw`: resizeTo(img, size, size) scaled to [0, 1], nothing
+/// else (no inversion, contrast stretch, cropping or centring). Throws as
+/// resizeTo.
+std::vector<float> rawResized(const GrayImage& img, int size);
 
 }  // namespace tapeflow::data

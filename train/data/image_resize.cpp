@@ -205,4 +205,11 @@ std::vector<float> mnistStyle(const GrayImage& img, int size,
   return zeros;
 }
 
+std::vector<float> rawResized(const GrayImage& img, int size) {
+  GrayImage r = resizeTo(img, size, size);
+  std::vector<float> out(r.pixels.size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = float(r.pixels[i]) / 255.f;
+  return out;
+}
+
 }  // namespace tapeflow::data
