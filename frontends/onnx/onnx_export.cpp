@@ -145,7 +145,7 @@ void Exporter::linear(int node) {
   const std::string& name = p_.graph().nodes[size_t(node)].name;
   std::string src = in(node, 0);
   if (inDims(node, 0).size() != 2) {  // Linear flattens [N,C,H,W] itself
-    std::string flat = src + "/flat";
+    std::string flat = name + "/flat";
     setInt(add("Flatten", name + "/flatten", {src}, flat), "axis", 1);
     src = flat;
   }

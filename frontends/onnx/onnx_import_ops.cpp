@@ -119,6 +119,8 @@ void gemm(Importer& imp, const onnx::NodeProto& n) {
     const ConstTensor* b = imp.constant(n, 1);
     if (!b || b->dims.size() != 2 || !b->isFloat)
       a.require(false, "transB", "0 needs a constant rank-2 B");
+    if (imp.mapped(n.input(1)))
+      a.require(false, "transB", "0 needs a B no other node uses (it is transposed)");
     ConstTensor& t = imp.mutableConstant(n.input(1));
     const int64_t k = t.dims[0], o = t.dims[1];
     std::vector<float> tr(t.f.size());
