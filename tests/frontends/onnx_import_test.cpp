@@ -314,6 +314,24 @@ TEST(OnnxImportTest, HandMadeOpsMatchOnnxRuntime) {
              1e-4f);
 }
 
+TEST(OnnxImportTest, TheFullCheckRunsShapeInference) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  onnx::ModelProto m = tinyModel("Relu");
+  *m.mutable_graph()->mutable_output(0)->mutable_type() = m.graph().input(0).type();
+  EXPECT_NO_THROW(onnxio::checkModel(ser(m), "ok.onnx"));
+  // Relu keeps the input's shape: a declared [N, 2, 4, 3] contradicts it.
+  m.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()
+      ->mutable_shape()->mutable_dim(3)->set_dim_value(3);
+  try {
+    onnxio::checkModel(ser(m), "bad.onnx");
+    ADD_FAILURE() << "no error";
+  } catch (const ParseError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("bad.onnx: error: ONNX checker:"), std::string::npos) << what;
+    EXPECT_NE(what.find("differ in dimension 3"), std::string::npos) << what;
+  }
+}
+
 TEST(OnnxImportTest, AddsATrainingHead) {
   if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
   auto p = buildModel("lenet5_keras.pbtxt");
