@@ -1,6 +1,6 @@
 // tests/frontends/onnx_import_test.cpp - tapeflow import: models exported by
 // PyTorch 1.13 (the Keras LeNet-5 and a small ResNet with batch norm) give
-// PyTorch's logits; the training head; and one clear error per bad input
+// PyTorch's logits (also after export, in ONNX Runtime); the training head; and one clear error per bad input
 // (truncated file, unknown op, unsupported attribute, dynamic shapes, opset
 // too new, external data).
 #include <gtest/gtest.h>
@@ -70,6 +70,17 @@ TEST(OnnxImportTest, PyTorchExportsGivePyTorchLogits) {
     for (float v : ours) largest = std::max(largest, std::abs(v));
     EXPECT_GT(largest, 1e-3f);
     expectNear(ours, torch, 1e-4f);
+    // Exported again, the model round-trips and ONNX Runtime agrees too.
+    std::string again = onnxio::exportModel(*p, values, {});
+    onnxio::ImportResult r2 = importBytes(again);
+    onnxio::ParamValues values2;
+    for (const auto& t : r2.tensors) values2[t.name] = t.data;
+    EXPECT_TRUE(again == onnxio::exportModel(*Program::build(r2.graph, ops::registry()),
+                                             values2, {}));
+    if (!ortMissing().empty()) continue;
+    writeBytes(base + ".again.onnx", again);
+    expectNear(runOrt(dir.path(), base + ".again.onnx", readFloats(base + ".input.bin"), m.dims),
+               torch, 1e-4f);
   }
 }
 
