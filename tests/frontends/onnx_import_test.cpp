@@ -1,8 +1,8 @@
 // tests/frontends/onnx_import_test.cpp - tapeflow import: models exported by
 // PyTorch 1.13 (the Keras LeNet-5 and a small ResNet with batch norm) give
-// PyTorch's logits (also after export, in ONNX Runtime); the training head; and one clear error per bad input
-// (truncated file, unknown op, unsupported attribute, dynamic shapes, opset
-// too new, external data).
+// PyTorch's logits (also re-exported, in ONNX Runtime); the training head;
+// and one clear error per bad input (truncated file, unknown op, unsupported
+// attribute, dynamic shapes, opset too new, external data).
 #include <gtest/gtest.h>
 
 #include <onnx/onnx_pb.h>
