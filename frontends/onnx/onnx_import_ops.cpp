@@ -182,9 +182,9 @@ void reshape(Importer& imp, const onnx::NodeProto& n) {
 }
 
 void dropout(Importer& imp, const onnx::NodeProto& n) {
-  Attrs a(imp, n, {"seed"});
+  Attrs a = imp.opset() < 12 ? Attrs(imp, n, {"ratio", "seed"}) : Attrs(imp, n, {"seed"});
   onlyFirstOutput(imp, n);
-  float rate = 0.5f;
+  float rate = a.f("ratio", 0.5f);  // opset 11: an attribute; 12+: an input
   if (Importer::hasInput(n, 1)) {
     const ConstTensor* r = imp.constant(n, 1);
     if (!r || !r->isFloat || r->f.size() != 1)
