@@ -114,6 +114,8 @@ int cmdImport(const Args& a) {
   std::string out = required(a, "output", usage), ckpt = a.get("checkpoint-out");
   refuseOverwrite(out, {in});
   if (!ckpt.empty()) refuseOverwrite(ckpt, {in});
+  if (!ckpt.empty() && fs::absolute(ckpt).lexically_normal() == fs::absolute(out).lexically_normal())
+    throw UsageError({out, 0, 0}, "", "", "-o and --checkpoint-out name the same file");
   onnxio::ImportOptions o;
   o.addLoss = a.get("add-loss");
   o.labelName = a.get("label-name", "label");

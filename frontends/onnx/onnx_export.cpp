@@ -5,6 +5,7 @@
 
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
 
 #include <algorithm>
 #include <cstring>
@@ -145,7 +146,7 @@ void Exporter::linear(int node) {
   const std::string& name = p_.graph().nodes[size_t(node)].name;
   std::string src = in(node, 0);
   if (inDims(node, 0).size() != 2) {  // Linear flattens [N,C,H,W] itself
-    std::string flat = src + "/flat";
+    std::string flat = name + "/flat";
     setInt(add("Flatten", name + "/flatten", {src}, flat), "axis", 1);
     src = flat;
   }
@@ -334,6 +335,10 @@ void checkModel(const std::string& bytes, const std::string& fileName) {
     throw ParseError({fileName, 0, 0}, "", "", "not an ONNX model (protobuf parse failed)");
   try {
     onnx::checker::check_model(m);
+    // The full check (Python's full_check=True): strict shape inference with
+    // type checks, which also compares inferred and declared output shapes.
+    onnx::shape_inference::InferShapes(m, onnx::OpSchemaRegistry::Instance(),
+                                       onnx::ShapeInferenceOptions(true, 1, false));
   } catch (const std::exception& e) {
     std::string msg = e.what();
     std::replace(msg.begin(), msg.end(), '\n', ' ');

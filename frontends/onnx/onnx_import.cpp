@@ -284,6 +284,7 @@ void Importer::emit(const onnx::NodeProto& n, const std::string& op,
   node.inputs = std::move(inputs);
   node.attrs = std::move(attrs);
   node.outputs = {uniqueName(n.output(0), usedValueNames_)};
+  node.loc = {file_, 0, 0};
   names_[n.output(0)] = node.outputs[0];
   g_.nodes.push_back(std::move(node));
 }
@@ -333,6 +334,7 @@ ImportResult Importer::run() {
   readOpset();
   if (!m_.has_graph() || m_.graph().node_size() == 0)
     throw ParseError({file_, 0, 0}, "", "", "the ONNX model has no graph (or no nodes)");
+  g_.loc = {file_, 0, 0};
   g_.name = m_.graph().name().empty() ? "imported" : uniqueName(m_.graph().name(), usedNodeNames_);
   usedNodeNames_.clear();
   readInitializers();

@@ -119,6 +119,8 @@ void gemm(Importer& imp, const onnx::NodeProto& n) {
     const ConstTensor* b = imp.constant(n, 1);
     if (!b || b->dims.size() != 2 || !b->isFloat)
       a.require(false, "transB", "0 needs a constant rank-2 B");
+    if (imp.mapped(n.input(1)))
+      a.require(false, "transB", "0 needs a B no other node uses (it is transposed)");
     ConstTensor& t = imp.mutableConstant(n.input(1));
     const int64_t k = t.dims[0], o = t.dims[1];
     std::vector<float> tr(t.f.size());
@@ -180,9 +182,9 @@ void reshape(Importer& imp, const onnx::NodeProto& n) {
 }
 
 void dropout(Importer& imp, const onnx::NodeProto& n) {
-  Attrs a(imp, n, {"seed"});
+  Attrs a = imp.opset() < 12 ? Attrs(imp, n, {"ratio", "seed"}) : Attrs(imp, n, {"seed"});
   onlyFirstOutput(imp, n);
-  float rate = 0.5f;
+  float rate = a.f("ratio", 0.5f);  // opset 11: an attribute; 12+: an input
   if (Importer::hasInput(n, 1)) {
     const ConstTensor* r = imp.constant(n, 1);
     if (!r || !r->isFloat || r->f.size() != 1)

@@ -55,6 +55,8 @@ class Importer {
   void alias(const onnx::NodeProto& n, const std::string& tfValue);
   /// Records a constant produced by a Constant node.
   void setConstant(const std::string& onnxName, ConstTensor c) { consts_[onnxName] = std::move(c); }
+  /// True once the ONNX value has a tapeflow value (param or node output).
+  bool mapped(const std::string& onnxName) const { return names_.count(onnxName) > 0; }
   /// Replaces the data of an initializer (e.g. Gemm transB = 0 transposes).
   ConstTensor& mutableConstant(const std::string& onnxName) { return consts_.at(onnxName); }
 

@@ -40,15 +40,17 @@ struct ExportOptions {
 using ParamValues = std::map<std::string, std::vector<float>>;
 
 /// Serialises the inference graph of `program` with `values` as
-/// initializers, runs onnx::checker::check_model (full check) on the result
+/// initializers, runs the full check (checkModel) on the result
 /// and returns the bytes. Throws GraphError for a graph without prediction,
 /// UnsupportedError for an op (or attribute value) with no opset-13 form,
 /// naming the node, and UsageError for a missing param value.
 std::string exportModel(const Program& program, const ParamValues& values,
                         const ExportOptions& options);
 
-/// Runs the full ONNX checker on serialised bytes; throws ParseError naming
-/// `fileName` and the checker's message.
+/// Runs the full ONNX check on serialised bytes: onnx::checker::check_model
+/// then strict shape inference with type checks (what Python's
+/// check_model(full_check=True) does); throws ParseError naming `fileName`
+/// and the checker's message.
 void checkModel(const std::string& bytes, const std::string& fileName);
 
 struct ImportOptions {

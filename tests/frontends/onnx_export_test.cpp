@@ -94,6 +94,7 @@ struct Case {
 std::vector<Case> cases() {
   return {{"lenet5", buildModel("lenet5.pbtxt"), {3, 1, 32, 32}},
           {"lenet5_keras", buildModel("lenet5_keras.pbtxt"), {3, 1, 32, 32}},
+          {"lenet5_c3table", buildModel("lenet5_c3table.pbtxt"), {3, 1, 32, 32}},
           {"resmix", buildText(kResMix), {3, 3, 8, 8}},
           {"mlp", buildText(kMlp), {3, 1, 4, 4}}};
 }

@@ -1,8 +1,8 @@
 // tests/frontends/onnx_import_test.cpp - tapeflow import: models exported by
 // PyTorch 1.13 (the Keras LeNet-5 and a small ResNet with batch norm) give
-// PyTorch's logits; the training head; and one clear error per bad input
-// (truncated file, unknown op, unsupported attribute, dynamic shapes, opset
-// too new, external data).
+// PyTorch's logits (also re-exported, in ONNX Runtime); the training head;
+// and one clear error per bad input (truncated file, unknown op, unsupported
+// attribute, dynamic shapes, opset too new, external data).
 #include <gtest/gtest.h>
 
 #include <onnx/onnx_pb.h>
@@ -70,6 +70,17 @@ TEST(OnnxImportTest, PyTorchExportsGivePyTorchLogits) {
     for (float v : ours) largest = std::max(largest, std::abs(v));
     EXPECT_GT(largest, 1e-3f);
     expectNear(ours, torch, 1e-4f);
+    // Exported again, the model round-trips and ONNX Runtime agrees too.
+    std::string again = onnxio::exportModel(*p, values, {});
+    onnxio::ImportResult r2 = importBytes(again);
+    onnxio::ParamValues values2;
+    for (const auto& t : r2.tensors) values2[t.name] = t.data;
+    EXPECT_TRUE(again == onnxio::exportModel(*Program::build(r2.graph, ops::registry()),
+                                             values2, {}));
+    if (!ortMissing().empty()) continue;
+    writeBytes(base + ".again.onnx", again);
+    expectNear(runOrt(dir.path(), base + ".again.onnx", readFloats(base + ".input.bin"), m.dims),
+               torch, 1e-4f);
   }
 }
 
@@ -312,6 +323,24 @@ TEST(OnnxImportTest, HandMadeOpsMatchOnnxRuntime) {
   expectNear(runTapeflow(p, values, x, 3), runOrt(dir.path(), dir.path() + "/mixed.onnx", x,
                                                   {3, 2, 6, 6}),
              1e-4f);
+}
+
+TEST(OnnxImportTest, TheFullCheckRunsShapeInference) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  onnx::ModelProto m = tinyModel("Relu");
+  *m.mutable_graph()->mutable_output(0)->mutable_type() = m.graph().input(0).type();
+  EXPECT_NO_THROW(onnxio::checkModel(ser(m), "ok.onnx"));
+  // Relu keeps the input's shape: a declared [N, 2, 4, 3] contradicts it.
+  m.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()
+      ->mutable_shape()->mutable_dim(3)->set_dim_value(3);
+  try {
+    onnxio::checkModel(ser(m), "bad.onnx");
+    ADD_FAILURE() << "no error";
+  } catch (const ParseError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("bad.onnx: error: ONNX checker:"), std::string::npos) << what;
+    EXPECT_NE(what.find("differ in dimension 3"), std::string::npos) << what;
+  }
 }
 
 TEST(OnnxImportTest, AddsATrainingHead) {
