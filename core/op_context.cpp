@@ -147,6 +147,10 @@ int ExecContext::numInputs() const {
   return int(plan_->program().nodeInputs(node_).size());
 }
 void* ExecContext::rawState() const { return plan_->state_[node_].get(); }
+void ExecContext::fail(const std::string& message) const {
+  const Node& node = plan_->program().graph().nodes[node_];
+  throw DataError(node.loc, node.name, node.op, message);
+}
 
 uint64_t ExecContext::randomSeed() const {
   Rng rng(plan_->seed() ^ (plan_->step() * 0x9E3779B97F4A7C15ull) ^
