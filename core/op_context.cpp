@@ -144,6 +144,10 @@ int ExecContext::numInputs() const {
   return int(plan_->program().nodeInputs(node_).size());
 }
 void* ExecContext::rawState() const { return plan_->nodeState(node_); }
+void ExecContext::fail(const std::string& message) const {
+  const Node& node = plan_->program().graph().nodes[node_];
+  throw DataError(node.loc, node.name, node.op, message);
+}
 
 uint64_t ExecContext::randomSeed() const { return plan_->nodeSeed(node_); }
 

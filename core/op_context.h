@@ -197,6 +197,9 @@ class ExecContext {
   /// plan's seed (dropout masks).
   uint64_t randomSeed() const;
   int numInputs() const;
+  /// Throws DataError at the node for bad run-time data (an index out of
+  /// range): "node 'n' (Op): <message>".
+  [[noreturn]] void fail(const std::string& message) const;
 
  protected:
   void* rawState() const;

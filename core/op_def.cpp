@@ -65,6 +65,19 @@ OpDef& OpDef::backward(GradFn fn) { backwardFn_ = std::move(fn); return *this; }
 OpDef& OpDef::flops(FlopsFn fn) { flopsFn_ = std::move(fn); return *this; }
 OpDef& OpDef::samples(SamplesFn fn) { samplesFn_ = std::move(fn); return *this; }
 OpDef& OpDef::doc(std::string text) { doc_ = std::move(text); return *this; }
+OpDef& OpDef::stateInputs(StateInputsFn fn) {
+  stateInputsFn_ = std::move(fn);
+  return *this;
+}
+
+std::vector<int> OpDef::stateInputsOf(
+    const std::map<std::string, AttrValue>& attrs, int numInputs) const {
+  if (!stateInputsFn_) return {};
+  std::vector<int> out;
+  for (int i : stateInputsFn_(attrs, numInputs))
+    if (i >= 0 && i < numInputs) out.push_back(i);
+  return out;
+}
 
 OpDef& OpDef::nonDifferentiable(std::string reason) {
   differentiable_ = false;

@@ -75,6 +75,10 @@ using FlopsFn = std::function<int64_t(const ShapeContext&)>;
 using PostOpFn =
     std::function<std::vector<PostOpSpec>(const ShapeContext&)>;
 using SamplesFn = std::function<std::vector<SampleCase>()>;
+/// Inputs the op updates in place (running statistics), given the node's
+/// attributes (defaults applied) and its input count.
+using StateInputsFn = std::function<std::vector<int>(
+    const std::map<std::string, AttrValue>& attrs, int numInputs)>;
 
 /// The definition of one op type. Built once, immutable afterwards.
 class OpDef {
@@ -115,6 +119,9 @@ class OpDef {
   OpDef& samples(SamplesFn fn);
   /// One-line description shown by `tapeflow ops`.
   OpDef& doc(std::string text);
+  /// Declares inputs the op updates in place (running statistics): they
+  /// must be params declared `constant: true`, and count as buffers.
+  OpDef& stateInputs(StateInputsFn fn);
 
   const std::string& name() const { return name_; }
   const std::vector<PortDef>& inputs() const { return inputs_; }
@@ -139,6 +146,10 @@ class OpDef {
   const FlopsFn& flopsFn() const { return flopsFn_; }
   const PostOpFn& postOpFn() const { return postOpFn_; }
   const SamplesFn& samplesFn() const { return samplesFn_; }
+  /// The inputs a node with these attributes updates in place (none when
+  /// the op declares no stateInputs).
+  std::vector<int> stateInputsOf(const std::map<std::string, AttrValue>& attrs,
+                                 int numInputs) const;
 
  private:
   std::string name_;
@@ -157,6 +168,7 @@ class OpDef {
   FlopsFn flopsFn_;
   PostOpFn postOpFn_;
   SamplesFn samplesFn_;
+  StateInputsFn stateInputsFn_;
 };
 
 /// Name -> OpDef table. ops/registry.cpp fills the one used by tapeflow.

@@ -114,6 +114,7 @@ std::shared_ptr<const Program> Program::build(Graph graph,
   p->checkAttrs();
   p->checkGraphStructure();
   p->checkParams();
+  p->checkStateInputs();
   p->inferShapes();
   return p;
 }
@@ -348,6 +349,36 @@ void Program::checkParams() {
                        "param '" + p.name + "': unknown initializer '" +
                            shortName(p.init.kind) +
                            "'; known: " + initializerNames());
+  }
+}
+
+// Inputs an op updates in place (running statistics) must be constant
+// params: a trainable one would also be moved by the optimizer, and a node
+// output or graph input would be overwritten under its producer.
+void Program::checkStateInputs() {
+  for (size_t n = 0; n < graph_.nodes.size(); ++n) {
+    const Node& node = graph_.nodes[n];
+    const OpDef& def = *ops_[n];
+    for (int i : def.stateInputsOf(attrs_[n], int(in_[n].size()))) {
+      const ValueInfo& v = values_[in_[n][i]];
+      const std::string port = def.inputPort(i).name;
+      if (v.kind != ValueKind::Param)
+        throw GraphError(pick(node.inputLocs, size_t(i), node.loc), node.name,
+                         node.op,
+                         "input '" + port + "' ('" + v.name +
+                             "') is a running statistic the op updates in "
+                             "place; it must be a param declared with "
+                             "constant: true, found a " +
+                             (v.kind == ValueKind::Input ? "graph input"
+                                                         : "node output"));
+      const ParamDef& param = graph_.params[v.owner];
+      if (param.trainable)
+        throw GraphError(param.loc, node.name, node.op,
+                         "param '" + param.name + "' feeds input '" + port +
+                             "', a running statistic the op updates in "
+                             "place; it cannot be trainable: declare it with "
+                             "constant: true");
+    }
   }
 }
 

@@ -70,6 +70,7 @@ class Program {
   void checkAttrs();
   void checkGraphStructure();
   void checkParams();
+  void checkStateInputs();
   void inferShapes();
   std::vector<Dims> runShapes(int64_t batch, std::vector<DType>* dtypes) const;
 

@@ -9,6 +9,9 @@
 #include "tests/support/expect.h"
 #include "tests/support/op_harness.h"
 #include "tests/support/reference_loss.h"
+#include "ops/registry.h"
+#include "tools/analysis/model_report.h"
+#include "frontends/pbtxt/pbtxt_loader.h"
 
 namespace tapeflow {
 namespace {
@@ -34,7 +37,8 @@ BnInputs makeInputs(const Dims& dims, uint64_t seed) {
   return b;
 }
 
-const std::vector<Dims> kShapes = {{4, 3, 2, 2}, {5, 13}, {2, 13, 3, 5}};
+const std::vector<Dims> kShapes = {{4, 3, 2, 2}, {5, 13}, {2, 13, 3, 5},
+                                   {3, 13, 7}};
 
 TEST(BatchNormTest, TrainingForwardMatchesReference) {
   for (const Dims& dims : kShapes) {
@@ -206,10 +210,10 @@ void expectError(const std::string& substring,
 }
 
 TEST(BatchNormTest, RejectsUnsupportedRanks) {
-  BnInputs b = makeInputs({2, 3, 4}, 1);
+  BnInputs b = makeInputs({2, 3, 4, 2, 2}, 1);
   expectError<ShapeError>(
-      "input 'src' [2,3,4] must have rank 2 ([N, C]) or 4 ([N, C, H, W]), "
-      "found rank 3",
+      "input 'src' [2,3,4,2,2] must have rank 2 ([N, C]), 3 ([N, C, L]) or 4 "
+      "([N, C, H, W]), found rank 5",
       b.in);
 }
 
@@ -242,11 +246,132 @@ TEST(BatchNormTest, RejectsBadEpsilonAndMomentum) {
 TEST(BatchNormTest, RejectsTrainingWithOneValuePerChannel) {
   BnInputs b = makeInputs({1, 3}, 1);
   expectError<ShapeError>(
-      "training needs more than one value per channel to "
+      "batch statistics need more than one value per channel to "
       "estimate the variance, found src [1,3]",
       b.in, {}, /*training=*/true);
   // Inference with the running statistics is fine.
   EXPECT_NO_THROW(testing::runOp("BatchNorm", {}, b.in, false));
+}
+
+TEST(BatchNormTest, WithoutAffineScaleIsOneAndShiftZero) {
+  for (const Dims& dims : kShapes) {
+    SCOPED_TRACE(dimsStr(dims));
+    BnInputs b = makeInputs(dims, 21);
+    std::vector<HostTensor> in = {b.in[0], b.in[3], b.in[4]};
+    std::map<std::string, AttrValue> attrs = {{"affine", AttrValue::ofInt(0)}};
+    std::vector<float> ones(size_t(b.c), 1.f), zeros(size_t(b.c), 0.f);
+    auto stats = reference::channelStats(b.in[0].data, b.n, b.c, b.spatial);
+    auto y = testing::runOp("BatchNorm", attrs, in, /*training=*/true);
+    expectClose(y[0].data,
+                reference::batchNorm(b.in[0].data, b.n, b.c, b.spatial,
+                                     stats.mean, stats.var, ones, zeros, 1e-5f),
+                1e-4f);
+    std::vector<double> mean(b.in[3].data.begin(), b.in[3].data.end());
+    std::vector<double> var(b.in[4].data.begin(), b.in[4].data.end());
+    y = testing::runOp("BatchNorm", attrs, in, /*training=*/false);
+    expectClose(y[0].data,
+                reference::batchNorm(b.in[0].data, b.n, b.c, b.spatial, mean,
+                                     var, ones, zeros, 1e-5f),
+                1e-5f);
+  }
+}
+
+TEST(BatchNormTest, WithoutTrackingInferenceUsesBatchStatistics) {
+  for (int affine : {1, 0}) {
+    SCOPED_TRACE(affine);
+    const Dims dims = {4, 13, 3};
+    BnInputs b = makeInputs(dims, 23);
+    std::vector<HostTensor> in = {b.in[0]};
+    if (affine) in = {b.in[0], b.in[1], b.in[2]};
+    std::map<std::string, AttrValue> attrs = {
+        {"affine", AttrValue::ofInt(affine)},
+        {"track_running_stats", AttrValue::ofInt(0)}};
+    auto stats = reference::channelStats(b.in[0].data, b.n, b.c, b.spatial);
+    std::vector<float> scale(size_t(b.c), 1.f), shift(size_t(b.c), 0.f);
+    if (affine) scale = b.in[1].data, shift = b.in[2].data;
+    auto want = reference::batchNorm(b.in[0].data, b.n, b.c, b.spatial,
+                                     stats.mean, stats.var, scale, shift, 1e-5f);
+    for (bool training : {false, true})
+      expectClose(testing::runOp("BatchNorm", attrs, in, training)[0].data,
+                  want, 1e-4f);
+  }
+}
+
+TEST(BatchNormTest, GradientWithoutAffineOrTracking) {
+  BnInputs b = makeInputs({3, 5, 4}, 25);
+  for (auto [affine, track] : {std::pair{0, 1}, std::pair{1, 0}, std::pair{0, 0}}) {
+    SCOPED_TRACE(std::to_string(affine) + std::to_string(track));
+    std::vector<HostTensor> in = {b.in[0]};
+    if (affine) in.insert(in.end(), {b.in[1], b.in[2]});
+    if (track) in.insert(in.end(), {b.in[3], b.in[4]});
+    auto r = testing::gradCheck("BatchNorm",
+                                {{"affine", AttrValue::ofInt(affine)},
+                                 {"track_running_stats", AttrValue::ofInt(track)}},
+                                in, SampleCase{});
+    EXPECT_TRUE(r.ok) << r.report;
+    EXPECT_EQ(r.checked, 60 + (affine ? 10 : 0));  // src (+ scale, shift)
+  }
+}
+
+TEST(BatchNormTest, RejectsInputCountThatDisagreesWithTheFlags) {
+  BnInputs b = makeInputs({4, 3}, 1);
+  expectError<ShapeError>(
+      "expected 3 inputs (src, running_mean, running_var) with affine 0 and "
+      "track_running_stats 1, found 5",
+      b.in, {{"affine", AttrValue::ofInt(0)}});
+  expectError<AttrError>("attribute 'affine': must be 0 or 1, found 2", b.in,
+                         {{"affine", AttrValue::ofInt(2)}});
+}
+
+const char* kBnGraph = R"(format_version: 1
+name: "bn"
+input { name: "x" shape: [-1, 3, 4] }
+param { name: "bn.scale" shape: [3] init { kind: "ones" } }
+param { name: "bn.shift" shape: [3] init { kind: "zeros" } }
+param { name: "bn.mean" shape: [3] init { kind: "zeros" } MEAN_FLAGS}
+param { name: "bn.var" shape: [3] init { kind: "ones" } constant: true }
+node { name: "bn" op: "BatchNorm" output: "y"
+       input: ["x", "bn.scale", "bn.shift", "bn.mean", "bn.var"] }
+output: "y"
+)";
+
+std::string bnGraph(const std::string& meanFlags) {
+  std::string s = kBnGraph;
+  return s.replace(s.find("MEAN_FLAGS"), 10, meanFlags);
+}
+
+TEST(BatchNormTest, RejectsTrainableRunningStatisticsNamingTheParam) {
+  Graph g = parseGraphText(bnGraph(""), "bn.pbtxt");
+  testing::expectThrowWith<GraphError>(
+      [&] { Program::build(g, ops::registry()); },
+      "bn.pbtxt:6:1: error: node 'bn' (BatchNorm): param 'bn.mean' feeds "
+      "input 'running_mean', a running statistic the op updates in place; it "
+      "cannot be trainable: declare it with constant: true");
+}
+
+TEST(BatchNormTest, RejectsRunningStatisticsThatAreNotParams) {
+  std::string text = bnGraph("constant: true ");
+  text.replace(text.find("\"bn.var\"]"), 9, "\"x2\"]");
+  text.insert(text.find("param"), "input { name: \"x2\" shape: [3] }\n");
+  testing::expectThrowWith<GraphError>(
+      [&] { Program::build(parseGraphText(text, "bn.pbtxt"), ops::registry()); },
+      "input 'running_var' ('x2') is a running statistic the op updates in "
+      "place; it must be a param declared with constant: true, found a graph "
+      "input");
+}
+
+TEST(BatchNormTest, SummaryCountsRunningStatisticsAsBuffers) {
+  auto p = Program::build(parseGraphText(bnGraph("constant: true "), "bn.pbtxt"),
+                          ops::registry());
+  ParamCounts c = countParams(*p);
+  EXPECT_EQ(c.total, 6);
+  EXPECT_EQ(c.trainable, 6);
+  EXPECT_EQ(c.buffers, 6);
+  EXPECT_EQ(paramsPerNode(*p)[0], 6);
+  std::string table = summaryTable(*p);
+  EXPECT_NE(table.find("Total params: 6\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("Buffers (running statistics): 6\n"), std::string::npos)
+      << table;
 }
 
 }  // namespace

@@ -49,7 +49,8 @@ Node nodeOf(const std::string& name, const std::string& op,
             std::map<std::string, AttrValue> attrs = {});
 
 /// Builds a one-node graph for `op` with the given inputs; F32 inputs become
-/// trainable params named in0, in1, ...; I32 inputs become graph inputs.
+/// trainable params named in0, in1, ... (constants for the inputs the op
+/// updates in place, OpDef::stateInputs); I32 inputs become graph inputs.
 /// Outputs are out0, out1, ...
 Graph oneOpGraph(const std::string& op,
                  const std::map<std::string, AttrValue>& attrs,

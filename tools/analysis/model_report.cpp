@@ -22,10 +22,28 @@ std::string withCommas(int64_t n) {
   return (n < 0 ? "-" : "") + s;
 }
 
+std::vector<bool> bufferParams(const Program& p) {
+  std::vector<bool> out(p.graph().params.size(), false);
+  for (int n = 0; n < p.numNodes(); ++n) {
+    const auto& in = p.nodeInputs(n);
+    for (int i : p.op(n).stateInputsOf(p.attrs(n), int(in.size()))) {
+      const ValueInfo& info = p.value(in[size_t(i)]);
+      if (info.kind == ValueKind::Param) out[size_t(info.owner)] = true;
+    }
+  }
+  return out;
+}
+
 ParamCounts countParams(const Program& p) {
   ParamCounts c;
-  for (const ParamDef& d : p.graph().params) {
+  std::vector<bool> buffer = bufferParams(p);
+  for (size_t k = 0; k < p.graph().params.size(); ++k) {
+    const ParamDef& d = p.graph().params[k];
     int64_t n = numel(d.dims);
+    if (buffer[k]) {
+      c.buffers += n;
+      continue;
+    }
     c.total += n;
     if (d.trainable) c.trainable += n;
   }
@@ -35,10 +53,13 @@ ParamCounts countParams(const Program& p) {
 std::vector<int64_t> paramsPerNode(const Program& p) {
   std::vector<int64_t> out(p.numNodes(), 0);
   std::vector<bool> counted(p.values().size(), false);
+  std::vector<bool> buffer = bufferParams(p);
   for (int n : p.order())
     for (int v : p.nodeInputs(n)) {
       const ValueInfo& info = p.value(v);
-      if (info.kind != ValueKind::Param || counted[v]) continue;
+      if (info.kind != ValueKind::Param || counted[v] ||
+          buffer[size_t(info.owner)])
+        continue;
       counted[v] = true;
       out[n] += numel(p.graph().params[info.owner].dims);
     }
@@ -80,7 +101,10 @@ std::string summaryTable(const Program& p) {
   os << dbl << "\n"
      << "Total params: " << withCommas(c.total) << "\n"
      << "Trainable params: " << withCommas(c.trainable) << "\n"
-     << "Non-trainable params: " << withCommas(c.total - c.trainable) << "\n"
+     << "Non-trainable params: " << withCommas(c.total - c.trainable) << "\n";
+  if (c.buffers > 0)
+    os << "Buffers (running statistics): " << withCommas(c.buffers) << "\n";
+  os
      << "Forward FLOPs per sample: " << withCommas(flops) << "\n"
      << rule << "\n";
   return os.str();

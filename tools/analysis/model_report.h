@@ -14,14 +14,19 @@ namespace tapeflow {
 struct ParamCounts {
   int64_t total = 0;
   int64_t trainable = 0;
+  int64_t buffers = 0;  ///< running statistics (not in total)
 };
 
 /// Parameter elements owned by the model (constants count as
-/// non-trainable).
+/// non-trainable). Params an op updates in place (running statistics,
+/// OpDef::stateInputs) are buffers, as in PyTorch, not parameters.
 ParamCounts countParams(const Program& program);
 
+/// Per param (graph order): true when some op updates it in place.
+std::vector<bool> bufferParams(const Program& program);
+
 /// Parameters a node consumes directly (each counted at its first consumer
-/// in execution order), indexed by node.
+/// in execution order; buffers excluded), indexed by node.
 std::vector<int64_t> paramsPerNode(const Program& program);
 
 /// A Keras-style table: node, op, output shape, parameters, FLOPs per
