@@ -96,7 +96,7 @@ std::vector<std::unique_ptr<Command>> declareCommands(CLI::App& root) {
   add("profile", "time every node forward and backward", cmdProfile)
       .positional("MODEL", "graph file (.pbtxt or .pb)")
       .option("batch", "--batch", "N", "images per step",
-              std::to_string(p.batch) + " (or the solver's)")
+              "64 (or the solver's)")
       .option("steps", "--steps", "N", "timed steps", std::to_string(p.steps))
       .option("warmup", "--warmup", "N", "untimed steps before timing", std::to_string(p.warmup))
       .flag("inference", "forward only, inference plan")
