@@ -297,6 +297,7 @@ void Program::checkParams() {
                        "param '" + p.name + "': unknown initializer '" +
                            shortName(p.init.kind) +
                            "'; known: " + initializerNames());
+    if (p.data.empty()) validateInitializer(p, graph_.params);
   }
 }
 
