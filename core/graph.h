@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,12 @@ struct Initializer {
   float mean = 0.f;    ///< normal
   float stddev = 0.f;  ///< normal
   int64_t fanIn = 0;   ///< overrides the fan-in derived from the shape
+  std::optional<float> a;     ///< kaiming: slope; truncated_normal: low bound
+  std::optional<float> b;     ///< truncated_normal: high bound
+  std::optional<float> gain;  ///< xavier, orthogonal
+  std::string mode;           ///< kaiming: "fan_in" (default) or "fan_out"
+  std::string nonlinearity;   ///< kaiming: default "leaky_relu"
+  std::string weight;         ///< the param whose shape gives the fans
   SourceLoc loc;
 };
 

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <tuple>
 
 #include "core/dnnl_context.h"
 #include "core/initializers.h"
@@ -73,7 +74,17 @@ void ParamStore::initialize(uint64_t seed) {
       continue;
     }
     auto [fanIn, fanOut] = fans(d.dims);
+    if (!d.init.weight.empty())  // a bias takes its weight's fans
+      for (const ParamDef& w : program_->graph().params)
+        if (w.name == d.init.weight) std::tie(fanIn, fanOut) = fans(w.dims);
     if (d.init.fanIn > 0) fanIn = d.init.fanIn;
+    // kaiming: gain^2 and fan; defaults (a = 0, leaky_relu, fan_in) give
+    // 2 and fan_in exactly, as he_* always did.
+    const float gain2 = gainSquared(
+        d.init.nonlinearity.empty() ? "leaky_relu" : d.init.nonlinearity,
+        d.init.a.value_or(0.f));
+    const int64_t fan = d.init.mode == "fan_out" ? fanOut : fanIn;
+    const float gain = d.init.gain.value_or(1.f);
     const InitializerInfo* init = findInitializer(d.init.kind);
     if (!init) continue;  // Program::build rejects unknown initializers
     auto fillUniform = [&](float lo, float hi) {
@@ -99,26 +110,34 @@ void ParamStore::initialize(uint64_t seed) {
         fillNormal(d.init.mean, d.init.stddev);
         break;
       case InitKind::XavierUniform: {
-        float a = std::sqrt(6.f / float(fanIn + fanOut));
+        float a = gain * std::sqrt(6.f / float(fanIn + fanOut));
         fillUniform(-a, a);
         break;
       }
       case InitKind::XavierNormal:
-        fillNormal(0.f, std::sqrt(2.f / float(fanIn + fanOut)));
+        fillNormal(0.f, gain * std::sqrt(2.f / float(fanIn + fanOut)));
         break;
       case InitKind::HeUniform: {
-        float a = std::sqrt(6.f / float(fanIn));
+        float a = std::sqrt(gain2 * 3.f / float(fan));
         fillUniform(-a, a);
         break;
       }
       case InitKind::HeNormal:
-        fillNormal(0.f, std::sqrt(2.f / float(fanIn)));
+        fillNormal(0.f, std::sqrt(gain2 / float(fan)));
         break;
       case InitKind::LecunUniform: {
         float a = 2.4f / float(fanIn);
         fillUniform(-a, a);
         break;
       }
+      case InitKind::Orthogonal:
+        fillOrthogonal(x, d.dims[0], n / d.dims[0], gain, rng);
+        break;
+      case InitKind::TruncatedNormal:
+        fillTruncatedNormal(x, n, d.init.mean, d.init.stddev,
+                            d.init.a.value_or(-2.f), d.init.b.value_or(2.f),
+                            rng);
+        break;
     }
   }
 }

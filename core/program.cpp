@@ -23,6 +23,46 @@ constexpr int64_t kProbeBatchA = 1;
 constexpr int64_t kProbeBatchB = 3;
 constexpr size_t kMaxNameLength = 256;
 
+/// Splits s into runs of digits and runs of everything else.
+std::vector<std::string> numberRuns(const std::string& s) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < s.size();) {
+    bool digit = std::isdigit(static_cast<unsigned char>(s[i]));
+    size_t j = i;
+    while (j < s.size() &&
+           bool(std::isdigit(static_cast<unsigned char>(s[j]))) == digit)
+      ++j;
+    out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+/// The message of an error raised at batch kProbeBatchA with every number
+/// that follows the batch (a, where the same error at kProbeBatchB says b =
+/// a * B / A) written as N or N*k: "src [1,16,5,5]" becomes "[N,16,5,5]",
+/// "(16 elements)" of a whole batch "(N*16 elements)". Anything that does
+/// not line up is left as it was.
+std::string batchAsN(const std::string& atA, const std::string& atB) {
+  std::vector<std::string> a = numberRuns(atA), b = numberRuns(atB);
+  if (a.size() != b.size()) return atA;
+  std::string out;
+  for (size_t i = 0; i < a.size(); ++i) {
+    bool digits = std::isdigit(static_cast<unsigned char>(a[i][0]));
+    if (a[i] == b[i]) {
+      out += a[i];
+      continue;
+    }
+    if (!digits || a[i].size() > 15 || b[i].size() > 15) return atA;
+    int64_t x = std::stoll(a[i]), y = std::stoll(b[i]);
+    if (x % kProbeBatchA != 0 || y * kProbeBatchA != x * kProbeBatchB)
+      return atA;
+    int64_t k = x / kProbeBatchA;
+    out += k == 1 ? "N" : "N*" + std::to_string(k);
+  }
+  return out;
+}
+
 bool legalName(const std::string& s) {
   if (s.empty() || s.size() > kMaxNameLength) return false;
   for (unsigned char c : s)
@@ -349,6 +389,7 @@ void Program::checkParams() {
                        "param '" + p.name + "': unknown initializer '" +
                            shortName(p.init.kind) +
                            "'; known: " + initializerNames());
+    if (p.data.empty()) validateInitializer(p, graph_.params);
   }
 }
 
@@ -437,7 +478,28 @@ std::vector<Dims> Program::runShapes(int64_t batch,
 
 void Program::inferShapes() {
   std::vector<DType> types;
-  std::vector<Dims> a = runShapes(kProbeBatchA, &types);
+  std::vector<Dims> a;
+  try {
+    a = runShapes(kProbeBatchA, &types);
+  } catch (const Error& e) {
+    // Shapes are inferred at a probe batch; say N where the file says -1.
+    std::string atB;
+    try {
+      runShapes(kProbeBatchB, nullptr);
+    } catch (const Error& eb) {
+      if (eb.loc().line == e.loc().line && eb.node() == e.node())
+        atB = eb.message();
+    }
+    if (atB.empty() || atB == e.message()) throw;
+    std::string msg = batchAsN(e.message(), atB);
+    if (dynamic_cast<const ShapeError*>(&e))
+      throw ShapeError(e.loc(), e.node(), e.op(), msg);
+    if (dynamic_cast<const AttrError*>(&e))
+      throw AttrError(e.loc(), e.node(), e.op(), msg);
+    if (dynamic_cast<const UnsupportedError*>(&e))
+      throw UnsupportedError(e.loc(), e.node(), e.op(), msg);
+    throw;
+  }
   std::vector<Dims> b = runShapes(kProbeBatchB, nullptr);
   for (size_t v = 0; v < values_.size(); ++v) {
     values_[v].dtype = types[v];

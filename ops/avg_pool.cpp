@@ -11,6 +11,7 @@ struct AvgPoolState {
   dnnl::pooling_forward fwd;
   std::optional<dnnl::pooling_backward> bwd;
   Relayout diffDst;  ///< output layout -> the backward pd's diff_dst
+  OneChannelView view;
 };
 
 void inferShapes(ShapeContext& ctx) {
@@ -26,15 +27,19 @@ void prepare(PrepareContext& ctx) {
   algorithm alg = ctx.attrInt("count_include_pad")
                       ? algorithm::pooling_avg_include_padding
                       : algorithm::pooling_avg_exclude_padding;
-  // src keeps its producer's layout (pooling cannot take `any` for src).
-  const dnnl::memory::desc& srcMd = ctx.inputDesc(0);
+  auto& st = ctx.makeState<AvgPoolState>();
+  // src keeps its producer's layout (pooling cannot take `any` for src),
+  // seen as nhwc when it has one channel (OneChannelView).
+  st.view = oneChannelView(ctx);
+  const dnnl::memory::desc srcMd = st.view.on ? st.view.src : ctx.inputDesc(0);
   dnnl::pooling_forward::primitive_desc fwdPd(
-      {forwardKind(ctx), alg, srcMd, anyDesc(ctx.outputDims(0)), w.strideDims(),
+      {forwardKind(ctx), alg, srcMd,
+       st.view.on ? st.view.dst : anyDesc(ctx.outputDims(0)), w.strideDims(),
        w.kernelDims(), w.padL(), w.padR()},
       ctx.engine());
-  ctx.setOutputDesc(0, fwdPd.dst_desc());
+  ctx.setOutputDesc(0, st.view.on ? plainDesc(ctx.outputDims(0))
+                                  : fwdPd.dst_desc());
   ctx.noteImpl("fwd", fwdPd.impl_info_str());
-  auto& st = ctx.makeState<AvgPoolState>();
   st.fwd = dnnl::pooling_forward(fwdPd);
   if (!ctx.needsGrad(0)) return;
   dnnl::pooling_backward::primitive_desc bwdPd(
@@ -43,22 +48,30 @@ void prepare(PrepareContext& ctx) {
       ctx.engine(), fwdPd);
   st.bwd = dnnl::pooling_backward(bwdPd);
   ctx.noteImpl("bwd", bwdPd.impl_info_str());
+  if (st.view.on) return;  // plain grads, seen through the views
   st.diffDst = Relayout(ctx, ctx.outputDesc(0), bwdPd.diff_dst_desc());
   ctx.setGradInputDesc(0, bwdPd.diff_src_desc());
 }
 
 void forward(ExecContext& ctx) {
   auto& st = ctx.state<AvgPoolState>();
-  st.fwd.execute(ctx.stream(),
-                 {{DNNL_ARG_SRC, ctx.input(0)}, {DNNL_ARG_DST, ctx.output(0)}});
+  auto& v = st.view;
+  st.fwd.execute(
+      ctx.stream(),
+      {{DNNL_ARG_SRC, v.on ? v.of(v.srcMem, ctx.input(0)) : ctx.input(0)},
+       {DNNL_ARG_DST, v.on ? v.of(v.dstMem, ctx.output(0)) : ctx.output(0)}});
 }
 
 void backward(GradContext& ctx) {
   auto& st = ctx.state<AvgPoolState>();
   if (!ctx.needsGrad(0)) return;
-  st.bwd->execute(ctx.stream(), {{DNNL_ARG_DIFF_DST,
-                                  st.diffDst(ctx.stream(), ctx.gradOutput(0))},
-                                 {DNNL_ARG_DIFF_SRC, ctx.gradInput(0)}});
+  auto& v = st.view;
+  st.bwd->execute(
+      ctx.stream(),
+      {{DNNL_ARG_DIFF_DST, v.on ? v.of(v.dstMem, ctx.gradOutput(0))
+                                : st.diffDst(ctx.stream(), ctx.gradOutput(0))},
+       {DNNL_ARG_DIFF_SRC,
+        v.on ? v.of(v.srcMem, ctx.gradInput(0)) : ctx.gradInput(0)}});
 }
 
 }  // namespace

@@ -15,20 +15,24 @@ struct MaxPoolState {
   dnnl::memory workspace;  ///< argmax per window (forward_training only)
   std::optional<dnnl::pooling_backward> bwd;
   Relayout diffDst;  ///< output layout -> the backward pd's diff_dst
+  OneChannelView view;
 };
 
 void prepare(PrepareContext& ctx) {
   Window2D w = readPoolWindow(ctx);
-  // src keeps its producer's layout (pooling cannot take `any` for src).
-  const dnnl::memory::desc& srcMd = ctx.inputDesc(0);
+  auto& st = ctx.makeState<MaxPoolState>();
+  // src keeps its producer's layout (pooling cannot take `any` for src),
+  // seen as nhwc when it has one channel (OneChannelView).
+  st.view = oneChannelView(ctx);
+  const dnnl::memory::desc srcMd = st.view.on ? st.view.src : ctx.inputDesc(0);
   dnnl::pooling_forward::primitive_desc fwdPd(
       {forwardKind(ctx), algorithm::pooling_max, srcMd,
-       anyDesc(ctx.outputDims(0)), w.strideDims(), w.kernelDims(), w.padL(),
-       w.padR()},
+       st.view.on ? st.view.dst : anyDesc(ctx.outputDims(0)), w.strideDims(),
+       w.kernelDims(), w.padL(), w.padR()},
       ctx.engine());
-  ctx.setOutputDesc(0, fwdPd.dst_desc());
+  ctx.setOutputDesc(0, st.view.on ? plainDesc(ctx.outputDims(0))
+                                  : fwdPd.dst_desc());
   ctx.noteImpl("fwd", fwdPd.impl_info_str());
-  auto& st = ctx.makeState<MaxPoolState>();
   st.fwd = dnnl::pooling_forward(fwdPd);
   if (fwdPd.workspace_desc().get_size() > 0)
     st.workspace = ctx.scratch(fwdPd.workspace_desc());
@@ -39,14 +43,17 @@ void prepare(PrepareContext& ctx) {
       ctx.engine(), fwdPd);
   st.bwd = dnnl::pooling_backward(bwdPd);
   ctx.noteImpl("bwd", bwdPd.impl_info_str());
+  if (st.view.on) return;  // plain grads, seen through the views
   st.diffDst = Relayout(ctx, ctx.outputDesc(0), bwdPd.diff_dst_desc());
   ctx.setGradInputDesc(0, bwdPd.diff_src_desc());
 }
 
 void forward(ExecContext& ctx) {
   auto& st = ctx.state<MaxPoolState>();
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, ctx.input(0)},
-                                             {DNNL_ARG_DST, ctx.output(0)}};
+  auto& v = st.view;
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, v.on ? v.of(v.srcMem, ctx.input(0)) : ctx.input(0)},
+      {DNNL_ARG_DST, v.on ? v.of(v.dstMem, ctx.output(0)) : ctx.output(0)}};
   if (st.workspace) args.insert({DNNL_ARG_WORKSPACE, st.workspace});
   st.fwd.execute(ctx.stream(), args);
 }
@@ -54,10 +61,14 @@ void forward(ExecContext& ctx) {
 void backward(GradContext& ctx) {
   auto& st = ctx.state<MaxPoolState>();
   if (!ctx.needsGrad(0)) return;
-  st.bwd->execute(ctx.stream(), {{DNNL_ARG_DIFF_DST,
-                                  st.diffDst(ctx.stream(), ctx.gradOutput(0))},
-                                 {DNNL_ARG_WORKSPACE, st.workspace},
-                                 {DNNL_ARG_DIFF_SRC, ctx.gradInput(0)}});
+  auto& v = st.view;
+  st.bwd->execute(
+      ctx.stream(),
+      {{DNNL_ARG_DIFF_DST, v.on ? v.of(v.dstMem, ctx.gradOutput(0))
+                                : st.diffDst(ctx.stream(), ctx.gradOutput(0))},
+       {DNNL_ARG_WORKSPACE, st.workspace},
+       {DNNL_ARG_DIFF_SRC,
+        v.on ? v.of(v.srcMem, ctx.gradInput(0)) : ctx.gradInput(0)}});
 }
 
 }  // namespace

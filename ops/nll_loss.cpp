@@ -3,9 +3,9 @@
 // logp: log-probabilities [N, C] (e.g. from LogSoftmax); labels: i32 [N].
 // NOTE: oneDNN has no gather, so picking logp[n, label] is a loop over N,
 // and the gradient a loop writing one value per row.
-// NOTE: labels outside [0, C) are handled as SoftmaxCrossEntropy does: the
-// data loader reports them; here such a row reads nothing out of bounds,
-// adds 0 to the loss (the mean still divides by N) and gets a zero gradient.
+// NOTE: a label outside [0, C) is a DataError (node, row, label, class
+// count) thrown by forward, as in SoftmaxCrossEntropy; backward runs only
+// after a forward that checked every label.
 #include <cstring>
 
 #include "ops/internal/loss_common.h"
@@ -18,9 +18,8 @@ struct NllLossState {
   dnnl::memory logp;  ///< plain, from the last forward
   int64_t rows = 0, classes = 0;
   bool mean = true;
+  LabelCheck labels;
 };
-
-bool validLabel(int32_t k, int64_t classes) { return k >= 0 && k < classes; }
 
 void prepare(PrepareContext& ctx) {
   auto& st = ctx.makeState<NllLossState>();
@@ -28,6 +27,7 @@ void prepare(PrepareContext& ctx) {
   st.rows = dims[0];
   st.classes = dims[1];
   st.mean = ctx.attrString("reduction") == "mean";
+  st.labels = LabelCheck(ctx, st.classes);
   const dnnl::memory::desc plain = plainDesc(dims);
   st.toPlain = Relayout(ctx, ctx.inputDesc(0), plain);
   // Backward writes plain rows; the engine brings them to the logp layout.
@@ -42,9 +42,10 @@ void forward(ExecContext& ctx) {
   const float* logp = data(st.logp);
   const int32_t* labels = hostPtr<int32_t>(ctx.input(1));
   double loss = 0;
-  for (int64_t n = 0; n < st.rows; ++n)
-    if (validLabel(labels[n], st.classes))
-      loss -= logp[n * st.classes + labels[n]];
+  for (int64_t n = 0; n < st.rows; ++n) {
+    if (!st.labels.valid(labels[n])) st.labels.fail(n, labels[n]);
+    loss -= logp[n * st.classes + labels[n]];
+  }
   *data(ctx.output(0)) = float(st.mean ? loss / double(st.rows) : loss);
 }
 
@@ -57,7 +58,7 @@ void backward(GradContext& ctx) {
   float* dx = data(ctx.gradInput(0));
   std::memset(dx, 0, size_t(st.rows * st.classes) * sizeof(float));
   for (int64_t n = 0; n < st.rows; ++n)
-    if (validLabel(labels[n], st.classes)) dx[n * st.classes + labels[n]] = -g;
+    dx[n * st.classes + labels[n]] = -g;
 }
 
 }  // namespace

@@ -6,13 +6,12 @@
 // -logp[n, label] is a loop over N. The backward is one loop over [N, C]:
 // oneDNN's softmax backward would need the scaled one-hot d logp built by a
 // loop anyway, then a second pass (and it runs ref:any).
-// NOTE: labels outside [0, C) are a data error the data loader reports. Here
-// such a row reads nothing out of bounds, adds 0 to the loss (the mean still
-// divides by N), gets a zero gradient, and the state records that it
-// happened; forward does not throw on data.
+// NOTE: a label outside [0, C) is a DataError naming the node, the row, the
+// label and the class count, thrown by forward while it picks -logp[n, label]
+// (one compare per row; nothing is read out of bounds).
 #include <cmath>
 
-#include "ops/op_kit.h"
+#include "ops/internal/loss_common.h"
 
 namespace tapeflow::ops {
 namespace {
@@ -23,11 +22,8 @@ struct SoftmaxCrossEntropyState {
   dnnl::memory logp;  ///< plain [N, C], kept for backward
   int64_t rows = 0, classes = 0;
   bool mean = true;
-  bool labelOutOfRange = false;  ///< set by the last forward
+  LabelCheck labels;
 };
-
-bool validLabel(int32_t k, int64_t classes) { return k >= 0 && k < classes; }
-
 
 void prepare(PrepareContext& ctx) {
   auto& st = ctx.makeState<SoftmaxCrossEntropyState>();
@@ -35,6 +31,7 @@ void prepare(PrepareContext& ctx) {
   st.rows = dims[0];
   st.classes = dims[1];
   st.mean = ctx.attrString("reduction") == "mean";
+  st.labels = LabelCheck(ctx, st.classes);
   const dnnl::memory::desc plain = plainDesc(dims);
   st.toPlain = Relayout(ctx, ctx.inputDesc(0), plain);
   dnnl::softmax_v2_forward::primitive_desc pd(
@@ -56,16 +53,11 @@ void forward(ExecContext& ctx) {
   const float* logp = data(st.logp);
   const int32_t* labels = hostPtr<int32_t>(ctx.input(1));
   double loss = 0;
-  bool bad = false;
   for (int64_t n = 0; n < st.rows; ++n) {
     int32_t k = labels[n];
-    if (!validLabel(k, st.classes)) {
-      bad = true;
-      continue;
-    }
+    if (!st.labels.valid(k)) st.labels.fail(n, k);
     loss -= logp[n * st.classes + k];
   }
-  st.labelOutOfRange = bad;
   *data(ctx.output(0)) = float(st.mean ? loss / double(st.rows) : loss);
 }
 
@@ -81,10 +73,6 @@ void backward(GradContext& ctx) {
     int32_t k = labels[n];
     const float* lp = logp + n * st.classes;
     float* d = dx + n * st.classes;
-    if (!validLabel(k, st.classes)) {
-      for (int64_t c = 0; c < st.classes; ++c) d[c] = 0.f;
-      continue;
-    }
     for (int64_t c = 0; c < st.classes; ++c) d[c] = std::exp(lp[c]) * g;
     d[k] -= g;
   }

@@ -401,6 +401,12 @@ class Converter {
         p.init.mean = i.mean();
         p.init.stddev = i.stddev();
         p.init.fanIn = i.fan_in();
+        if (i.has_a()) p.init.a = i.a();
+        if (i.has_b()) p.init.b = i.b();
+        if (i.has_gain()) p.init.gain = i.gain();
+        p.init.mode = i.mode();
+        p.init.nonlinearity = i.nonlinearity();
+        p.init.weight = i.weight();
       } else {
         p.init.loc = p.loc;
       }

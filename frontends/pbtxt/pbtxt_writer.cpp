@@ -35,7 +35,9 @@ proto::InputDef toProto(const InputDef& in) {
 
 bool isDefault(const Initializer& i) {
   return i.kind == "zeros" && i.value == 0.f && i.low == 0.f && i.high == 0.f &&
-         i.mean == 0.f && i.stddev == 0.f && i.fanIn == 0;
+         i.mean == 0.f && i.stddev == 0.f && i.fanIn == 0 && !i.a && !i.b &&
+         !i.gain && i.mode.empty() && i.nonlinearity.empty() &&
+         i.weight.empty();
 }
 
 proto::ParamDef toProto(const ParamDef& p) {
@@ -53,6 +55,12 @@ proto::ParamDef toProto(const ParamDef& p) {
     if (p.init.mean != 0.f) i->set_mean(p.init.mean);
     if (p.init.stddev != 0.f) i->set_stddev(p.init.stddev);
     if (p.init.fanIn != 0) i->set_fan_in(p.init.fanIn);
+    if (p.init.a) i->set_a(*p.init.a);
+    if (p.init.b) i->set_b(*p.init.b);
+    if (p.init.gain) i->set_gain(*p.init.gain);
+    if (!p.init.mode.empty()) i->set_mode(p.init.mode);
+    if (!p.init.nonlinearity.empty()) i->set_nonlinearity(p.init.nonlinearity);
+    if (!p.init.weight.empty()) i->set_weight(p.init.weight);
   }
   for (float x : p.data) d.add_data(x);
   return d;

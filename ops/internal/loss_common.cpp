@@ -5,6 +5,20 @@
 #include <cmath>
 
 namespace tapeflow::ops {
+
+LabelCheck::LabelCheck(const NodeView& node, int64_t classes)
+    : loc_(node.node().loc),
+      node_(node.node().name),
+      op_(node.node().op),
+      classes_(classes) {}
+
+void LabelCheck::fail(int64_t row, int32_t label) const {
+  throw DataError(loc_, node_, op_,
+                  "row " + std::to_string(row) + " has label " +
+                      std::to_string(label) + ", expected a class in [0, " +
+                      std::to_string(classes_) + ") (" +
+                      std::to_string(classes_) + " classes)");
+}
 namespace {
 
 void inferShapes(ShapeContext& ctx, const PointwiseLossSpec& spec) {

@@ -15,6 +15,24 @@
 
 namespace tapeflow::ops {
 
+/// Class labels of the classification losses (SoftmaxCrossEntropy,
+/// NLLLoss): prepare keeps the node's name and location, forward checks each
+/// row's label while it reads it (one compare per row).
+class LabelCheck {
+ public:
+  LabelCheck() = default;
+  LabelCheck(const NodeView& node, int64_t classes);
+  bool valid(int32_t label) const { return label >= 0 && label < classes_; }
+  /// Throws DataError at the node: "row R has label L, expected a class in
+  /// [0, C) (C classes)".
+  [[noreturn]] void fail(int64_t row, int32_t label) const;
+
+ private:
+  SourceLoc loc_;
+  std::string node_, op_;
+  int64_t classes_ = 0;
+};
+
 /// Declares `reduction` ("mean", the default, or "sum").
 void addReductionAttr(OpDef& def);
 

@@ -139,4 +139,21 @@ int64_t poolFlops(const ShapeContext& ctx) {
   return numel(ctx.outputDims(0)) * kernel[0] * kernel[1];
 }
 
+OneChannelView oneChannelView(PrepareContext& ctx) {
+  OneChannelView v;
+  const Dims& in = ctx.inputDims(0);
+  if (in[1] != 1 || !isPlain(ctx.inputDesc(0))) return v;
+  using tag = dnnl::memory::format_tag;
+  auto nhwc = [](const Dims& d) {
+    return dnnl::memory::desc(dnnl::memory::dims(d.begin(), d.end()),
+                              dnnl::memory::data_type::f32, tag::nhwc);
+  };
+  v.on = true;
+  v.src = nhwc(in);
+  v.dst = nhwc(ctx.outputDims(0));
+  v.srcMem = dnnl::memory(v.src, ctx.engine(), DNNL_MEMORY_NONE);
+  v.dstMem = dnnl::memory(v.dst, ctx.engine(), DNNL_MEMORY_NONE);
+  return v;
+}
+
 }  // namespace tapeflow::ops

@@ -82,4 +82,25 @@ void inferPoolShapes(ShapeContext& ctx);
 /// N*C*OH*OW*KH*KW (one compare or add per window element).
 int64_t poolFlops(const ShapeContext& ctx);
 
+/// Pooling on a plain [N,1,H,W] src. oneDNN 2.6 runs plain nchw pooling
+/// with fewer than about 4 channels on its reference kernel (simple_nchw)
+/// and has a jit kernel for nhwc; with one channel nchw and nhwc are the
+/// same bytes, so the primitive is built on nhwc descriptors and executes on
+/// nhwc views of the same buffers: no reorder, and every other node still
+/// sees plain nchw.
+struct OneChannelView {
+  bool on = false;
+  dnnl::memory::desc src, dst;  ///< nhwc descriptors (when on)
+  dnnl::memory srcMem, dstMem;  ///< the views; handles set per call
+
+  /// `m` seen through `view` (same data handle).
+  static dnnl::memory& of(dnnl::memory& view, const dnnl::memory& m) {
+    view.set_data_handle(m.get_data_handle());
+    return view;
+  }
+};
+
+/// The view when src is plain nchw with one channel; off otherwise.
+OneChannelView oneChannelView(PrepareContext& ctx);
+
 }  // namespace tapeflow::ops

@@ -56,7 +56,8 @@ TEST(InitializersTest, FindsNamesAndAliasesOnly) {
 TEST(InitializersTest, NamesListTheTableWithoutAliases) {
   EXPECT_EQ(initializerNames(),
             "zeros, ones, constant, uniform, normal, xavier_uniform, "
-            "xavier_normal, he_uniform, he_normal, lecun_uniform");
+            "xavier_normal, he_uniform, he_normal, lecun_uniform, orthogonal, "
+            "truncated_normal");
 }
 
 TEST(InitializersTest, EveryNameAndAliasValidatesAndFillsWithinItsRange) {
@@ -115,6 +116,16 @@ TEST(InitializersTest, EveryNameAndAliasValidatesAndFillsWithinItsRange) {
           EXPECT_GE(lo, -a);
           EXPECT_LE(hi, a);
           EXPECT_GT(hi, 0.5 * a);
+          break;
+        }
+        case InitKind::TruncatedNormal:  // default bounds [-2, 2]
+          EXPECT_GE(lo, -2.f);
+          EXPECT_LE(hi, 2.f);
+          break;
+        case InitKind::Orthogonal: {  // rows of [8, 36] are unit vectors
+          double sq = 0;
+          for (int64_t i = 0; i < 36; ++i) sq += double(w[i]) * w[i];
+          EXPECT_NEAR(sq, 1.0, 1e-5);
           break;
         }
         case InitKind::XavierNormal:

@@ -114,6 +114,24 @@ TEST(MaxPoolTest, KeepsBlockedInputLayout) {
   EXPECT_EQ(inference.output, plain.output);
 }
 
+TEST(MaxPoolTest, OneChannelAvoidsTheReferenceKernelWithoutReorders) {
+  // Plain nchw with C = 1 runs oneDNN's simple_nchw; the op builds its
+  // primitives on nhwc views of the same bytes instead.
+  HostTensor x = testing::randomTensor({4, 1, 12, 12}, 5, -1.f, 1.f, true);
+  testing::OneOpPlan p("MaxPool", {{"kernel", ints({2, 2})}}, {x},
+                       Mode::Training);
+  auto grads = p.gradients({0});
+  std::string impl;
+  for (int n = 0; n < p.program->numNodes(); ++n)
+    if (p.program->graph().nodes[n].op == "MaxPool") impl = p.plan->implInfo(n);
+  EXPECT_NE(impl.find("fwd="), std::string::npos) << impl;
+  EXPECT_EQ(impl.find("simple_nchw"), std::string::npos) << impl;
+  EXPECT_EQ(p.outputDesc(), plainDesc({4, 1, 6, 6}));
+  EXPECT_EQ(p.outputs()[0].data,
+            reference::pool2d(x.data, 4, 1, 12, 12, {2, 2, 2, 2}, false, false));
+  EXPECT_EQ(grads[0].size(), x.data.size());
+}
+
 TEST(MaxPoolTest, CountsOneFlopPerWindowElement) {
   HostTensor x = testing::randomTensor({2, 3, 6, 6}, 1);
   auto p = Program::build(

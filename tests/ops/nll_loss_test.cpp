@@ -77,14 +77,36 @@ TEST(NLLLossTest, GradientIsMinusSeedAtTheLabel) {
   EXPECT_EQ(g[0], (std::vector<float>{0.f, 0.f, -2.f, -2.f, 0.f, 0.f}));
 }
 
-TEST(NLLLossTest, OutOfRangeLabelsCountAsZeroLossAndZeroGradient) {
-  HostTensor logp = testing::randomTensor({4, 5}, 8, -3.f, 0.f);
-  HostTensor labels{{4}, {-1.f, 2.f, 5.f, 1000000.f}, DType::I32};
-  testing::OneOpPlan p("NLLLoss", {}, {logp, labels}, Mode::Training);
-  auto g = p.gradients({0});
-  EXPECT_NEAR(p.plan->readValue("out0")[0], -logp.data[1 * 5 + 2] / 4.f, 1e-6f);
-  for (int i = 0; i < 20; ++i)
-    EXPECT_EQ(g[0][i], i == 7 ? -0.25f : 0.f) << i;
+TEST(NLLLossTest, OutOfRangeLabelIsADataErrorNamingTheRow) {
+  // The first bad row is reported: label 5 of 5 classes in row 1, then -1.
+  struct Case {
+    std::vector<float> labels;
+    const char* message;
+  } cases[] = {
+      {{2.f, 5.f, -1.f, 0.f},
+       "(NLLLoss): row 1 has label 5, expected a class in [0, 5) (5 classes)"},
+      {{-1.f, 2.f, 5.f, 1000000.f}, "row 0 has label -1, expected a class"},
+      {{0.f, 1.f, 4.f, 1000000.f}, "row 3 has label 1000000, expected"},
+  };
+  for (const Case& c : cases) {
+    HostTensor logits = testing::randomTensor({4, 5}, 8, -3.f, 0.f);
+    HostTensor labels{{4}, c.labels, DType::I32};
+    testing::OneOpPlan p("NLLLoss", {}, {logits, labels}, Mode::Training);
+    try {
+      p.gradients({0});
+      FAIL() << "accepted " << c.message;
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find("error: node '"), std::string::npos)
+          << e.what();
+    }
+  }
+  // In range, including both ends, runs.
+  HostTensor logits = testing::randomTensor({4, 5}, 8, -3.f, 0.f);
+  HostTensor labels{{4}, {0.f, 4.f, 2.f, 4.f}, DType::I32};
+  testing::OneOpPlan ok("NLLLoss", {}, {logits, labels}, Mode::Training);
+  EXPECT_EQ(ok.gradients({0})[0].size(), 20u);
 }
 
 TEST(NLLLossTest, GradientMatchesFiniteDifferences) {

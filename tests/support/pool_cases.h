@@ -1,6 +1,6 @@
 // tests/support/pool_cases.h - the windows MaxPool and AvgPool are both
-// checked against the reference on: plain, strided, explicit pads, and SAME
-// with channels not a multiple of 8 and odd pad totals.
+// checked against the reference on: plain, strided, explicit pads, one
+// channel, and SAME with channels not a multiple of 8 and odd pad totals.
 #pragma once
 
 #include <array>
@@ -35,6 +35,13 @@ inline std::vector<PoolCase> poolCases() {
         {"padding", AttrValue::ofString("EXPLICIT")},
         {"pads", ints({1, 0, 1, 2})}},
        {2, 3, 1, 2, 1, 0, 1, 2}},
+      // One channel: run on nhwc views of the plain buffers.
+      {{3, 1, 8, 9},
+       {{"kernel", ints({3, 2})},
+        {"stride", ints({2, 2})},
+        {"padding", AttrValue::ofString("EXPLICIT")},
+        {"pads", ints({1, 0, 0, 1})}},
+       {3, 2, 2, 2, 1, 0, 0, 1}},
   };
   // SAME, channels 13 (not a multiple of 8), odd totals on both axes.
   for (auto [h, w, k, s] :

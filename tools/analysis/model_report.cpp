@@ -66,9 +66,28 @@ std::vector<int64_t> paramsPerNode(const Program& p) {
   return out;
 }
 
+std::vector<std::vector<std::string>> sharedParamsPerNode(const Program& p) {
+  std::vector<std::vector<std::string>> out(p.numNodes());
+  std::vector<int> firstUser(p.values().size(), -1);
+  for (int n : p.order())
+    for (int v : p.nodeInputs(n)) {
+      if (p.value(v).kind != ValueKind::Param) continue;
+      if (firstUser[v] < 0) {
+        firstUser[v] = n;
+        continue;
+      }
+      const std::string& first = p.graph().nodes[firstUser[v]].name;
+      if (firstUser[v] != n &&
+          std::find(out[n].begin(), out[n].end(), first) == out[n].end())
+        out[n].push_back(first);
+    }
+  return out;
+}
+
 std::string summaryTable(const Program& p) {
   const Graph& g = p.graph();
   std::vector<int64_t> params = paramsPerNode(p);
+  std::vector<std::vector<std::string>> shared = sharedParamsPerNode(p);
   std::ostringstream os;
   const int w1 = 30, w2 = 22, w3 = 12, w4 = 14;
   std::string rule(w1 + w2 + w3 + w4, '_');
@@ -94,8 +113,11 @@ std::string summaryTable(const Program& p) {
     std::string label = node.name + " (" + node.op + ")";
     if (label.size() >= size_t(w1)) label = label.substr(0, w1 - 4) + "...";
     os << std::left << std::setw(w1) << label << std::setw(w2) << shape << std::right
-       << std::setw(w3) << withCommas(params[n]) << std::setw(w4) << withCommas(f)
-       << "\n";
+       << std::setw(w3) << withCommas(params[n]) << std::setw(w4) << withCommas(f);
+    for (size_t k = 0; k < shared[n].size(); ++k)
+      os << (k == 0 ? "  (shared with " : ", ") << shared[n][k]
+         << (k + 1 == shared[n].size() ? ")" : "");
+    os << "\n";
   }
   ParamCounts c = countParams(p);
   os << dbl << "\n"

@@ -29,6 +29,12 @@ std::vector<bool> bufferParams(const Program& program);
 /// in execution order; buffers excluded), indexed by node.
 std::vector<int64_t> paramsPerNode(const Program& program);
 
+/// For each node, the earlier nodes (in execution order) that already
+/// consumed a param it consumes: "fc1" for a second user of fc1's weight.
+/// The summary marks such a row "(shared with fc1)"; its params count once.
+std::vector<std::vector<std::string>> sharedParamsPerNode(
+    const Program& program);
+
 /// A Keras-style table: node, op, output shape, parameters, FLOPs per
 /// sample; then totals.
 std::string summaryTable(const Program& program);
