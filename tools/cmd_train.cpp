@@ -121,8 +121,9 @@ int cmdTrain(const Args& a) {
     if (a.has("out"))
       throw UsageError({}, "", "", "--resume continues the run in its own directory; "
                                    "--out starts a new one: give one of them");
-    if (a.has("init-from"))
-      throw UsageError({}, "", "", "--init-from starts a new run; --resume continues one");
+    if (a.has("init-from") || a.has("overwrite"))
+      throw UsageError({}, "", "", std::string(a.has("overwrite") ? "--overwrite" : "--init-from") +
+                                       " starts a new run; --resume continues one");
     o.runDir = a.get("resume");
     o.resume = true;
     s = resumedSolver(a, o.runDir, &changes);

@@ -194,6 +194,11 @@ TEST_F(CliRunTest, ResumeKeepsTheRecipeAndAllowsOnlySafeChanges) {
   EXPECT_NE(solver.find("epochs: 2"), std::string::npos) << solver;
   EXPECT_NE(solver.find("lr: 0.05"), std::string::npos) << solver;
   EXPECT_TRUE(fs::exists(root() / "r/ckpt-12.tfck"));  // 6 full batches an epoch
+  r = tapeflow("train --model quad.pbtxt --resume r --epochs 3 --threads 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("same thread count"), std::string::npos) << r.out;
+  r = tapeflow("train --model quad.pbtxt --resume r --overwrite --epochs 4");
+  EXPECT_EQ(r.code, 2);
 }
 
 TEST_F(CliRunTest, EvalUsesTheCheckpointsTransforms) {
