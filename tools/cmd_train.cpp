@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/dnnl_context.h"
+#include "core/path_guard.h"
 #include "core/param_store.h"
 #include "core/plan.h"
 #include "train/data/batcher.h"
@@ -12,6 +13,7 @@
 #include "train/solver.h"
 #include "train/trainer.h"
 #include "tools/cli.h"
+#include "tools/run_dir.h"
 #include "tools/stop_signal.h"
 
 namespace tapeflow::cli {
@@ -19,11 +21,12 @@ namespace {
 
 constexpr const char* kTrainUsage =
     "tapeflow train --model FILE [--solver FILE] [--data DIR] [--out DIR | --resume DIR] "
-    "[solver flags]";
+    "[--overwrite] [--init-from CKPT] [solver flags]";
 
 // Flags of train/eval/predict that are not solver fields.
 bool isCommandFlag(const std::string& f) {
-  for (const char* k : {"model", "solver", "out", "resume", "checkpoint", "help", "top", "raw"})
+  for (const char* k : {"model", "solver", "out", "resume", "checkpoint", "help", "top", "raw",
+                        "overwrite", "init-from", "init-skip-mismatched"})
     if (f == k) return true;
   return false;
 }
@@ -51,6 +54,22 @@ std::shared_ptr<const DataSource> idxSplit(const Program& p, const SolverConfig&
                                         int(classes >= 1 && classes <= 256 ? classes : 256));
 }
 
+// eval and predict: the solver of the command line, with the data
+// transforms the checkpoint was trained with unless --solver or a flag sets
+// them.
+SolverConfig evalSolverFrom(const Args& a, const std::string& checkpoint) {
+  SolverConfig s = solverFrom(a);
+  if (a.has("solver")) return s;
+  CheckpointData ck = readCheckpoint(checkpoint);
+  if (ck.solverText.empty()) return s;
+  SolverConfig t = parseSolverText(ck.solverText, checkpoint);
+  if (!a.has("pad-to")) s.padTo = t.padTo;
+  if (!a.has("normalize")) s.normalize = t.normalize;
+  if (!a.has("mean")) s.mean = t.mean;
+  if (!a.has("std")) s.stddev = t.stddev;
+  return s;
+}
+
 // Words the library's structured errors for the command line.
 template <class F>
 auto withFlagHints(F&& f) {
@@ -63,24 +82,75 @@ auto withFlagHints(F&& f) {
   }
 }
 
+
+// The solver of a resumed run: its stored recipe with the safe changes
+// the command line asks for.
+SolverConfig resumedSolver(const Args& a, const std::string& dir,
+                           std::vector<std::string>* changes) {
+  StoredRun run = readStoredRun(dir);
+  SolverConfig s = run.solver;
+  if (a.has("solver")) s = loadSolverFile(a.get("solver"));
+  for (const auto& [flag, value] : a.flags)
+    if (!isCommandFlag(flag)) applyOverride(s, flag, value);
+  *changes = checkResumeChanges(run.solver, s);
+  if (run.epoch >= s.epochs)
+    throw UsageError({}, "", "", "the run in " + dir + " is finished (" +
+                                     std::to_string(run.epoch) + " epochs, step " +
+                                     std::to_string(run.step) +
+                                     "); --epochs N with N more than that trains further");
+  return s;
+}
+
+// Refuses a run directory that is, or is inside, an input.
+void guardRunDir(const std::string& dir, const std::string& role, const std::string& model,
+                 const SolverConfig& s, const Args& a) {
+  std::vector<IoPath> inputs = {{model, "--model", false}, {s.data, "data directory", true}};
+  if (a.has("solver")) inputs.push_back({a.get("solver"), "--solver", false});
+  if (a.has("init-from")) inputs.push_back({a.get("init-from"), "--init-from", false});
+  checkOutputsAgainstInputs({{dir, role, true}}, inputs);
+}
+
 }  // namespace
 
 int cmdTrain(const Args& a) {
   TrainOptions o;
   const std::string modelPath = requireFlag(a, "model", kTrainUsage);
-  const SolverConfig s = solverFrom(a);
+  SolverConfig s;
+  std::vector<std::string> changes;
   if (a.has("resume")) {
+    if (a.has("out"))
+      throw UsageError({}, "", "", "--resume continues the run in its own directory; "
+                                   "--out starts a new one: give one of them");
+    if (a.has("init-from") || a.has("overwrite"))
+      throw UsageError({}, "", "", std::string(a.has("overwrite") ? "--overwrite" : "--init-from") +
+                                       " starts a new run; --resume continues one");
     o.runDir = a.get("resume");
     o.resume = true;
+    s = resumedSolver(a, o.runDir, &changes);
+    guardRunDir(o.runDir, "--resume", modelPath, s, a);
   } else {
-    o.runDir = a.get("out", "runs/" + std::filesystem::path(modelPath).stem().string());
+    s = solverFrom(a);
+    if (a.has("out")) {
+      o.runDir = a.get("out");
+      guardRunDir(o.runDir, "--out", modelPath, s, a);
+      prepareOutDir(o.runDir, a.has("overwrite"));
+    } else {
+      if (a.has("overwrite")) throw UsageError({}, "", "", "--overwrite needs --out DIR");
+      const std::string base = "runs/" + std::filesystem::path(modelPath).stem().string();
+      guardRunDir(base, "run directory", modelPath, s, a);
+      o.runDir = createFreshRunDir(base);
+    }
+    o.initFrom = a.get("init-from");
+    o.initSkipMismatched = a.has("init-skip-mismatched");
   }
   o.cancel = &installStopHandler();
   setNumThreads(s.threads);
-  std::printf("training %s on %s: %s, lr %g, batch %lld, %lld epochs, %d threads -> %s\n",
-              modelPath.c_str(), s.data.c_str(), s.optimizer.c_str(), double(s.lr),
-              static_cast<long long>(s.batchSize), static_cast<long long>(s.epochs),
-              numThreads(), o.runDir.c_str());
+  std::printf("%s %s on %s: %s, lr %g, batch %lld, %lld epoch%s, %d threads -> %s\n",
+              o.resume ? "resuming" : "training", modelPath.c_str(), s.data.c_str(),
+              s.optimizer.c_str(), double(s.lr), static_cast<long long>(s.batchSize),
+              static_cast<long long>(s.epochs), s.epochs == 1 ? "" : "s", numThreads(),
+              o.runDir.c_str());
+  for (const std::string& c : changes) std::printf("%s\n", c.c_str());
   std::fflush(stdout);
   auto program = loadProgram(modelPath);
   TrainResult r = withFlagHints([&] {
@@ -101,7 +171,7 @@ int cmdTrain(const Args& a) {
 int cmdEval(const Args& a) {
   const char* usage = "tapeflow eval --model FILE --checkpoint FILE [--data DIR] [--batch N]";
   auto program = loadProgram(requireFlag(a, "model", usage));
-  SolverConfig s = solverFrom(a);
+  SolverConfig s = evalSolverFrom(a, requireFlag(a, "checkpoint", usage));
   setNumThreads(s.threads);
   ParamStore store(program);
   store.initialize(s.seed);
@@ -117,7 +187,7 @@ int cmdPredict(const Args& a) {
   const char* usage = "tapeflow predict --model FILE --checkpoint FILE IMAGE.pgm|png";
   requirePositional(a, 1, usage);
   auto program = loadProgram(requireFlag(a, "model", usage));
-  SolverConfig s = solverFrom(a);
+  SolverConfig s = evalSolverFrom(a, requireFlag(a, "checkpoint", usage));
   ParamStore store(program);
   store.initialize(s.seed);
   loadParams(requireFlag(a, "checkpoint", usage), *program, store);

@@ -77,9 +77,15 @@ std::vector<std::unique_ptr<Command>> declareCommands(CLI::App& root) {
   add("ops", "list every op with its inputs and attributes", cmdOps);
   add("train", "train a model", cmdTrain)
       .option("model", "--model", "FILE", "graph to train (.pbtxt or .pb); required")
-      .option("out", "--out", "DIR", "run directory: metrics.jsonl, curves.svg, checkpoints",
-              "runs/<model name>")
-      .option("resume", "--resume", "DIR", "continue the run in DIR from its latest checkpoint")
+      .option("out", "--out", "DIR",
+              "new run directory (metrics.jsonl, curves.svg, checkpoints); must be empty",
+              "runs/<model name>-<n>, the first free n")
+      .flag("overwrite", "let --out replace the run directory already there")
+      .option("resume", "--resume", "DIR",
+              "continue the run in DIR from its latest checkpoint, with its recipe")
+      .option("init-from", "--init-from", "CKPT", "start from this checkpoint's weights")
+      .flag("init-skip-mismatched",
+            "with --init-from: keep the initialisation of params missing or of other shape")
       .solverOptions();
   add("eval", "test accuracy, loss and confusion matrix of a checkpoint", cmdEval)
       .option("model", "--model", "FILE", "graph (.pbtxt or .pb); required")

@@ -94,6 +94,10 @@ EvalResult evaluate(std::shared_ptr<const Program> program, ParamStore& store,
 }
 
 void printEval(FILE* out, const EvalResult& r, const std::string& title) {
+  if (r.samples == 0) {
+    std::fprintf(out, "%s: no evaluation yet\n", title.c_str());
+    return;
+  }
   if (!r.hasAccuracy) {
     std::fprintf(out, "%s loss: %.4f (%lld samples)\n", title.c_str(), r.loss,
                  static_cast<long long>(r.samples));

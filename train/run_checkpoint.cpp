@@ -82,6 +82,36 @@ void loadParams(const std::string& path, const Program& program, ParamStore& sto
   restoreCheckpoint(readCheckpoint(path), path, program, store, nullptr);
 }
 
+std::vector<std::string> initParamsFrom(const CheckpointData& ck, const std::string& path,
+                                        const Program& program, ParamStore& store,
+                                        bool skipMismatched) {
+  (void)program;
+  std::vector<std::string> mismatched;
+  std::vector<std::pair<int, const CheckpointTensor*>> copies;
+  for (int k = 0; k < store.numParams(); ++k) {
+    const ParamDef& d = store.def(k);
+    auto it = std::find_if(ck.params.begin(), ck.params.end(),
+                           [&d](const CheckpointTensor& t) { return t.name == d.name; });
+    if (it == ck.params.end())
+      mismatched.push_back(d.name + ": not in the checkpoint");
+    else if (it->dims != d.dims)
+      mismatched.push_back(d.name + ": model " + dimsStr(d.dims) + ", checkpoint " +
+                           dimsStr(it->dims));
+    else
+      copies.emplace_back(k, &*it);
+  }
+  if (!mismatched.empty() && !skipMismatched) {
+    std::string list;
+    for (const std::string& m : mismatched) list += (list.empty() ? "" : "; ") + m;
+    throw DataError({path, 0, 0}, "", "",
+                    "cannot initialise from this checkpoint: " + list +
+                        " (--init-skip-mismatched keeps those params' initialisation)");
+  }
+  for (auto& [k, t] : copies)
+    std::memcpy(store.data(k), t->data.data(), t->data.size() * sizeof(float));
+  return mismatched;
+}
+
 CheckpointData snapshotCheckpoint(const Program& program, ParamStore& store,
                                   Optimizer& optimizer, const RunPosition& at) {
   CheckpointData ck;

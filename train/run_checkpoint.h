@@ -36,6 +36,15 @@ RunPosition restoreCheckpoint(const CheckpointData& ck, const std::string& path,
 void loadParams(const std::string& checkpointPath, const Program& program,
                 ParamStore& store);
 
+/// Copies the params of `ck` (read from `path`) into `store` by name, for a
+/// new run started from another run's weights. Throws DataError listing
+/// every param the checkpoint lacks or holds with other dims, unless
+/// skipMismatched: then those keep their values and are returned, each as
+/// "name: why". Checkpoint tensors the program lacks are ignored.
+std::vector<std::string> initParamsFrom(const CheckpointData& ck, const std::string& path,
+                                        const Program& program, ParamStore& store,
+                                        bool skipMismatched);
+
 /// The state of a run as a checkpoint: params, optimizer state, position.
 CheckpointData snapshotCheckpoint(const Program& program, ParamStore& store,
                                   Optimizer& optimizer, const RunPosition& at);

@@ -3,9 +3,9 @@
 #include "train/trainer.h"
 
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
+#include "core/atomic_file.h"
 #include "core/dnnl_context.h"
 #include "train/checkpoint.h"
 #include "train/optimizer.h"
@@ -37,7 +37,12 @@ class Trainer {
                  s_.dropLast),
         bindings_(bindInputs(*program_, batches_, s_)),
         store_(program_) {
+    if (s_.batchSize > batches_.source().size())
+      throw UsageError({}, "", "", "batch size " + std::to_string(s_.batchSize) +
+                                       " is larger than the training set (" +
+                                       std::to_string(batches_.source().size()) + " samples)");
     store_.initialize(s_.seed);
+    if (!opt_.resume && !opt_.initFrom.empty()) initFrom();
     optimizer_ = Optimizer::create(s_, store_);
     if (evalData) {
       evalFingerprint_ = evalData->fingerprint();
@@ -53,10 +58,7 @@ class Trainer {
     ckdir_ = &ckdir;
     if (opt_.resume) resume();
     std::filesystem::create_directories(opt_.runDir);
-    {
-      std::ofstream f(opt_.runDir + "/solver.pbtxt");
-      f << solverToText(s_);
-    }
+    writeFileAtomically(opt_.runDir + "/solver.pbtxt", solverToText(s_));
     TrainLog log(opt_.runDir, opt_.resume, at_.step, opt_.out, opt_.quiet, s_, perEpoch_);
     loop(log);
     log.finish();
@@ -75,6 +77,15 @@ class Trainer {
     CheckpointData ck = readCheckpoint(path);
     checkCompatibleData(ck, path);
     at_ = restoreCheckpoint(ck, path, *program_, store_, optimizer_.get());
+  }
+
+  void initFrom() {
+    std::vector<std::string> skipped = initParamsFrom(
+        readCheckpoint(opt_.initFrom), opt_.initFrom, *program_, store_, opt_.initSkipMismatched);
+    if (opt_.quiet) return;
+    std::fprintf(opt_.out, "initialised from %s\n", opt_.initFrom.c_str());
+    for (const std::string& m : skipped)
+      std::fprintf(opt_.out, "  skipped %s (kept its initialisation)\n", m.c_str());
   }
 
   void checkCompatibleData(const CheckpointData& ck, const std::string& path) const {

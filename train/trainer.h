@@ -23,6 +23,12 @@ namespace tapeflow {
 struct TrainOptions {
   std::string runDir;            ///< runs/NAME: logs, curves, checkpoints
   bool resume = false;           ///< continue from runDir's latest checkpoint
+  /// A new run starts from this checkpoint's params (not its optimizer
+  /// state or position); names and dims must match (DataError listing the
+  /// mismatches) unless initSkipMismatched, which keeps the initialised
+  /// value of every param the checkpoint lacks or holds with other dims.
+  std::string initFrom;
+  bool initSkipMismatched = false;
   /// When set and requested, the trainer finishes the current step, writes
   /// a checkpoint and returns with `interrupted` set.
   const CancellationToken* cancel = nullptr;

@@ -102,6 +102,46 @@ TEST_F(TrainApiTest, TrainsATinyGraphOnAnInMemorySource) {
   EXPECT_TRUE(fs::exists(r.checkpoint));
 }
 
+TEST_F(TrainApiTest, ABatchLargerThanTheTrainingSetIsAnErrorNamingBoth) {
+  SolverConfig s = solver();
+  s.batchSize = 100;
+  s.dropLast = false;
+  try {
+    train(classifier(false), s, samples(64, 1), nullptr, options());
+    FAIL() << "a batch of 100 from 64 samples was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(e.message().find("100"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("64 samples"), std::string::npos) << e.message();
+  }
+  EXPECT_FALSE(fs::exists(root_ / "solver.pbtxt"));
+}
+
+TEST_F(TrainApiTest, InitFromCopiesTheCheckpointsParams) {
+  TrainResult first = train(classifier(false), solver(), samples(64, 1), nullptr, options());
+  ASSERT_TRUE(fs::exists(first.checkpoint));
+  TrainOptions o = options();
+  o.runDir = (root_ / "second").string();
+  o.initFrom = first.checkpoint;
+  SolverConfig s = solver();
+  s.lr = 0;  // nothing moves: the second run ends with the first run's weights
+  s.epochs = 1;
+  TrainResult second = train(classifier(false), s, samples(64, 1), nullptr, o);
+  CheckpointData a = readCheckpoint(first.checkpoint), b = readCheckpoint(second.checkpoint);
+  ASSERT_EQ(a.params.size(), b.params.size());
+  for (size_t i = 0; i < a.params.size(); ++i)
+    EXPECT_EQ(a.params[i].data, b.params[i].data) << a.params[i].name;
+  // Another shape is listed by name, or skipped on request.
+  o.runDir = (root_ / "third").string();
+  try {
+    train(classifier(true), s, samples(64, 1), nullptr, o);
+    FAIL() << "params missing from the checkpoint were accepted";
+  } catch (const DataError& e) {
+    EXPECT_NE(e.message().find("bn.scale"), std::string::npos) << e.message();
+  }
+  o.initSkipMismatched = true;
+  EXPECT_NO_THROW(train(classifier(true), s, samples(64, 1), nullptr, o));
+}
+
 TEST_F(TrainApiTest, AnUnboundGraphInputIsAnErrorNamingIt) {
   // The data calls the features "features": nothing feeds the input "x".
   try {

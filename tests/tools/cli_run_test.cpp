@@ -1,0 +1,251 @@
+// tests/tools/cli_run_test.cpp - run directories of `tapeflow train`: a
+// fresh directory per run, an existing one only with --resume or
+// --overwrite, resume with the stored recipe, eval with the checkpoint's
+// transforms, --init-from, and a batch larger than the training set. Runs
+// the built binary in a scratch directory holding a tiny MNIST-style set.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "core/param_store.h"
+#include "tests/support/scratch_dir.h"
+#include "train/evaluation.h"
+
+namespace tapeflow {
+namespace {
+
+namespace fs = std::filesystem;
+
+void writeBE32(std::ofstream& f, uint32_t v) {
+  unsigned char b[4] = {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
+  f.write(reinterpret_cast<char*>(b), 4);
+}
+
+// 8x8 images; the class (0..3) is the bright quadrant, plus noise.
+void writeSplit(const fs::path& dir, const std::string& prefix, int count, uint64_t seed) {
+  Rng rng(seed);
+  std::ofstream img(dir / (prefix + "-images-idx3-ubyte"), std::ios::binary);
+  std::ofstream lab(dir / (prefix + "-labels-idx1-ubyte"), std::ios::binary);
+  for (auto [f, magic] : {std::pair{&img, 2051u}, std::pair{&lab, 2049u}}) {
+    writeBE32(*f, magic);
+    writeBE32(*f, uint32_t(count));
+  }
+  writeBE32(img, 8);
+  writeBE32(img, 8);
+  for (int i = 0; i < count; ++i) {
+    int cls = int(rng.next() % 4);
+    lab.put(char(cls));
+    for (int y = 0; y < 8; ++y)
+      for (int x = 0; x < 8; ++x) {
+        bool bright = (y / 4) * 2 + (x / 4) == cls;
+        img.put(char(uint8_t(int(rng.next() % 60) + (bright ? 150 : 0))));
+      }
+  }
+}
+
+std::string model(int classes) {
+  std::string c = std::to_string(classes);
+  return R"(format_version: 1
+name: "quad"
+input { name: "image" dtype: F32 shape: [-1, 1, 8, 8] }
+input { name: "label" dtype: I32 shape: [-1] }
+param { name: "conv.w" shape: [4, 1, 3, 3] init { kind: "he_uniform" } }
+param { name: "conv.b" shape: [4] init { kind: "zeros" } }
+param { name: "fc.w" shape: [)" + c + R"(, 64] init { kind: "xavier_uniform" } }
+param { name: "fc.b" shape: [)" + c + R"(] init { kind: "zeros" } }
+node { name: "conv" op: "Conv2D" input: ["image", "conv.w", "conv.b"] output: "conv" attr { name: "padding" s: "SAME" } }
+node { name: "relu" op: "Relu" input: "conv" output: "relu" }
+node { name: "pool" op: "MaxPool" input: "relu" output: "pool" attr { name: "kernel" ints: [2, 2] } }
+node { name: "flat" op: "Flatten" input: "pool" output: "flat" }
+node { name: "fc" op: "Linear" input: ["flat", "fc.w", "fc.b"] output: "logits" }
+node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "label"] output: "loss" }
+loss: "loss"
+prediction: "logits"
+)";
+}
+
+std::string readAll(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+std::string firstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+struct CliRun {
+  int code = -1;
+  std::string out, err;
+};
+
+class CliRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directories(root() / "data");
+    writeSplit(root() / "data", "train", 200, 1);
+    writeSplit(root() / "data", "t10k", 64, 2);
+    std::ofstream(root() / "quad.pbtxt") << model(4);
+    std::ofstream(root() / "quad5.pbtxt") << model(5);
+  }
+  fs::path root() const { return dir_.path(); }
+
+  // `tapeflow ARGS` run in the scratch directory.
+  CliRun tapeflow(const std::string& args) const {
+    std::string errFile = (root() / "stderr").string();
+    std::string cmd = "cd " + root().string() + " && " + TAPEFLOW_CLI + " " + args + " 2>" +
+                      errFile;
+    CliRun r;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return r;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+    int status = ::pclose(p);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.err = readAll(errFile);
+    return r;
+  }
+  CliRun train(const std::string& extra) const {
+    return tapeflow("train --model quad.pbtxt --data data --pad-to 0 --batch 32 --epochs 1 "
+                    "--threads 1 " + extra);
+  }
+
+  testing::ScratchDir dir_{"cli_run"};
+};
+
+TEST_F(CliRunTest, EveryRunGetsAFreshDirectory) {
+  CliRun a = train("");
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_NE(firstLine(a.out).find("-> runs/quad-1"), std::string::npos) << a.out;
+  EXPECT_NE(firstLine(a.out).find(" 1 epoch,"), std::string::npos) << a.out;
+  const std::string metrics = readAll(root() / "runs/quad-1/metrics.jsonl");
+  const std::string best = readAll(root() / "runs/quad-1/best.tfck");
+  ASSERT_FALSE(metrics.empty());
+  CliRun b = train("--lr 0.02");
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_NE(firstLine(b.out).find("-> runs/quad-2"), std::string::npos) << b.out;
+  EXPECT_EQ(readAll(root() / "runs/quad-1/metrics.jsonl"), metrics);
+  EXPECT_EQ(readAll(root() / "runs/quad-1/best.tfck"), best);
+  EXPECT_TRUE(fs::exists(root() / "runs/quad-2/best.tfck"));
+}
+
+TEST_F(CliRunTest, AnExistingOutIsRefusedUnlessOverwritten) {
+  ASSERT_EQ(train("--out r").code, 0);
+  const std::string metrics = readAll(root() / "r/metrics.jsonl");
+  CliRun r = train("--out r --lr 0.02");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("--resume r"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--overwrite"), std::string::npos) << r.err;
+  EXPECT_EQ(readAll(root() / "r/metrics.jsonl"), metrics);
+  r = train("--out r --overwrite --lr 0.02");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(readAll(root() / "r/solver.pbtxt").find("lr: 0.02"), std::string::npos);
+  // Never a directory that is not a run, nor the data or inside it.
+  fs::create_directories(root() / "notes");
+  std::ofstream(root() / "notes/keep.txt") << "mine";
+  r = train("--out notes --overwrite");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(readAll(root() / "notes/keep.txt"), "mine");
+  for (const char* out : {"data", "data/run"}) {
+    r = train(std::string("--out ") + out + " --overwrite");
+    EXPECT_EQ(r.code, 2) << out;
+    EXPECT_NE(r.err.find("data"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(root() / "data/run"));
+  EXPECT_TRUE(fs::exists(root() / "data/train-images-idx3-ubyte"));
+}
+
+TEST_F(CliRunTest, ResumeKeepsTheRecipeAndAllowsOnlySafeChanges) {
+  ASSERT_EQ(train("--out r --lr 0.05").code, 0);
+  CliRun r = tapeflow("train --model quad.pbtxt --resume r");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("finished"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("0/0"), std::string::npos) << r.out;
+  r = tapeflow("train --model quad.pbtxt --resume r --epochs 2 --lr 0.1");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("lr"), std::string::npos) << r.err;
+  r = tapeflow("train --model quad.pbtxt --resume r --epochs 2 --batch 16");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("batch_size"), std::string::npos) << r.err;
+  r = tapeflow("train --model quad.pbtxt --resume r --out s");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_FALSE(fs::exists(root() / "s"));
+  r = tapeflow("train --model quad.pbtxt --resume nothing");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_FALSE(fs::exists(root() / "nothing"));
+  // No --data, --lr or --pad-to: the stored recipe supplies them.
+  r = tapeflow("train --model quad.pbtxt --resume r --epochs 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("epochs 1 -> 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("lr 0.05"), std::string::npos) << r.out;
+  const std::string solver = readAll(root() / "r/solver.pbtxt");
+  EXPECT_NE(solver.find("epochs: 2"), std::string::npos) << solver;
+  EXPECT_NE(solver.find("lr: 0.05"), std::string::npos) << solver;
+  EXPECT_TRUE(fs::exists(root() / "r/ckpt-12.tfck"));  // 6 full batches an epoch
+  r = tapeflow("train --model quad.pbtxt --resume r --epochs 3 --threads 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("same thread count"), std::string::npos) << r.out;
+  r = tapeflow("train --model quad.pbtxt --resume r --overwrite --epochs 4");
+  EXPECT_EQ(r.code, 2);
+}
+
+TEST_F(CliRunTest, EvalUsesTheCheckpointsTransforms) {
+  ASSERT_EQ(train("--out r --normalize standard").code, 0);
+  auto eval = [&](const std::string& flags) {
+    CliRun r = tapeflow("eval --model quad.pbtxt --checkpoint r/best.tfck --data data " + flags);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return firstLine(r.out);
+  };
+  EXPECT_EQ(eval(""), eval("--normalize standard --pad-to 0"));
+  EXPECT_NE(eval(""), eval("--normalize unit"));
+}
+
+TEST_F(CliRunTest, InitFromCopiesMatchingWeightsOrListsTheMismatches) {
+  ASSERT_EQ(train("--out r").code, 0);
+  CliRun r = train("--init-from r/best.tfck");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("initialised from r/best.tfck"), std::string::npos) << r.out;
+  r = tapeflow("train --model quad5.pbtxt --data data --pad-to 0 --batch 32 --epochs 1 "
+               "--init-from r/best.tfck");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("fc.w"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("fc.b"), std::string::npos) << r.err;
+  r = tapeflow("train --model quad5.pbtxt --data data --pad-to 0 --batch 32 --epochs 1 "
+               "--init-from r/best.tfck --init-skip-mismatched");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("skipped fc.w"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("skipped conv.w"), std::string::npos) << r.out;
+}
+
+TEST_F(CliRunTest, ABatchLargerThanTheTrainingSetIsAnError) {
+  CliRun r = train("--batch 1000 --no-drop-last");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("1000"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("200"), std::string::npos) << r.err;
+}
+
+TEST(PrintEvalTest, NoSamplesSaysNoEvaluationYet) {
+  testing::ScratchDir dir("print_eval");
+  std::string path = dir.path() + "/out";
+  FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  printEval(f, EvalResult{}, "test (last evaluation)");
+  std::fclose(f);
+  EXPECT_EQ(readAll(path), "test (last evaluation): no evaluation yet\n");
+}
+
+}  // namespace
+}  // namespace tapeflow
