@@ -11,9 +11,16 @@ if(TAPEFLOW_WERROR)
   target_compile_options(tapeflow_flags INTERFACE -Werror)
 endif()
 if(TAPEFLOW_SANITIZE)
+  # Every report is fatal (the test fails), never a warning that scrolls by.
   target_compile_options(tapeflow_flags INTERFACE -fsanitize=address,undefined
-                         -fno-omit-frame-pointer)
-  target_link_options(tapeflow_flags INTERFACE -fsanitize=address,undefined)
+                         -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(tapeflow_flags INTERFACE -fsanitize=address,undefined
+                      -fno-sanitize-recover=all)
+endif()
+if(TAPEFLOW_FUZZ)
+  # Coverage for libFuzzer in every library of ours; the harnesses link
+  # -fsanitize=fuzzer (tests/fuzz/CMakeLists.txt).
+  target_compile_options(tapeflow_flags INTERFACE -fsanitize=fuzzer-no-link)
 endif()
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_BUILD_TYPE STREQUAL "Release")
   target_compile_options(tapeflow_flags INTERFACE -march=native)

@@ -2,7 +2,7 @@
 # Installs what tapeflow needs from Debian 12 (run as root). Skips apt when
 # everything is already there.
 set -euo pipefail
-pkgs=(g++ cmake make ccache pkg-config
+pkgs=(g++ clang libclang-rt-14-dev cmake make ccache pkg-config
       libdnnl-dev ocl-icd-opencl-dev
       libboost-graph-dev libprotobuf-dev protobuf-compiler
       libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev

@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test (the README's test
-# command; CI runs exactly this).
+# command; CI runs exactly this). With CI=true it also builds with clang
+# (warnings as errors), runs the whole suite under ASan+UBSan and runs each
+# fuzzer for 60 seconds (scripts/build-clang.sh, sanitize.sh, fuzz.sh); each
+# part prints its wall time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export CCACHE_BASEDIR=$PWD  # clones elsewhere share the cache
+timed() {
+  local start=$SECONDS
+  "$@"
+  echo "test.sh: '$*' took $((SECONDS - start)) s"
+}
 bash scripts/check-line-budget.sh
 bash scripts/install-deps.sh
 werror=OFF
 [ "${CI:-}" = true ] && werror=ON
-bash scripts/build.sh -DTAPEFLOW_WERROR=$werror
+timed bash scripts/build.sh -DTAPEFLOW_WERROR=$werror
 # ONNX Runtime for the ONNX export tests (they skip, saying why, without it).
 bash tests/onnx/install-ort.sh build/ort || echo "test: onnxruntime-node not installed; ONNX Runtime tests will skip" >&2
-ctest --test-dir build --output-on-failure -j"$(nproc)"
+timed ctest --test-dir build --output-on-failure -j"$(nproc)"
+if [ "${CI:-}" = true ]; then
+  timed bash scripts/build-clang.sh
+  timed bash scripts/sanitize.sh
+  timed bash scripts/fuzz.sh 60
+fi

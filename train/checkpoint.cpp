@@ -4,6 +4,8 @@
 
 #include "train/checkpoint.pb.h"
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -413,8 +415,17 @@ CheckpointData readCheckpoint(const std::string& path) {
                         hex32(payloadCrc));
   }
   proto::CheckpointDef def;
-  if (!def.ParseFromString(payload)) {
-    dataError(path, "corrupt payload: checkpoint metadata does not parse");
+  bool parsed;
+  {
+    // protobuf would log "[libprotobuf ERROR ...]" for a string that is not
+    // UTF-8 (a payload with a valid CRC can hold one); our one line suffices.
+    google::protobuf::LogSilencer quiet;
+    parsed = def.ParseFromString(payload);
+  }
+  if (!parsed) {
+    dataError(path,
+              "corrupt payload: checkpoint metadata does not parse (malformed "
+              "protobuf or a string that is not UTF-8)");
   }
 
   const uint64_t dataStart = kCheckpointHeaderBytes + payloadLen;
