@@ -1,17 +1,19 @@
 # cmake/install.cmake - `make install` and find_package(tapeflow).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
-install(TARGETS tapeflow tapeflow_core tapeflow_ops tapeflow_frontends
+install(TARGETS tapeflow tapeflow_api tapeflow_core tapeflow_ops tapeflow_frontends
         tapeflow_proto tapeflow_train tapeflow_train_proto tapeflow_data
         tapeflow_flags
         EXPORT tapeflowTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS tapeflow_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-foreach(dir core ops frontends train)
-  install(DIRECTORY ${dir} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tapeflow
-          FILES_MATCHING PATTERN "*.h" PATTERN "*.def")
-endforeach()
+# Only the public header and the two std-only vocabulary headers it includes
+# (errors, Dims/DType); every other header is internal.
+install(FILES include/tapeflow/tapeflow.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tapeflow)
+install(FILES core/error.h core/shape.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tapeflow/core)
 install(EXPORT tapeflowTargets NAMESPACE tapeflow::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tapeflow)
 configure_package_config_file(cmake/tapeflowConfig.cmake.in

@@ -1,11 +1,11 @@
-// frontends/cpp/tapeflow.cpp - the C++ API over Program, ParamStore and Plan.
-#include "frontends/cpp/tapeflow.h"
+// frontends/cpp/tapeflow.cpp - the public C++ API (<tapeflow/tapeflow.h>):
+// Tensor, GraphBuilder and Model over Program, ParamStore and Plan.
+#include "tapeflow/tapeflow.h"
 
+#include <algorithm>
 #include <cstring>
 
-#include "core/param_store.h"
-#include "core/plan.h"
-#include "core/program.h"
+#include "frontends/cpp/api_internal.h"
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "ops/registry.h"
 
@@ -41,93 +41,129 @@ Tensor Tensor::zeros(Dims dims) {
 
 int64_t Tensor::size() const { return numel(dims_); }
 
-GraphBuilder::GraphBuilder(std::string name) { graph_.name = std::move(name); }
-
-std::string GraphBuilder::input(const std::string& name, Dims dims, DType dtype) {
-  graph_.inputs.push_back({name, dtype, std::move(dims), {}});
-  return name;
+Tensor Tensor::slice(int64_t begin, int64_t end) const {
+  if (dims_.empty() || begin < 0 || begin >= dims_[0] || end <= begin)
+    throw UsageError({}, "", "",
+                     "slice [" + std::to_string(begin) + ", " + std::to_string(end) +
+                         ") of a tensor " + dimsStr(dims_));
+  end = std::min(end, dims_[0]);
+  const int64_t row = dims_[0] == 0 ? 0 : size() / dims_[0];
+  Tensor t;
+  t.dims_ = dims_;
+  t.dims_[0] = end - begin;
+  t.dtype_ = dtype_;
+  if (dtype_ == DType::F32)
+    t.data_.assign(data_.begin() + begin * row, data_.begin() + end * row);
+  else
+    t.ints_.assign(ints_.begin() + begin * row, ints_.begin() + end * row);
+  return t;
 }
 
-std::string GraphBuilder::param(const std::string& name, Dims dims,
-                                const std::string& init) {
+float Tensor::item() const {
+  if (dtype_ != DType::F32 || data_.size() != 1)
+    throw UsageError({}, "", "",
+                     std::string("item() needs a one-element f32 tensor, found ") +
+                         dtypeName(dtype_) + " " + dimsStr(dims_));
+  return data_[0];
+}
+
+GraphBuilder::GraphBuilder(std::string name) : impl_(std::make_unique<Impl>()) {
+  impl_->graph.name = std::move(name);
+}
+GraphBuilder::GraphBuilder(const GraphBuilder& o) : impl_(std::make_unique<Impl>(*o.impl_)) {}
+GraphBuilder& GraphBuilder::operator=(const GraphBuilder& o) {
+  impl_ = std::make_unique<Impl>(*o.impl_);
+  return *this;
+}
+GraphBuilder::~GraphBuilder() = default;
+
+Value GraphBuilder::input(const std::string& name, Dims dims, DType dtype) {
+  impl_->graph.inputs.push_back({name, dtype, dims, {}});
+  return Value(name, std::move(dims), dtype);
+}
+
+Value GraphBuilder::param(const std::string& name, Dims dims, const std::string& init) {
   ParamDef p;
   p.name = name;
-  p.dims = std::move(dims);
+  p.dims = dims;
   p.init.kind = init;
-  graph_.params.push_back(std::move(p));
-  return name;
+  impl_->graph.params.push_back(std::move(p));
+  return Value(name, std::move(dims));
 }
 
-std::string GraphBuilder::constant(const std::string& name, Dims dims,
-                                   std::vector<float> data) {
+Value GraphBuilder::constant(const std::string& name, Dims dims, std::vector<float> data) {
   ParamDef p;
   p.name = name;
-  p.dims = std::move(dims);
+  p.dims = dims;
   p.trainable = false;
   p.data = std::move(data);
-  graph_.params.push_back(std::move(p));
-  return name;
+  impl_->graph.params.push_back(std::move(p));
+  return Value(name, std::move(dims));
 }
 
-std::string GraphBuilder::node(const std::string& op,
-                               const std::vector<std::string>& inputs,
-                               std::map<std::string, AttrValue> attrs,
-                               const std::string& name) {
+namespace {
+AttrValue attrOf(const Attr& a) {
+  if (auto* i = std::get_if<int64_t>(&a)) return AttrValue::ofInt(*i);
+  if (auto* f = std::get_if<float>(&a)) return AttrValue::ofFloat(*f);
+  if (auto* s = std::get_if<std::string>(&a)) return AttrValue::ofString(*s);
+  if (auto* v = std::get_if<std::vector<int64_t>>(&a)) return AttrValue::ofInts(*v);
+  return AttrValue::ofFloats(std::get<std::vector<float>>(a));
+}
+}  // namespace
+
+Value GraphBuilder::node(const std::string& op, const std::vector<Value>& inputs,
+                         Attrs attrs, const std::string& name) {
+  Graph& g = impl_->graph;
   Node n;
   n.op = op;
-  n.name = name.empty() ? op + "_" + std::to_string(graph_.nodes.size()) : name;
-  n.inputs = inputs;
+  n.name = name.empty() ? op + "_" + std::to_string(g.nodes.size()) : name;
+  for (const Value& v : inputs) n.inputs.push_back(v.name());
   n.outputs = {n.name};
-  n.attrs = std::move(attrs);
-  graph_.nodes.push_back(std::move(n));
-  last_ = graph_.nodes.back().name;
-  return last_;
+  for (auto& [k, a] : attrs) n.attrs[k] = attrOf(a);
+  g.nodes.push_back(std::move(n));
+  return Value(g.nodes.back().name, {});
 }
 
-GraphBuilder& GraphBuilder::output(const std::string& v) {
-  graph_.outputs.push_back(v);
+GraphBuilder& GraphBuilder::output(const Value& v) {
+  impl_->graph.outputs.push_back(v.name());
   return *this;
 }
-GraphBuilder& GraphBuilder::loss(const std::string& v) {
-  graph_.loss = v;
+GraphBuilder& GraphBuilder::loss(const Value& v) {
+  impl_->graph.loss = v.name();
   return *this;
 }
-GraphBuilder& GraphBuilder::prediction(const std::string& v) {
-  graph_.prediction = v;
+GraphBuilder& GraphBuilder::prediction(const Value& v) {
+  impl_->graph.prediction = v.name();
   return *this;
 }
 
-struct Model::Impl {
-  std::shared_ptr<const Program> program;
-  std::unique_ptr<ParamStore> store;
-  std::map<std::pair<int64_t, bool>, std::unique_ptr<Plan>> plans;
-  std::map<std::string, Tensor> inputs;
-  Plan* last = nullptr;
-
-  int param(const std::string& name) const {
-    for (int k = 0; k < store->numParams(); ++k)
-      if (store->def(k).name == name) return k;
-    throw UsageError(program->graph().loc, "", "", "no parameter named '" + name + "'");
-  }
-};
+int Model::Impl::param(const std::string& name) const {
+  for (int k = 0; k < store->numParams(); ++k)
+    if (store->def(k).name == name) return k;
+  throw UsageError(program->graph().loc, "", "", "no parameter named '" + name + "'");
+}
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
 Model::~Model() = default;
 
-Model Model::fromGraph(Graph graph, uint64_t seed) {
+Model Model::fromBuilder(const GraphBuilder& builder, uint64_t seed) {
   auto impl = std::make_unique<Impl>();
-  impl->program = Program::build(std::move(graph), ops::registry());
+  impl->program = Program::build(builder.impl_->graph, ops::registry());
   impl->store = std::make_unique<ParamStore>(impl->program);
   impl->store->initialize(seed);
   return Model(std::move(impl));
 }
 
 Model Model::load(const std::string& path, uint64_t seed) {
-  return fromGraph(loadGraphFile(path), seed);
+  GraphBuilder b("");
+  b.impl_->graph = loadGraphFile(path);
+  return fromBuilder(b, seed);
 }
 
+void Model::train(bool on) { impl_->training = on; }
+bool Model::isTraining() const { return impl_->training; }
 void Model::initialize(uint64_t seed) { impl_->store->initialize(seed); }
 
 void Model::setInput(const std::string& name, const Tensor& value) {
@@ -138,8 +174,14 @@ void Model::setInput(const std::string& name, const Tensor& value) {
   impl_->inputs[name] = value;
 }
 
-void Model::forward(bool training) {
+void Model::forward(const std::map<std::string, Tensor>& inputs) {
+  for (const auto& [name, t] : inputs) setInput(name, t);
+  forward();
+}
+
+void Model::forward() {
   const Program& p = *impl_->program;
+  const bool training = impl_->training;
   int64_t batch = 1;
   for (const InputDef& in : p.graph().inputs) {
     auto it = impl_->inputs.find(in.name);
@@ -147,8 +189,7 @@ void Model::forward(bool training) {
     if (!in.dims.empty() && in.dims[0] == -1 && !it->second.dims().empty())
       batch = it->second.dims()[0];
   }
-  auto key = std::make_pair(batch, training);
-  auto& plan = impl_->plans[key];
+  auto& plan = impl_->plans[std::make_pair(batch, training)];
   if (!plan) {
     PlanOptions o;
     o.mode = training ? Mode::Training : Mode::Inference;
@@ -173,16 +214,25 @@ void Model::forward(bool training) {
   }
   plan->forward();
   impl_->last = plan.get();
+  impl_->backwardRan = false;
 }
 
 void Model::backward() {
   if (!impl_->last || impl_->last->mode() != Mode::Training)
     throw UsageError(impl_->program->graph().loc, "", "",
-                     "backward() needs a training forward(true) first");
+                     "backward() needs a forward in training mode (model.train()) first");
   impl_->last->backward();
+  impl_->backwardRan = true;
 }
 
-Tensor Model::value(const std::string& name) const {
+void Model::zeroGrad() {
+  ParamStore& s = *impl_->store;
+  for (int k = 0; k < s.numParams(); ++k)
+    if (s.def(k).trainable && s.grad(k)) std::fill_n(s.gradData(k), s.size(k), 0.f);
+}
+
+Tensor Model::value(const Value& handle) const {
+  const std::string& name = handle.name();
   if (!impl_->last)
     throw UsageError(impl_->program->graph().loc, "", "", "no forward has run yet");
   int v = impl_->program->findValue(name);
@@ -190,35 +240,63 @@ Tensor Model::value(const std::string& name) const {
   return Tensor(impl_->last->dims(v), std::move(data));
 }
 
-Tensor Model::grad(const std::string& name) const {
-  if (!impl_->last)
-    throw UsageError(impl_->program->graph().loc, "", "", "no backward has run yet");
+Value Model::find(const std::string& name) const {
   int v = impl_->program->findValue(name);
-  std::vector<float> data = impl_->last->readGrad(name);
-  return Tensor(impl_->last->dims(v), std::move(data));
+  if (v < 0)
+    throw UsageError(impl_->program->graph().loc, "", "", "no value named '" + name + "'");
+  const ValueInfo& info = impl_->program->value(v);
+  return Value(info.name, info.dims, info.dtype);
+}
+
+std::optional<Tensor> Model::grad(const Value& handle) const {
+  const std::string& name = handle.name();
+  int v = impl_->program->findValue(name);
+  if (v < 0)
+    throw UsageError(impl_->program->graph().loc, "", "", "no value named '" + name + "'");
+  if (!impl_->last || !impl_->backwardRan)
+    throw UsageError(impl_->program->graph().loc, "", "",
+                     "grad('" + name + "') needs backward() first");
+  const ValueInfo& info = impl_->program->value(v);
+  if (info.kind == ValueKind::Param && !impl_->store->def(info.owner).trainable)
+    return std::nullopt;
+  try {
+    std::vector<float> data = impl_->last->readGrad(name);
+    return Tensor(impl_->last->dims(v), std::move(data));
+  } catch (const UsageError&) {
+    return std::nullopt;  // no gradient flows to this value
+  }
 }
 
 Tensor Model::param(const std::string& name) const {
   int k = impl_->param(name);
   const float* d = impl_->store->data(k);
-  return Tensor(impl_->store->def(k).dims,
-                std::vector<float>(d, d + impl_->store->size(k)));
+  return Tensor(impl_->store->def(k).dims, std::vector<float>(d, d + impl_->store->size(k)));
 }
 
 void Model::setParam(const std::string& name, const Tensor& value) {
   int k = impl_->param(name);
-  if (value.dims() != impl_->store->def(k).dims)
+  if (value.dims() != impl_->store->def(k).dims || value.dtype() != DType::F32)
     throw ShapeError(impl_->store->def(k).loc, "", "",
-                     "parameter '" + name + "' is " + dimsStr(impl_->store->def(k).dims) +
-                         ", found " + dimsStr(value.dims()));
+                     "parameter '" + name + "' is f32 " +
+                         dimsStr(impl_->store->def(k).dims) + ", found " +
+                         dtypeName(value.dtype()) + " " + dimsStr(value.dims()));
   std::memcpy(impl_->store->data(k), value.data().data(), value.data().size() * sizeof(float));
 }
 
-std::vector<std::string> Model::paramNames() const {
-  std::vector<std::string> out;
-  for (int k = 0; k < impl_->store->numParams(); ++k)
-    out.push_back(impl_->store->def(k).name);
+std::vector<Parameter> Model::parameters() const {
+  std::vector<Parameter> out;
+  for (int k = 0; k < impl_->store->numParams(); ++k) {
+    const ParamDef& d = impl_->store->def(k);
+    out.push_back({d.name, d.dims, d.trainable});
+  }
   return out;
 }
+
+bool Model::trainable(const std::string& name) const {
+  return impl_->store->def(impl_->param(name)).trainable;
+}
+
+std::string Model::lossName() const { return impl_->program->graph().loss; }
+std::string Model::predictionName() const { return impl_->program->graph().prediction; }
 
 }  // namespace tapeflow

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/param_store.h"
-#include "frontends/cpp/tapeflow.h"
+#include "frontends/cpp/api_internal.h"
 #include "ops/registry.h"
 #include "train/trainer.h"
 
@@ -49,7 +49,7 @@ std::shared_ptr<const Program> classifier(bool batchNorm) {
   b.input("label", {-1}, DType::I32);
   b.param("w", {2, 4}, "xavier_uniform");
   b.param("b", {2}, "zeros");
-  std::string h = b.node("Linear", {"x", "w", "b"}, {}, "fc");
+  Value h = b.node("Linear", {"x", "w", "b"}, {}, "fc");
   if (batchNorm) {
     b.param("bn.scale", {2}, "ones");
     b.param("bn.shift", {2}, "zeros");
@@ -59,7 +59,7 @@ std::shared_ptr<const Program> classifier(bool batchNorm) {
   }
   b.loss(b.node("SoftmaxCrossEntropy", {h, "label"}, {}, "loss"));
   b.prediction(h);
-  return Program::build(b.build(), ops::registry());
+  return Program::build(graphOf(b), ops::registry());
 }
 
 class TrainApiTest : public ::testing::Test {
@@ -161,10 +161,10 @@ TEST_F(TrainApiTest, AnF32LabelFieldFeedsMeanSquaredError) {
   b.input("x", {-1, 4});
   b.input("target", {-1, 1});
   b.param("w", {1, 4}, "zeros");
-  std::string y = b.node("Linear", {"x", "w"}, {}, "fc");
+  Value y = b.node("Linear", {"x", "w"}, {}, "fc");
   b.loss(b.node("MeanSquaredError", {y, "target"}, {}, "loss"));
   b.prediction(y);
-  auto program = Program::build(b.build(), ops::registry());
+  auto program = Program::build(graphOf(b), ops::registry());
   // Targets [1] per sample: the source's scalar target, reshaped.
   Rng rng(3);
   InMemoryTensor x, t;

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/param_store.h"
-#include "frontends/cpp/tapeflow.h"
+#include "frontends/cpp/api_internal.h"
 #include "tools/analysis/profiler.h"
 #include "ops/registry.h"
 
@@ -197,16 +197,16 @@ std::shared_ptr<const Program> smallModel() {
   b.param("conv1.b", {8}, "zeros");
   b.param("fc.w", {10, 512}, "xavier_uniform");
   b.param("fc.b", {10}, "zeros");
-  b.node("Conv2D", {"image", "conv1.w", "conv1.b"}, {{"padding", AttrValue::ofString("SAME")}},
+  b.node("Conv2D", {"image", "conv1.w", "conv1.b"}, {{"padding", std::string("SAME")}},
          "conv1");
   b.node("Relu", {"conv1"}, {}, "relu1");
-  b.node("MaxPool", {"relu1"}, {{"kernel", AttrValue::ofInts({2, 2})}}, "pool1");
+  b.node("MaxPool", {"relu1"}, {{"kernel", std::vector<int64_t>{2, 2}}}, "pool1");
   b.node("Flatten", {"pool1"}, {}, "flat");
-  std::string logits = b.node("Linear", {"flat", "fc.w", "fc.b"}, {}, "fc");
+  Value logits = b.node("Linear", {"flat", "fc.w", "fc.b"}, {}, "fc");
   b.loss(b.node("SoftmaxCrossEntropy", {logits, "label"}, {}, "loss"));
   b.output(b.node("Accuracy", {logits, "label"}, {}, "accuracy"));
   b.prediction(logits);
-  return Program::build(b.build(), ops::registry());
+  return Program::build(graphOf(b), ops::registry());
 }
 
 ProfileOptions smallOptions() {
@@ -484,7 +484,7 @@ TEST(ProfilerTest, RejectsBadOptions) {
   b.input("x", {-1, 4});
   b.param("w", {3, 4}, "xavier_uniform");
   b.output(b.node("Linear", {"x", "w"}, {}, "fc"));
-  auto p = Program::build(b.build(), ops::registry());
+  auto p = Program::build(graphOf(b), ops::registry());
   EXPECT_THROW(profileModel(p, smallOptions(), "noloss"), GraphError);
   ProfileOptions inf = smallOptions();
   inf.inference = true;
