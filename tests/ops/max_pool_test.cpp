@@ -123,7 +123,7 @@ TEST(MaxPoolTest, OneChannelAvoidsTheReferenceKernelWithoutReorders) {
   auto grads = p.gradients({0});
   std::string impl;
   for (int n = 0; n < p.program->numNodes(); ++n)
-    if (p.program->graph().nodes[n].op == "MaxPool") impl = p.plan->implInfo(n);
+    if (p.program->graph().nodes[n].op == "MaxPool") impl = p.plan->nodeInfo(n).impl;
   EXPECT_NE(impl.find("fwd="), std::string::npos) << impl;
   EXPECT_EQ(impl.find("simple_nchw"), std::string::npos) << impl;
   EXPECT_EQ(p.outputDesc(), plainDesc({4, 1, 6, 6}));
