@@ -83,9 +83,7 @@ void loadParams(const std::string& path, const Program& program, ParamStore& sto
 }
 
 std::vector<std::string> initParamsFrom(const CheckpointData& ck, const std::string& path,
-                                        const Program& program, ParamStore& store,
-                                        bool skipMismatched) {
-  (void)program;
+                                        ParamStore& store, bool skipMismatched) {
   std::vector<std::string> mismatched;
   std::vector<std::pair<int, const CheckpointTensor*>> copies;
   for (int k = 0; k < store.numParams(); ++k) {

@@ -42,8 +42,7 @@ void loadParams(const std::string& checkpointPath, const Program& program,
 /// skipMismatched: then those keep their values and are returned, each as
 /// "name: why". Checkpoint tensors the program lacks are ignored.
 std::vector<std::string> initParamsFrom(const CheckpointData& ck, const std::string& path,
-                                        const Program& program, ParamStore& store,
-                                        bool skipMismatched);
+                                        ParamStore& store, bool skipMismatched);
 
 /// The state of a run as a checkpoint: params, optimizer state, position.
 CheckpointData snapshotCheckpoint(const Program& program, ParamStore& store,

@@ -81,7 +81,7 @@ class Trainer {
 
   void initFrom() {
     std::vector<std::string> skipped = initParamsFrom(
-        readCheckpoint(opt_.initFrom), opt_.initFrom, *program_, store_, opt_.initSkipMismatched);
+        readCheckpoint(opt_.initFrom), opt_.initFrom, store_, opt_.initSkipMismatched);
     if (opt_.quiet) return;
     std::fprintf(opt_.out, "initialised from %s\n", opt_.initFrom.c_str());
     for (const std::string& m : skipped)
