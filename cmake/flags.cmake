@@ -15,6 +15,8 @@ if(TAPEFLOW_SANITIZE)
                          -fno-omit-frame-pointer)
   target_link_options(tapeflow_flags INTERFACE -fsanitize=address,undefined)
 endif()
-if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_BUILD_TYPE STREQUAL "Release")
+# Off by default: a package built with it would stop with SIGILL on a CPU
+# older than the build machine. oneDNN picks its kernels at run time anyway.
+if(TAPEFLOW_NATIVE)
   target_compile_options(tapeflow_flags INTERFACE -march=native)
 endif()
