@@ -22,6 +22,8 @@ if(TAPEFLOW_FUZZ)
   # -fsanitize=fuzzer (tests/fuzz/CMakeLists.txt).
   target_compile_options(tapeflow_flags INTERFACE -fsanitize=fuzzer-no-link)
 endif()
-if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_BUILD_TYPE STREQUAL "Release")
+# Off by default: a package built with it would stop with SIGILL on a CPU
+# older than the build machine. oneDNN picks its kernels at run time anyway.
+if(TAPEFLOW_NATIVE)
   target_compile_options(tapeflow_flags INTERFACE -march=native)
 endif()

@@ -25,3 +25,16 @@ write_basic_package_version_file(
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/tapeflowConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/tapeflowConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tapeflow)
+if(TAPEFLOW_SHARED)
+  install(TARGETS tapeflow_shared LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  set(TAPEFLOW_PC_LIBS "-ltapeflow")
+else()
+  set(TAPEFLOW_PC_LIBS "-ltapeflow_frontends -ltapeflow_proto -ltapeflow_train -ltapeflow_train_proto -ltapeflow_data -ltapeflow_ops -ltapeflow_core")
+endif()
+# Relocatable: the prefix is found from the .pc file's own directory.
+file(RELATIVE_PATH TAPEFLOW_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
+configure_file(cmake/tapeflow.pc.in ${CMAKE_CURRENT_BINARY_DIR}/tapeflow.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/tapeflow.pc
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(DIRECTORY models/ DESTINATION ${CMAKE_INSTALL_DATADIR}/tapeflow/models)
+install(FILES LICENSE README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
