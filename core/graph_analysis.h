@@ -5,7 +5,6 @@
 // b consumes a value node a produces.
 #pragma once
 
-#include <string>
 #include <utility>
 #include <vector>
 
@@ -29,24 +28,5 @@ std::vector<bool> ancestorsOf(int numNodes, const EdgeList& edges,
 /// Vertices reachable from `sources` (sources included).
 std::vector<bool> descendantsOf(int numNodes, const EdgeList& edges,
                                 const std::vector<int>& sources);
-
-}  // namespace tapeflow
-
-namespace tapeflow {
-
-/// A labelled graph for Graphviz output.
-struct DotGraph {
-  struct Vertex {
-    std::string label;
-    std::string shape;  ///< "box", "ellipse", ...
-  };
-  std::vector<Vertex> vertices;
-  std::vector<std::pair<int, int>> edges;
-  std::vector<std::string> edgeLabels;  ///< one per edge
-  std::string name;
-};
-
-/// Graphviz DOT text (boost::write_graphviz underneath).
-std::string writeDot(const DotGraph& g);
 
 }  // namespace tapeflow

@@ -25,7 +25,7 @@ struct InitializerInfo {
   const char* name;   ///< as written in `init { kind: ... }`
   const char* alias;  ///< another accepted spelling, or nullptr
   InitKind kind;
-  const char* doc;    ///< the distribution, for listings
+  const char* doc;  ///< the distribution, for listings
 };
 
 /// Every initializer, in the order listings show them.

@@ -1,4 +1,5 @@
-// tools/analysis/model_report.cpp - summary table, DOT and model gradcheck.
+// tools/analysis/model_report.cpp - summary table, DOT (through dot.h) and
+// model gradcheck.
 #include "tools/analysis/model_report.h"
 
 #include <algorithm>
@@ -8,9 +9,9 @@
 #include <numeric>
 #include <sstream>
 
-#include "core/graph_analysis.h"
 #include "core/param_store.h"
 #include "core/plan.h"
+#include "tools/analysis/dot.h"
 
 namespace tapeflow {
 
