@@ -11,14 +11,11 @@
 
 #include <algorithm>
 #include <functional>
-#include <map>
 #include <queue>
-#include <sstream>
 
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/breadth_first_search.hpp>
 #include <boost/graph/depth_first_search.hpp>
-#include <boost/graph/graphviz.hpp>
 #include <boost/graph/reverse_graph.hpp>
 
 namespace tapeflow {
@@ -79,7 +76,6 @@ std::vector<bool> reachable(const G& g, int n, const std::vector<int>& roots) {
 
 }  // namespace
 
-
 std::vector<int> findCycle(int numNodes, const EdgeList& edges) {
   BGraph g = makeGraph(numNodes, edges);
   std::vector<Vertex> pred(numNodes);
@@ -118,48 +114,6 @@ std::vector<bool> ancestorsOf(int numNodes, const EdgeList& edges,
                               const std::vector<int>& targets) {
   BGraph g = makeGraph(numNodes, edges);
   return reachable(boost::make_reverse_graph(g), numNodes, targets);
-}
-
-}  // namespace tapeflow
-
-namespace tapeflow {
-
-std::string writeDot(const DotGraph& dg) {
-  BGraph g(dg.vertices.size());
-  for (auto [a, b] : dg.edges) boost::add_edge(a, b, g);
-  auto quote = [](const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    return out + "\"";
-  };
-  // Edge labels are looked up by (source, target) in insertion order.
-  std::map<std::pair<int, int>, std::vector<std::string>> labels;
-  for (size_t i = 0; i < dg.edges.size(); ++i)
-    labels[dg.edges[i]].push_back(i < dg.edgeLabels.size() ? dg.edgeLabels[i] : "");
-  std::map<std::pair<int, int>, size_t> used;
-  std::ostringstream os;
-  boost::write_graphviz(
-      os, g,
-      [&](std::ostream& out, Vertex v) {
-        out << "[label=" << quote(dg.vertices[v].label)
-            << ", shape=" << dg.vertices[v].shape << "]";
-      },
-      [&](std::ostream& out, BEdge e) {
-        std::pair<int, int> key(int(boost::source(e, g)), int(boost::target(e, g)));
-        const auto& list = labels[key];
-        size_t k = used[key]++;
-        if (k < list.size() && !list[k].empty())
-          out << "[label=" << quote(list[k]) << "]";
-      },
-      [&](std::ostream& out) {
-        out << "graph [rankdir=TB, label=" << quote(dg.name)
-            << "];\nnode [fontname=\"Helvetica\", fontsize=10];\n"
-            << "edge [fontname=\"Helvetica\", fontsize=8];\n";
-      });
-  return os.str();
 }
 
 }  // namespace tapeflow

@@ -5,7 +5,6 @@
 // b consumes a value node a produces.
 #pragma once
 
-#include <string>
 #include <utility>
 #include <vector>
 
@@ -25,24 +24,5 @@ std::vector<int> topologicalOrder(int numNodes, const EdgeList& edges);
 /// included): the nodes a requested output depends on.
 std::vector<bool> ancestorsOf(int numNodes, const EdgeList& edges,
                               const std::vector<int>& targets);
-
-}  // namespace tapeflow
-
-namespace tapeflow {
-
-/// A labelled graph for Graphviz output.
-struct DotGraph {
-  struct Vertex {
-    std::string label;
-    std::string shape;  ///< "box", "ellipse", ...
-  };
-  std::vector<Vertex> vertices;
-  std::vector<std::pair<int, int>> edges;
-  std::vector<std::string> edgeLabels;  ///< one per edge
-  std::string name;
-};
-
-/// Graphviz DOT text (boost::write_graphviz underneath).
-std::string writeDot(const DotGraph& g);
 
 }  // namespace tapeflow

@@ -142,12 +142,6 @@ std::shared_ptr<const Program> Program::build(Graph graph,
   std::shared_ptr<Program> p(new Program());
   p->graph_ = std::move(graph);
   const Graph& g = p->graph_;
-  if (g.formatVersion > kGraphFormatVersion || g.formatVersion < 1)
-    throw ParseError(g.loc, "", "",
-                     "format_version " + std::to_string(g.formatVersion) +
-                         " is not supported (this runtime reads versions 1 to " +
-                         std::to_string(kGraphFormatVersion) +
-                         "); upgrade tapeflow or re-export the graph");
   if (g.nodes.empty())
     throw GraphError(g.loc, "", "", "graph has no nodes");
   p->resolveNames(registry);

@@ -110,7 +110,8 @@ std::string unknownEnum(const gpb::Descriptor& root, const std::string& field,
                         const std::string& value) {
   const gpb::FileDescriptor* file = root.file();
   for (int i = 0; i < file->message_type_count(); ++i) {
-    const gpb::FieldDescriptor* f = file->message_type(i)->FindFieldByName(field);
+    const gpb::FieldDescriptor* f =
+        file->message_type(i)->FindFieldByName(field);
     if (!f || !f->enum_type()) continue;
     std::string known;
     for (int v = 0; v < f->enum_type()->value_count(); ++v) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "ops/internal/window.h"
 #include "ops/op_kit.h"
 
 namespace tapeflow::ops {
@@ -32,24 +33,19 @@ struct Geometry {
 Geometry geometryOf(const NodeView& ctx) {
   Geometry g;
   const auto& pads = ctx.attrInts("pads");
-  const std::string& padding = ctx.attrString("padding");
+  PadMode mode = padModeOf(ctx.attrString("padding"));
   g.groups = ctx.attrInt("groups");
   for (int a = 0; a < 2; ++a) {
     g.stride[a] = ctx.attrInts("stride")[a];
     g.dilation[a] = ctx.attrInts("dilation")[a];
     g.kernel[a] = ctx.inputDims(1)[2 + a];
-    g.span[a] = (g.kernel[a] - 1) * g.dilation[a] + 1;
-    int64_t in = ctx.inputDims(0)[2 + a];
-    if (padding == "EXPLICIT") {
-      g.padBegin[a] = pads[a];
-      g.padEnd[a] = pads[2 + a];
-    } else if (padding == "SAME") {
-      int64_t out = (in + g.stride[a] - 1) / g.stride[a];
-      int64_t total =
-          std::max<int64_t>((out - 1) * g.stride[a] + g.span[a] - in, 0);
-      g.padBegin[a] = total / 2;
-      g.padEnd[a] = total - total / 2;
-    }
+    g.span[a] = windowSpan(g.kernel[a], g.dilation[a]);
+    AxisPads given{};
+    if (mode == PadMode::Explicit) given = {pads[a], pads[2 + a]};
+    AxisPads p = computePads(mode, ctx.inputDims(0)[2 + a], g.kernel[a],
+                             g.stride[a], g.dilation[a], given);
+    g.padBegin[a] = p.begin;
+    g.padEnd[a] = p.end;
   }
   return g;
 }

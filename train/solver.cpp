@@ -419,8 +419,7 @@ SolverConfig parseSolverText(const std::string& text,
     if (!err.empty())
       throw ParseError(
           text_proto::fieldLoc(&tree, fd, fileName, SourceLoc{fileName, 0, 0}),
-          "", "",
-                       "field '" + std::string(f.proto) + "': " + err);
+          "", "", "field '" + std::string(f.proto) + "': " + err);
   }
   return c;
 }

@@ -356,6 +356,13 @@ class Converter {
     g.file = file_;
     g.loc = fileLoc();
     g.formatVersion = def.has_format_version() ? def.format_version() : 1;
+    if (g.formatVersion > kGraphFormatVersion || g.formatVersion < 1)
+      throw ParseError(g.loc, "", "",
+                       "format_version " + std::to_string(g.formatVersion) +
+                           " is not supported (this runtime reads versions "
+                           "1 to " +
+                           std::to_string(kGraphFormatVersion) +
+                           "); upgrade tapeflow or re-export the graph");
     g.name = def.name();
     checkString(g.name, field(tree_, f.graphName, g.loc), "graph name");
 
@@ -624,7 +631,8 @@ Graph parseGraphBinary(const std::string& bytes, const std::string& fileName) {
 
 Graph loadGraphFile(const std::string& path) {
   std::string data = text_proto::readFileCapped(path, readSpec());
-  if (path.size() >= 3 && path.compare(path.size() - 3, 3, ".pb") == 0) return parseGraphBinary(data, path);
+  if (path.size() >= 3 && path.compare(path.size() - 3, 3, ".pb") == 0)
+    return parseGraphBinary(data, path);
   return parseGraphText(data, path);
 }
 

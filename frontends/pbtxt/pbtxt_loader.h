@@ -3,9 +3,9 @@
 //
 // The schema is frontends/pbtxt/graph.proto. The loader only checks what the
 // file format itself promises (syntax, field types, enum values, one value
-// per attribute, no attribute given twice, UTF-8 strings); graph semantics
-// (names resolve, ops exist, shapes agree, format_version supported) are
-// checked later by Program::build.
+// per attribute, no attribute given twice, UTF-8 strings, a format_version
+// this runtime reads); graph semantics (names resolve, ops exist, shapes
+// agree) are checked later by Program::build.
 //
 // Locations: every InputDef, ParamDef, Initializer, Node, attribute, node
 // input/output entry, graph output, loss and prediction carries the 1-based

@@ -1,4 +1,4 @@
-// ops/internal/pool_common.cpp - window attributes, padding and output size.
+// ops/internal/pool_common.cpp - window attributes of pooling ops.
 #include "ops/internal/pool_common.h"
 
 namespace tapeflow::ops {
@@ -11,38 +11,7 @@ std::string listStr(const std::vector<int64_t>& v) {
   return s + "]";
 }
 
-PadMode padModeOf(const std::string& s) {
-  if (s == "SAME") return PadMode::Same;
-  if (s == "EXPLICIT") return PadMode::Explicit;
-  return PadMode::Valid;
-}
-
 }  // namespace
-
-AxisPads computePads(PadMode mode, int64_t in, int64_t kernel, int64_t stride,
-                     int64_t dilation, AxisPads given) {
-  switch (mode) {
-    case PadMode::Valid:
-      return {};
-    case PadMode::Explicit:
-      return given;
-    case PadMode::Same: {
-      int64_t out = (in + stride - 1) / stride;
-      int64_t total = (out - 1) * stride + windowSpan(kernel, dilation) - in;
-      if (total < 0) total = 0;
-      return {total / 2, total - total / 2};
-    }
-  }
-  return {};
-}
-
-int64_t windowOutSize(int64_t in, int64_t kernel, int64_t stride,
-                      int64_t dilation, AxisPads pads) {
-  int64_t padded = in + pads.begin + pads.end;
-  int64_t span = windowSpan(kernel, dilation);
-  if (span > padded) return 0;
-  return (padded - span) / stride + 1;
-}
 
 void addWindowAttrs(OpDef& def, const std::string& strideDefaultDoc) {
   def.attr("stride", AttrValue::ofInts({}),

@@ -1,38 +1,15 @@
-// ops/internal/pool_common.h - 2-D window geometry shared by pooling and
-// convolution: the stride/padding/pads attributes, padding amounts (VALID,
-// SAME as TensorFlow, EXPLICIT) and output sizes.
+// ops/internal/pool_common.h - the 2-D window of pooling ops: the kernel,
+// stride, padding and pads attributes read and checked, with pads and output
+// sizes from ops/internal/window.h (which convolution uses too).
 #pragma once
 
 #include <array>
 #include <string>
 
+#include "ops/internal/window.h"
 #include "ops/op_kit.h"
 
 namespace tapeflow::ops {
-
-enum class PadMode { Valid, Same, Explicit };
-
-/// Padding before and after one spatial axis.
-struct AxisPads {
-  int64_t begin = 0;
-  int64_t end = 0;
-};
-
-/// Span of a dilated window: (kernel - 1) * dilation + 1 (dilation 1: none).
-inline int64_t windowSpan(int64_t kernel, int64_t dilation) {
-  return (kernel - 1) * dilation + 1;
-}
-
-/// Pads of one axis. VALID: none. SAME (TensorFlow): out = ceil(in / stride),
-/// total = max((out - 1) * stride + span - in, 0), begin = total / 2 and the
-/// odd pixel at the end. EXPLICIT: `given`. Arguments must be positive.
-AxisPads computePads(PadMode mode, int64_t in, int64_t kernel, int64_t stride,
-                     int64_t dilation, AxisPads given = {});
-
-/// Output size of one axis: (in + begin + end - span) / stride + 1, or 0 when
-/// the window does not fit in the padded input.
-int64_t windowOutSize(int64_t in, int64_t kernel, int64_t stride,
-                      int64_t dilation, AxisPads pads);
 
 /// The window of a 2-D op over [N,C,H,W]; index 0 is H, 1 is W.
 struct Window2D {

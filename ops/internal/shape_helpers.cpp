@@ -1,4 +1,6 @@
-// ops/internal/shape_helpers.cpp - checks shared by shape functions.
+// ops/internal/shape_helpers.cpp - checks shared by shape functions (window
+// sizes through ops/internal/window.h).
+#include "ops/internal/window.h"
 #include "ops/op_kit.h"
 
 namespace tapeflow::ops {
@@ -30,13 +32,14 @@ void inferLogitsLabelsShapes(ShapeContext& ctx) {
 int64_t windowOut(const ShapeContext& ctx, int64_t in, int64_t kernel,
                   int64_t stride, int64_t padBegin, int64_t padEnd,
                   int64_t dilation, const char* axis) {
-  int64_t span = (kernel - 1) * dilation + 1;
-  int64_t padded = in + padBegin + padEnd;
-  if (span > padded)
-    ctx.fail(std::string("window of ") + std::to_string(span) + " along " +
-             axis + " is larger than the padded input (" +
-             std::to_string(padded) + ")");
-  return (padded - span) / stride + 1;
+  int64_t out =
+      windowOutSize(in, kernel, stride, dilation, AxisPads{padBegin, padEnd});
+  if (out < 1)
+    ctx.fail(std::string("window of ") +
+             std::to_string(windowSpan(kernel, dilation)) + " along " + axis +
+             " is larger than the padded input (" +
+             std::to_string(in + padBegin + padEnd) + ")");
+  return out;
 }
 
 }  // namespace tapeflow::ops

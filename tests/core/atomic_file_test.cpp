@@ -3,8 +3,12 @@
 // temporary file left, and an IoError naming the path and the system error.
 #include "core/atomic_file.h"
 
+#include "core/error.h"
+#include "tests/support/scratch_dir.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,9 +22,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include "core/error.h"
-#include "tests/support/scratch_dir.h"
 
 namespace tapeflow {
 namespace {
@@ -141,8 +142,10 @@ TEST_F(AtomicFileTest, MissingDirectoryNamesThePathAndTheSystemError) {
     writeFileAtomically(p, "x");
     FAIL() << "no error";
   } catch (const IoError& e) {
-    EXPECT_THAT(e.what(), StartsWith(p + ": error: cannot create temporary "
-                                         "file '" + p + ".tmp-"));
+    EXPECT_THAT(e.what(), StartsWith(p +
+                                     ": error: cannot create temporary "
+                                     "file '" +
+                                     p + ".tmp-"));
     EXPECT_THAT(e.what(), HasSubstr(std::strerror(ENOENT)));
     EXPECT_EQ(e.exitCode(), ExitCode::Resource);
   }
@@ -174,8 +177,8 @@ TEST_F(AtomicFileTest, RenameOntoADirectoryFailsAndRemovesTheTemporary) {
     writeFileAtomically(p, "x");
     FAIL() << "no error";
   } catch (const IoError& e) {
-    EXPECT_THAT(e.what(), StartsWith(p + ": error: cannot rename '" + p +
-                                     ".tmp-"));
+    EXPECT_THAT(e.what(),
+                StartsWith(p + ": error: cannot rename '" + p + ".tmp-"));
     EXPECT_THAT(e.what(), HasSubstr(std::strerror(EISDIR)));
   }
   EXPECT_EQ(listing(), std::vector<std::string>{"g"});
@@ -194,9 +197,8 @@ TEST_F(AtomicFileTest, SyncsTheFileBeforeTheRenameAndTheDirectoryAfter) {
   detail::setAtomicWriteHook(recordHook);
   writeFileAtomically(path("h.txt"), "hello");
   detail::setAtomicWriteHook(nullptr);
-  EXPECT_EQ(stages, (std::vector<std::string>{"open", "write", "fsync",
-                                              "close", "rename",
-                                              "fsync-dir"}));
+  EXPECT_EQ(stages, (std::vector<std::string>{"open", "write", "fsync", "close",
+                                              "rename", "fsync-dir"}));
   ASSERT_EQ(files.size(), 6u);
   EXPECT_EQ(files[0], path("h.txt") + ".tmp-" + std::to_string(::getpid()));
   EXPECT_EQ(files[4], path("h.txt"));

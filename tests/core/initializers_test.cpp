@@ -3,17 +3,17 @@
 // anything else is rejected with the table's names.
 #include "core/initializers.h"
 
+#include "core/param_store.h"
+#include "core/program.h"
+#include "frontends/pbtxt/pbtxt_loader.h"
+#include "ops/registry.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <set>
 #include <string>
-
-#include "core/param_store.h"
-#include "core/program.h"
-#include "frontends/pbtxt/pbtxt_loader.h"
-#include "ops/registry.h"
 
 namespace tapeflow {
 namespace {
@@ -24,10 +24,11 @@ std::shared_ptr<const Program> graphWith(const std::string& init) {
   return Program::build(
       parseGraphText("input { name: \"x\" shape: [-1, 4] }\n"
                      "param { name: \"w\" shape: [8, 4, 3, 3] init { " +
-                         init + " } }\n"
-                     "node { name: \"r\" op: \"Relu\" input: \"x\" output: "
-                     "\"y\" }\n"
-                     "output: \"y\"\n",
+                         init +
+                         " } }\n"
+                         "node { name: \"r\" op: \"Relu\" input: \"x\" output: "
+                         "\"y\" }\n"
+                         "output: \"y\"\n",
                      "init.pbtxt"),
       ops::registry());
 }
@@ -45,7 +46,8 @@ TEST(InitializersTest, NamesAndAliasesAreUnique) {
 
 TEST(InitializersTest, FindsNamesAndAliasesOnly) {
   ASSERT_NE(findInitializer("xavier_uniform"), nullptr);
-  EXPECT_EQ(findInitializer("glorot_uniform"), findInitializer("xavier_uniform"));
+  EXPECT_EQ(findInitializer("glorot_uniform"),
+            findInitializer("xavier_uniform"));
   EXPECT_EQ(findInitializer("kaiming_normal")->kind, InitKind::HeNormal);
   EXPECT_EQ(findInitializer("lecun_uniform")->kind, InitKind::LecunUniform);
   EXPECT_EQ(findInitializer("glorot"), nullptr);
@@ -148,7 +150,8 @@ TEST(InitializersTest, UnknownNameIsRejectedWithTheTable) {
     FAIL() << "accepted";
   } catch (const ParseError& e) {
     EXPECT_NE(std::string(e.what()).find("unknown initializer 'glorot'; "
-                                         "known: " + initializerNames()),
+                                         "known: " +
+                                         initializerNames()),
               std::string::npos)
         << e.what();
     EXPECT_EQ(e.loc().line, 2);

@@ -1,4 +1,5 @@
-// tests/core/suggest_test.cpp - edit distance and "did you mean" (core/suggest).
+// tests/core/suggest_test.cpp - edit distance and "did you mean"
+// (core/suggest).
 #include "core/suggest.h"
 
 #include <gtest/gtest.h>
@@ -14,8 +15,8 @@ TEST(SuggestTest, EditDistanceCountsEdits) {
   EXPECT_EQ(editDistance("", "abc"), 3u);
   EXPECT_EQ(editDistance("abc", ""), 3u);
   EXPECT_EQ(editDistance("lr", "lr"), 0u);
-  EXPECT_EQ(editDistance("lrr", "lr"), 1u);       // deletion
-  EXPECT_EQ(editDistance("lr", "lrr"), 1u);       // insertion
+  EXPECT_EQ(editDistance("lrr", "lr"), 1u);  // deletion
+  EXPECT_EQ(editDistance("lr", "lrr"), 1u);  // insertion
   EXPECT_EQ(editDistance("kitten", "sitting"), 3u);
   EXPECT_EQ(editDistance("flaw", "lawn"), 2u);
 }
@@ -34,8 +35,8 @@ TEST(SuggestTest, EditDistanceIgnoresCase) {
 }
 
 TEST(SuggestTest, EditDistanceIsSymmetric) {
-  const std::vector<std::string> words = {"", "a", "relu", "Rleu", "softmax",
-                                          "SoftmaxCrossEntropy", "lr"};
+  const std::vector<std::string> words = {
+      "", "a", "relu", "Rleu", "softmax", "SoftmaxCrossEntropy", "lr"};
   for (const std::string& a : words)
     for (const std::string& b : words)
       EXPECT_EQ(editDistance(a, b), editDistance(b, a)) << a << " " << b;

@@ -336,7 +336,7 @@ TEST(PbtxtLoaderTest, ListFormsCommentsAndTabsGetPerValueLocations) {
 
 TEST(PbtxtLoaderTest, DefaultsAndPassThroughValues) {
   // Missing format_version means 1, missing dtype means F32; values that
-  // validation judges (B15 newer version, B16 data count) pass unchanged.
+  // validation judges (B16 data count) pass unchanged.
   Graph g = parseGraphText(
       "input { name: \"x\" shape: 3 }\n"
       "param { name: \"p\" shape: [5, 5] data: [1, 2] }\n",
@@ -348,8 +348,38 @@ TEST(PbtxtLoaderTest, DefaultsAndPassThroughValues) {
   EXPECT_EQ(g.params.at(0).data.size(), 2u);
   EXPECT_TRUE(g.loss.empty());
   expectLoc(g.lossLoc, 0, 0, "d.pbtxt");
-  EXPECT_EQ(parseGraphText("format_version: 2", "v.pbtxt").formatVersion, 2);
-  EXPECT_EQ(parseGraphText("format_version: 0", "v.pbtxt").formatVersion, 0);
+  EXPECT_EQ(parseGraphText("format_version: 1", "v.pbtxt").formatVersion, 1);
+}
+
+TEST(PbtxtLoaderTest, RejectsFormatVersionsItDoesNotRead) {  // B15
+  for (int v : {0, -1, kGraphFormatVersion + 1}) {
+    SCOPED_TRACE(v);
+    std::string text = "format_version: " + std::to_string(v) + "\n";
+    std::string want = "v.pbtxt: error: format_version " + std::to_string(v) +
+                       " is not supported (this runtime reads versions 1 to " +
+                       std::to_string(kGraphFormatVersion) +
+                       "); upgrade tapeflow or re-export the graph";
+    try {
+      parseGraphText(text, "v.pbtxt");
+      ADD_FAILURE() << "text accepted";
+    } catch (const ParseError& e) {
+      EXPECT_EQ(std::string(e.what()), want);
+    }
+    Graph g;
+    g.formatVersion = v;
+    testing::ScratchDir dir("version");
+    saveGraphBinary(g, dir.path("v.pb"));
+    try {
+      loadGraphFile(dir.path("v.pb"));
+      ADD_FAILURE() << "binary accepted";
+    } catch (const ParseError& e) {
+      EXPECT_NE(std::string(e.what()).find("format_version " +
+                                           std::to_string(v) +
+                                           " is not supported"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 TEST(PbtxtLoaderTest, EmptyListAttributeIsAValueInText) {

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "ops/op_list.h"
 #include "ops/registry.h"
 #include "tests/support/op_harness.h"
 
@@ -65,6 +66,32 @@ TEST_P(RegistryTest, GradientMatchesFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(AllOps, RegistryTest, ::testing::ValuesIn(opNames()),
                          [](const auto& info) { return info.param; });
+
+TEST(RegistryTableTest, OpListNamesMatchTheirOpDefs) {
+  EXPECT_EQ(ops::checkOpList(ops::opList()), "");
+  EXPECT_EQ(ops::opList().size(), ops::registry().all().size());
+  for (const ops::OpListEntry& e : ops::opList())
+    EXPECT_EQ(e.accessor().name(), e.listed);
+}
+
+const OpDef& fooOp() {
+  static const OpDef def("Foo");
+  return def;
+}
+const OpDef& barOp() {
+  static const OpDef def("Bar");
+  return def;
+}
+
+TEST(RegistryTableTest, CheckCatchesAMismatchedOrDuplicateEntry) {
+  EXPECT_EQ(ops::checkOpList({{"Foo", &fooOp}, {"Bar", &barOp}}), "");
+  // TAPEFLOW_OP(Foo, barOp): the listed name is not the OpDef's.
+  EXPECT_EQ(ops::checkOpList({{"Foo", &fooOp}, {"Foo", &barOp}}),
+            "op list entry 'Foo' names an OpDef called 'Bar'; the first "
+            "argument of TAPEFLOW_OP must be the OpDef's name");
+  EXPECT_EQ(ops::checkOpList({{"Foo", &fooOp}, {"Foo", &fooOp}}),
+            "op 'Foo' is listed twice");
+}
 
 TEST(RegistryTableTest, ClosestNamesSuggestsNearOps) {
   auto near = ops::registry().closest("relu", 1);

@@ -1,4 +1,5 @@
-// tools/analysis/model_report.cpp - summary table, DOT and model gradcheck.
+// tools/analysis/model_report.cpp - summary table, DOT (through dot.h) and
+// model gradcheck.
 #include "tools/analysis/model_report.h"
 
 #include <algorithm>
@@ -10,9 +11,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "core/graph_analysis.h"
 #include "core/param_store.h"
 #include "core/plan.h"
+#include "tools/analysis/dot.h"
 
 namespace tapeflow {
 
