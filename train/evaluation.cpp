@@ -66,7 +66,7 @@ Evaluator::Evaluator(std::shared_ptr<const Program> program, ParamStore& store,
   labelField_ = labelFieldOf(p, bindings_, batches_.fields(), solver);
 }
 
-EvalResult Evaluator::run() {
+EvalResult Evaluator::run(const std::function<void(int64_t, int64_t)>& onBatch) {
   EvalResult r;
   r.classes = labelField_.empty() ? 0 : classes_;
   r.hasAccuracy = !labelField_.empty();
@@ -82,6 +82,7 @@ EvalResult Evaluator::run() {
       r.correct += countCorrect(plan.readValue(prediction_), b.find(labelField_)->i32.data(),
                                 b.size, r.classes, &r.confusion);
     r.samples += b.size;
+    if (onBatch) onBatch(r.samples, batches_.numSamples());
   }
   r.loss /= double(std::max<int64_t>(r.samples, 1));
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,7 +54,9 @@ class Evaluator {
   /// GraphError for a graph without a loss.
   Evaluator(std::shared_ptr<const Program> program, ParamStore& store,
             const SolverConfig& solver, std::shared_ptr<const DataSource> data);
-  EvalResult run();
+  /// Runs over every sample; onBatch (when set) is called after each
+  /// batch with the samples done and the total, for a progress bar.
+  EvalResult run(const std::function<void(int64_t done, int64_t total)>& onBatch = {});
   uint64_t fingerprint() const { return batches_.source().fingerprint(); }
 
  private:

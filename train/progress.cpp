@@ -101,6 +101,33 @@ std::string Progress::barLine(const ProgressState& s, double etaSeconds,
   return line;
 }
 
+std::string Progress::evalBarLine(int64_t done, int64_t total, int columns) {
+  const std::string head = "evaluating ";
+  const std::string rest = std::to_string(done) + "/" + std::to_string(total) + " samples";
+  const int limit = std::max(columns - 1, 1);
+  const int barWidth = std::min(30, limit - static_cast<int>(head.size() + rest.size()) - 3);
+  std::string bar;
+  if (total > 0 && barWidth >= 5) {
+    const double frac = std::clamp(static_cast<double>(done) / static_cast<double>(total), 0.0, 1.0);
+    const int filled = static_cast<int>(frac * barWidth);
+    bar = "[" + std::string(static_cast<size_t>(filled), '=');
+    if (filled < barWidth) bar += '>' + std::string(static_cast<size_t>(barWidth - filled - 1), ' ');
+    bar += "] ";
+  }
+  std::string line = head + bar + rest;
+  if (static_cast<int>(line.size()) > limit) line.resize(static_cast<size_t>(limit));
+  return line;
+}
+
+void Progress::evaluating(int64_t done, int64_t total) {
+  if (!out_ || !tty_) return;
+  const double now = now_();
+  if (done < total && now - lastDraw_ < kMinRedrawSeconds) return;
+  lastDraw_ = now;
+  write("\r" + evalBarLine(done, total, columns()) + "\033[K");
+  barShown_ = true;
+}
+
 double Progress::etaSeconds(const ProgressState& s, double now) {
   if (s.epoch != epochSeen_ || s.step < baseStep_) {
     epochSeen_ = s.epoch;

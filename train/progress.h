@@ -62,6 +62,10 @@ class Progress {
   /// (throttled); otherwise prints nothing. For a smooth bar between
   /// logging intervals.
   void tick(const ProgressState& s);
+  /// Reports an evaluation in progress (samples done of total): terminal:
+  /// an "evaluating" bar in place of the training bar (throttled);
+  /// otherwise prints nothing.
+  void evaluating(int64_t done, int64_t total);
   /// Prints a persistent line summarising an epoch.
   void endEpoch(const EpochSummary& s);
   /// Prints a line of text (a newline is added) after clearing the bar.
@@ -76,6 +80,8 @@ class Progress {
 
   /// The plain log line for s (no newline).
   static std::string plainLine(const ProgressState& s);
+  /// The evaluation bar line, at most `columns - 1` characters.
+  static std::string evalBarLine(int64_t done, int64_t total, int columns);
   /// The bar line for s, at most `columns - 1` characters; etaSeconds < 0
   /// means unknown.
   static std::string barLine(const ProgressState& s, double etaSeconds,

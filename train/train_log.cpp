@@ -97,6 +97,10 @@ void TrainLog::step(int64_t step, int64_t epoch, int64_t position, double loss,
   }
 }
 
+void TrainLog::evaluating(int64_t done, int64_t total) {
+  if (!quiet_) progress_.evaluating(done, total);
+}
+
 void TrainLog::eval(int64_t step, const EvalResult& r) {
   MetricPoint mp;
   mp.step = step;

@@ -29,6 +29,8 @@ class TrainLog {
   /// batches done in the epoch; `correct` < 0 when accuracy is unknown.
   void step(int64_t step, int64_t epoch, int64_t position, double loss, int64_t correct,
             int64_t size, float lr);
+  /// An evaluation under way: `done` of `total` samples (the bar).
+  void evaluating(int64_t done, int64_t total);
   /// An evaluation at `step`.
   void eval(int64_t step, const EvalResult& r);
   /// Seconds spent training in this epoch so far (evaluations excluded).

@@ -109,7 +109,8 @@ class Trainer {
   // this is the best evaluation so far.
   bool evaluateNow(TrainLog& log) {
     if (!evaluator_) return false;
-    EvalResult r = evaluator_->run();
+    EvalResult r = evaluator_->run(
+        [&log](int64_t done, int64_t total) { log.evaluating(done, total); });
     const double metric = r.hasAccuracy ? r.accuracy() : -r.loss;
     const bool isBest = at_.bestStep < 0 || metric > at_.bestMetric;
     if (isBest) {

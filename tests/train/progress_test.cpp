@@ -156,6 +156,37 @@ TEST(ProgressTest, BarFillsInProportionAndFitsTheWidth) {
   EXPECT_THAT(Progress::barLine(s, 3725, 100), HasSubstr("eta 1:02:05"));
 }
 
+TEST(ProgressTest, EvaluationShowsItsOwnBarNotAFrozenTrainingBar) {
+  MemFile f;
+  double now = 100.0;
+  {
+    Progress p(f.get(), /*forceTty=*/true);
+    p.setClock([&] { return now; });
+    p.setWidth(120);
+    p.tick(state(469));  // the end of an epoch's training bar
+    const size_t before = f.text().size();
+    now += 1.0;
+    p.evaluating(2500, 10000);
+    std::string eval = f.text().substr(before);
+    EXPECT_THAT(eval, StartsWith("\revaluating [" + std::string(7, '=') + ">"));
+    EXPECT_THAT(eval, HasSubstr("] 2500/10000 samples"));
+    EXPECT_THAT(eval, Not(HasSubstr("469/469")));
+    now += 0.01;  // throttled, except the last batch
+    p.evaluating(3000, 10000);
+    EXPECT_EQ(f.text().size(), before + eval.size());
+    p.evaluating(10000, 10000);
+    EXPECT_THAT(f.text(), HasSubstr("[" + std::string(30, '=') + "] 10000/10000 samples"));
+  }
+  MemFile plain;
+  {
+    Progress p(plain.get());
+    p.evaluating(5, 10);  // a log gets the evaluation's result line only
+  }
+  EXPECT_EQ(plain.text(), "");
+  for (int width : {1, 20, 40, 80})
+    EXPECT_LE(static_cast<int>(Progress::evalBarLine(3, 7, width).size()), std::max(width - 1, 1));
+}
+
 TEST(ProgressTest, EtaFallsBackToEpochSeconds) {
   MemFile f;
   Progress p(f.get(), true);
