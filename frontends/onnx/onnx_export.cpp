@@ -166,11 +166,28 @@ void Exporter::node(int i) {
     alias_[out(i)] = in(i, 0);
     return;
   }
-  if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "Add" || op == "Sub" ||
-      op == "Mul" || op == "Div") {
+  static const std::set<std::string> sameName = {
+      "Relu", "Sigmoid", "Tanh", "Add", "Sub", "Mul", "Div", "Exp", "Log",
+      "Sqrt", "Abs", "Neg", "Softplus", "Min", "Max", "GlobalMaxPool"};
+  if (sameName.count(op)) {
     std::vector<std::string> ins;
     for (size_t k = 0; k < p_.nodeInputs(i).size(); ++k) ins.push_back(in(i, int(k)));
     add(op, n.name, ins, out(i));
+    return;
+  }
+  if (op == "HardSigmoid") {
+    onnx::NodeProto* h = add(op, n.name, {in(i, 0)}, out(i));
+    setFloat(h, "alpha", attr(i, "alpha").f);
+    setFloat(h, "beta", attr(i, "beta").f);
+    return;
+  }
+  if (op == "Transpose") {  // no perm: reversed axes in both
+    onnx::NodeProto* t = add(op, n.name, {in(i, 0)}, out(i));
+    if (attr(i, "perm").ints.empty()) return;
+    auto* perm = t->add_attribute();
+    perm->set_name("perm");
+    perm->set_type(onnx::AttributeProto::INTS);
+    for (int64_t v : attr(i, "perm").ints) perm->add_ints(v);
     return;
   }
   if (op == "Elu" || op == "LeakyRelu") {

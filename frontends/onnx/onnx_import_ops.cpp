@@ -250,22 +250,172 @@ void pad(Importer& imp, const onnx::NodeProto& n) {
            {{"pads", AttrValue::ofInts(pads)}, {"value", AttrValue::ofFloat(value)}});
 }
 
+// A constant float scalar input (Pow's exponent, Clip's bounds).
+float constScalar(Importer& imp, const onnx::NodeProto& n, int port, const char* what) {
+  const ConstTensor* c = imp.constant(n, port);
+  if (!c || !c->isFloat || c->f.size() != 1)
+    imp.fail(n, std::string(what) + " input '" + n.input(port) + "' must be a constant float scalar");
+  return c->f[0];
+}
+
+// Axes given as an input (opset 13+ for Squeeze/Unsqueeze/ReduceSum) or as
+// the attribute before it; `def` when neither is given.
+Ints axesOf(Importer& imp, const onnx::NodeProto& n, const Attrs& a, int port, int inputSince) {
+  if (imp.opset() >= inputSince) return Importer::hasInput(n, port) ? imp.constInts(n, port, "axes") : Ints{};
+  return a.ints("axes", {});
+}
+
+void hardSigmoid(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"alpha", "beta"});
+  imp.emit(n, "HardSigmoid", {imp.value(n, 0)},
+           {{"alpha", AttrValue::ofFloat(a.f("alpha", 0.2f))},
+            {"beta", AttrValue::ofFloat(a.f("beta", 0.5f))}});
+}
+
+void prelu(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {});
+  std::string src = imp.value(n, 0);
+  // ONNX broadcasts a rank-1 slope [C] along the last axis; tapeflow reads a
+  // rank-1 slope per channel (dim 1), so it gets its right-aligned rank.
+  const size_t rank = imp.dimsOf(src).size();
+  if (const ConstTensor* c = imp.constant(n, 1); c && c->dims.size() == 1 && c->dims[0] > 1 && rank > 2) {
+    if (imp.mapped(n.input(1))) imp.fail(n, "a rank-1 slope used by another node is not supported");
+    Dims d(rank - 1, 1);
+    d.back() = c->dims[0];
+    imp.mutableConstant(n.input(1)).dims = d;
+  }
+  imp.emit(n, "PRelu", {src, imp.value(n, 1)});
+}
+
+void pow(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {});
+  imp.emit(n, "Pow", {imp.value(n, 0)},
+           {{"exponent", AttrValue::ofFloat(constScalar(imp, n, 1, "exponent"))}});
+}
+
+void clip(Importer& imp, const onnx::NodeProto& n) {
+  std::map<std::string, AttrValue> at;
+  if (imp.opset() < 11) {
+    Attrs a(imp, n, {"min", "max"});
+    if (a.has("min")) at["min"] = AttrValue::ofFloat(a.f("min", 0.f));
+    if (a.has("max")) at["max"] = AttrValue::ofFloat(a.f("max", 0.f));
+  } else {
+    Attrs a(imp, n, {});
+    if (Importer::hasInput(n, 1)) at["min"] = AttrValue::ofFloat(constScalar(imp, n, 1, "min"));
+    if (Importer::hasInput(n, 2)) at["max"] = AttrValue::ofFloat(constScalar(imp, n, 2, "max"));
+  }
+  imp.emit(n, "Clip", {imp.value(n, 0)}, at);
+}
+
+void minMax(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {});
+  if (n.input_size() != 2) imp.fail(n, "only two inputs are supported, found " + std::to_string(n.input_size()));
+  imp.emit(n, n.op_type(), {imp.value(n, 0), imp.value(n, 1)});
+}
+
+void globalMaxPool(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {});
+  imp.emit(n, "GlobalMaxPool", {imp.value(n, 0)});
+}
+
+void transpose(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"perm"});
+  std::map<std::string, AttrValue> at;
+  if (a.has("perm")) at["perm"] = AttrValue::ofInts(a.ints("perm", {}));
+  imp.emit(n, "Transpose", {imp.value(n, 0)}, at);
+}
+
+void squeeze(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a = imp.opset() >= 13 ? Attrs(imp, n, {}) : Attrs(imp, n, {"axes"});
+  std::map<std::string, AttrValue> at;
+  Ints axes = axesOf(imp, n, a, 1, 13);
+  if (!axes.empty()) at["axes"] = AttrValue::ofInts(axes);
+  imp.emit(n, n.op_type(), {imp.value(n, 0)}, at);
+}
+
+void slice(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {});
+  if (imp.opset() < 10) imp.fail(n, "Slice before opset 10 (attributes) is not supported");
+  std::map<std::string, AttrValue> at;
+  at["starts"] = AttrValue::ofInts(imp.constInts(n, 1, "starts"));
+  at["ends"] = AttrValue::ofInts(imp.constInts(n, 2, "ends"));
+  if (Importer::hasInput(n, 3)) at["axes"] = AttrValue::ofInts(imp.constInts(n, 3, "axes"));
+  if (Importer::hasInput(n, 4)) at["steps"] = AttrValue::ofInts(imp.constInts(n, 4, "steps"));
+  imp.emit(n, "Slice", {imp.value(n, 0)}, at);
+}
+
+void reduce(Importer& imp, const onnx::NodeProto& n) {
+  // ReduceSum takes axes as an input from opset 13, the others from 18.
+  const int since = n.op_type() == "ReduceSum" ? 13 : 18;
+  Attrs a = imp.opset() >= since ? Attrs(imp, n, {"keepdims", "noop_with_empty_axes"})
+                                 : Attrs(imp, n, {"axes", "keepdims"});
+  a.require(a.i("noop_with_empty_axes", 0) == 0, "noop_with_empty_axes",
+            "only 0 (no axes reduce every axis)");
+  imp.emit(n, n.op_type(), {imp.value(n, 0)},
+           {{"axes", AttrValue::ofInts(axesOf(imp, n, a, 1, since))},
+            {"keepdims", AttrValue::ofInt(a.i("keepdims", 1))}});
+}
+
+void layerNorm(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"axis", "epsilon", "stash_type"});
+  a.require(a.i("stash_type", 1) == 1, "stash_type", "only 1 (float statistics)");
+  onlyFirstOutput(imp, n);
+  std::vector<std::string> ins{imp.value(n, 0), imp.value(n, 1)};
+  if (Importer::hasInput(n, 2)) ins.push_back(imp.value(n, 2));
+  imp.emit(n, "LayerNorm", ins,
+           {{"axis", AttrValue::ofInt(a.i("axis", -1))},
+            {"epsilon", AttrValue::ofFloat(a.f("epsilon", 1e-5f))}});
+}
+
+void convTranspose(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "pads",
+                   "strides"});
+  std::vector<std::string> ins{imp.value(n, 0), imp.value(n, 1)};
+  if (Importer::hasInput(n, 2)) ins.push_back(imp.value(n, 2));
+  Dims w = imp.dimsOf(ins[1]);
+  if (w.size() != 4) imp.fail(n, "only 2-D transposed convolutions (rank-4 weights) are supported");
+  a.require(a.ints("kernel_shape", {w[2], w[3]}) == Ints{w[2], w[3]}, "kernel_shape",
+            "differs from the weights' spatial dims");
+  const std::string autoPad = a.s("auto_pad", "NOTSET");
+  a.require(autoPad == "NOTSET" || autoPad == "VALID", "auto_pad", "use NOTSET or VALID");
+  Ints pads = autoPad == "VALID" ? Ints{0, 0, 0, 0} : a.ints("pads", {0, 0, 0, 0});
+  a.require(pads.size() == 4, "pads", "a 2-D window needs 4 pads");
+  imp.emit(n, "ConvTranspose2D", ins,
+           {{"stride", AttrValue::ofInts(a.ints("strides", {1, 1}))},
+            {"dilation", AttrValue::ofInts(a.ints("dilations", {1, 1}))},
+            {"groups", AttrValue::ofInt(a.i("group", 1))},
+            {"pads", AttrValue::ofInts(pads)},
+            {"output_padding", AttrValue::ofInts(a.ints("output_padding", {0, 0}))}});
+}
+
 const std::map<std::string, Fn>& table() {
   static const std::map<std::string, Fn> t = {
-      {"Add", binary},          {"AveragePool", pool},
-      {"BatchNormalization", batchNorm},
-      {"Concat", axisOp},       {"Constant", constant},
-      {"Conv", conv},           {"Div", binary},
-      {"Dropout", dropout},     {"Elu", alphaUnary},
+      {"Abs", unary},           {"Add", binary},
+      {"AveragePool", pool},    {"BatchNormalization", batchNorm},
+      {"Clip", clip},           {"Concat", axisOp},
+      {"Constant", constant},   {"Conv", conv},
+      {"ConvTranspose", convTranspose},
+      {"Div", binary},          {"Dropout", dropout},
+      {"Elu", alphaUnary},      {"Exp", unary},
       {"Flatten", flatten},     {"Gemm", gemm},
       {"GlobalAveragePool", globalAveragePool},
-      {"Identity", identity},   {"LeakyRelu", alphaUnary},
-      {"LogSoftmax", axisOp},   {"MatMul", matMul},
-      {"MaxPool", pool},        {"Mul", binary},
-      {"Pad", pad},             {"Relu", unary},
-      {"Reshape", reshape},     {"Sigmoid", unary},
-      {"Softmax", axisOp},      {"Sub", binary},
-      {"Tanh", unary},
+      {"GlobalMaxPool", globalMaxPool},
+      {"HardSigmoid", hardSigmoid},
+      {"Identity", identity},   {"LayerNormalization", layerNorm},
+      {"LeakyRelu", alphaUnary},
+      {"Log", unary},           {"LogSoftmax", axisOp},
+      {"MatMul", matMul},       {"Max", minMax},
+      {"MaxPool", pool},        {"Min", minMax},
+      {"Mul", binary},          {"Neg", unary},
+      {"PRelu", prelu},         {"Pad", pad},
+      {"Pow", pow},             {"ReduceMax", reduce},
+      {"ReduceMean", reduce},   {"ReduceSum", reduce},
+      {"Relu", unary},          {"Reshape", reshape},
+      {"Sigmoid", unary},       {"Slice", slice},
+      {"Softmax", axisOp},      {"Softplus", unary},
+      {"Sqrt", unary},          {"Squeeze", squeeze},
+      {"Sub", binary},          {"Tanh", unary},
+      {"Transpose", transpose}, {"Unsqueeze", squeeze},
   };
   return t;
 }

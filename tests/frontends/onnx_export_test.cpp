@@ -85,6 +85,31 @@ output: "prob"
 prediction: "prob"
 )";
 
+// The elementwise and shape ops exported under their own names: Transpose,
+// Abs, Neg, Exp, Softplus, Sqrt, Log, Min, Max, HardSigmoid, GlobalMaxPool.
+constexpr const char* kEltwise = R"(
+format_version: 1
+name: "eltwise"
+input { name: "x" dtype: F32 shape: [-1, 2, 4, 4] }
+param { name: "w" shape: [5, 2] init { kind: "xavier_uniform" } }
+node { name: "t" op: "Transpose" input: "x" output: "t" attr { name: "perm" ints: [0, 1, 3, 2] } }
+node { name: "abs" op: "Abs" input: "t" output: "abs" }
+node { name: "neg" op: "Neg" input: "abs" output: "neg" }
+node { name: "exp" op: "Exp" input: "neg" output: "exp" }
+node { name: "sp" op: "Softplus" input: "t" output: "sp" }
+node { name: "sqrt" op: "Sqrt" input: "sp" output: "sqrt" }
+node { name: "log" op: "Log" input: "sp" output: "log" }
+node { name: "min" op: "Min" input: ["sqrt", "exp"] output: "min" }
+node { name: "max" op: "Max" input: ["min", "log"] output: "max" }
+node { name: "hs" op: "HardSigmoid" input: "max" output: "hs" attr { name: "alpha" f: 0.3 } }
+node { name: "gmp" op: "GlobalMaxPool" input: "hs" output: "gmp" }
+node { name: "flat" op: "Flatten" input: "gmp" output: "flat" }
+node { name: "fc" op: "Linear" input: ["flat", "w"] output: "fc" }
+node { name: "prob" op: "Softmax" input: "fc" output: "prob" }
+output: "prob"
+prediction: "prob"
+)";
+
 struct Case {
   std::string name;
   std::shared_ptr<const Program> program;
@@ -96,7 +121,8 @@ std::vector<Case> cases() {
           {"lenet5_keras", buildModel("lenet5_keras.pbtxt"), {3, 1, 32, 32}},
           {"lenet5_c3table", buildModel("lenet5_c3table.pbtxt"), {3, 1, 32, 32}},
           {"resmix", buildText(kResMix), {3, 3, 8, 8}},
-          {"mlp", buildText(kMlp), {3, 1, 4, 4}}};
+          {"mlp", buildText(kMlp), {3, 1, 4, 4}},
+          {"eltwise", buildText(kEltwise), {3, 2, 4, 4}}};
 }
 
 size_t numel(const std::vector<int64_t>& d) {

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "../support/onnx_builder.h"
 #include "../support/onnx_support.h"
 #include "../support/scratch_dir.h"
 
@@ -85,27 +86,6 @@ TEST(OnnxImportTest, PyTorchExportsGivePyTorchLogits) {
 }
 
 // --- hand-made models -------------------------------------------------------
-
-onnx::ModelProto tinyModel(const std::string& op, int opset = 13) {
-  onnx::ModelProto m;
-  m.set_ir_version(8);
-  m.add_opset_import()->set_version(opset);
-  onnx::GraphProto* g = m.mutable_graph();
-  g->set_name("tiny");
-  onnx::ValueInfoProto* in = g->add_input();
-  in->set_name("x");
-  auto* t = in->mutable_type()->mutable_tensor_type();
-  t->set_elem_type(onnx::TensorProto::FLOAT);
-  t->mutable_shape()->add_dim()->set_dim_param("N");
-  for (int d : {2, 4, 4}) t->mutable_shape()->add_dim()->set_dim_value(d);
-  onnx::NodeProto* n = g->add_node();
-  n->set_name("n1");
-  n->set_op_type(op);
-  n->add_input("x");
-  n->add_output("y");
-  g->add_output()->set_name("y");
-  return m;
-}
 
 std::string ser(const onnx::ModelProto& m) { return m.SerializeAsString(); }
 
@@ -204,43 +184,6 @@ TEST(OnnxImportTest, RefusesExternalData) {
 }
 
 // --- a hand-made model through both runtimes ----------------------------------
-
-void addInit(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims,
-             uint64_t seed) {
-  onnx::TensorProto* t = g->add_initializer();
-  t->set_name(name);
-  t->set_data_type(onnx::TensorProto::FLOAT);
-  size_t n = 1;
-  for (int64_t d : dims) {
-    t->add_dims(d);
-    n *= size_t(d);
-  }
-  for (float v : randomInput(n, seed)) t->add_float_data(v);
-}
-
-onnx::NodeProto* addNode(onnx::GraphProto* g, const std::string& op,
-                         std::vector<std::string> in, const std::string& out) {
-  onnx::NodeProto* n = g->add_node();
-  n->set_name(out);
-  n->set_op_type(op);
-  for (const auto& s : in) n->add_input(s);
-  n->add_output(out);
-  return n;
-}
-
-void intsAttr(onnx::NodeProto* n, const char* name, std::vector<int64_t> v) {
-  auto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INTS);
-  for (int64_t x : v) a->add_ints(x);
-}
-
-void intAttr(onnx::NodeProto* n, const char* name, int64_t v) {
-  auto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INT);
-  a->set_i(v);
-}
 
 // Constant, Pad, AveragePool (count_include_pad), Conv (SAME_UPPER, stride
 // 2), LeakyRelu, MaxPool, Identity (of a value and of an initializer),

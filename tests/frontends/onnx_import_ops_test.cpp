@@ -1,0 +1,159 @@
+// tests/frontends/onnx_import_ops_test.cpp - the ONNX ops import maps beyond
+// LeNet's (ConvTranspose, PRelu, Softplus, Log, Sqrt, Max, Min, Clip, Pow,
+// HardSigmoid, Abs, Neg, Exp, GlobalMaxPool, Squeeze, ReduceMax, ReduceMean,
+// Unsqueeze, Transpose, LayerNormalization, Slice, ReduceSum): one opset-17
+// model through tapeflow and ONNX Runtime gives the same output; attributes
+// tapeflow cannot compute are errors naming them.
+#include <gtest/gtest.h>
+
+#include <onnx/onnx_pb.h>
+
+#include <set>
+
+#include "../support/onnx_builder.h"
+#include "../support/onnx_support.h"
+#include "../support/scratch_dir.h"
+
+namespace tapeflow {
+namespace {
+
+using namespace onnxtest;
+
+// x [N,2,6,6] -> ... -> out [N,2]; every new mapping on the path.
+onnx::ModelProto newOpsModel() {
+  onnx::ModelProto m = tinyModel("ConvTranspose", 17);
+  onnx::GraphProto* g = m.mutable_graph();
+  auto* dims = g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  dims->mutable_dim(2)->set_dim_value(6);
+  dims->mutable_dim(3)->set_dim_value(6);
+  g->clear_node();
+  addInit(g, "wt", {2, 3, 3, 3}, 1);
+  addInit(g, "bt", {3}, 2);
+  addInit(g, "slope", {12}, 3);  // ONNX: along the last axis (W = 12)
+  addInit(g, "ln_scale", {3}, 4);
+  addInit(g, "ln_bias", {3}, 5);
+  addScalar(g, "cmin", -0.75f);
+  addScalar(g, "cmax", 1.5f);
+  addScalar(g, "two", 2.f);
+  addInts(g, "axes23", {2, 3});
+  addInts(g, "axes2", {2});
+  addInts(g, "axes1", {1});
+  addInts(g, "zero", {0});
+  auto* ct = addNode(g, "ConvTranspose", {"x", "wt", "bt"}, "ct");  // [N,3,12,12]
+  intsAttr(ct, "strides", {2, 2});
+  intsAttr(ct, "pads", {1, 1, 1, 1});
+  intsAttr(ct, "output_padding", {1, 1});
+  addNode(g, "PRelu", {"ct", "slope"}, "p");
+  addNode(g, "Softplus", {"p"}, "sp");
+  addNode(g, "Log", {"sp"}, "lg");
+  addNode(g, "Sqrt", {"sp"}, "sq");
+  addNode(g, "Max", {"lg", "sq"}, "mx");
+  addNode(g, "Min", {"mx", "p"}, "mn");
+  addNode(g, "Clip", {"mn", "cmin", "cmax"}, "cl");
+  addNode(g, "Pow", {"cl", "two"}, "pw");
+  auto* hs = addNode(g, "HardSigmoid", {"pw"}, "hs");
+  floatAttr(hs, "alpha", 0.3f);
+  floatAttr(hs, "beta", 0.4f);
+  addNode(g, "Abs", {"p"}, "ab");
+  addNode(g, "Neg", {"ab"}, "ng");
+  addNode(g, "Exp", {"ng"}, "ex");
+  addNode(g, "Mul", {"hs", "ex"}, "m");
+  addNode(g, "GlobalMaxPool", {"m"}, "gm");       // [N,3,1,1]
+  addNode(g, "Squeeze", {"gm", "axes23"}, "sqz");  // [N,3]
+  auto* rmax = addNode(g, "ReduceMax", {"m"}, "rmax");  // [N,3,12]
+  intsAttr(rmax, "axes", {3});
+  intAttr(rmax, "keepdims", 0);
+  auto* rmean = addNode(g, "ReduceMean", {"rmax"}, "rmean");  // [N,3]
+  intsAttr(rmean, "axes", {2});
+  intAttr(rmean, "keepdims", 0);
+  addNode(g, "Add", {"sqz", "rmean"}, "s");
+  addNode(g, "Unsqueeze", {"s", "axes2"}, "u");  // [N,3,1]
+  auto* tr = addNode(g, "Transpose", {"u"}, "t");  // [N,1,3]
+  intsAttr(tr, "perm", {0, 2, 1});
+  addNode(g, "LayerNormalization", {"t", "ln_scale", "ln_bias"}, "ln");
+  addNode(g, "Slice", {"ln", "zero", "axes1", "axes2"}, "sl");  // [N,1,1]: ends 1 on axis 2
+  auto* rs = addNode(g, "ReduceSum", {"ln", "axes1"}, "rs");    // [N,3]
+  intAttr(rs, "keepdims", 0);
+  addNode(g, "Squeeze", {"sl", "axes1"}, "sl2");  // [N,1]
+  addNode(g, "Add", {"rs", "sl2"}, "out");        // [N,3]
+  g->mutable_output(0)->set_name("out");
+  auto* t = g->mutable_output(0)->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(onnx::TensorProto::FLOAT);
+  t->mutable_shape()->add_dim()->set_dim_param("N");
+  t->mutable_shape()->add_dim()->set_dim_value(3);
+  return m;
+}
+
+TEST(OnnxImportOpsTest, NewOpsMatchOnnxRuntime) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  const std::string bytes = newOpsModel().SerializeAsString();
+  ASSERT_NO_THROW(onnxio::checkModel(bytes, "new_ops.onnx"));
+  onnxio::ImportResult r = onnxio::importModel(bytes, "new_ops.onnx", {});
+  auto p = Program::build(r.graph, ops::registry());
+  std::set<std::string> kinds;
+  for (const auto& n : r.graph.nodes) kinds.insert(n.op);
+  for (const char* op : {"ConvTranspose2D", "PRelu", "Softplus", "Log", "Sqrt", "Max", "Min",
+                         "Clip", "Pow", "HardSigmoid", "Abs", "Neg", "Exp", "GlobalMaxPool",
+                         "Squeeze", "ReduceMax", "ReduceMean", "Unsqueeze", "Transpose",
+                         "LayerNorm", "Slice", "ReduceSum"})
+    EXPECT_TRUE(kinds.count(op)) << op;
+  onnxio::ParamValues values;
+  for (const auto& t : r.tensors) values[t.name] = t.data;
+  if (std::string why = ortMissing(); !why.empty()) GTEST_SKIP() << why;
+  testing::ScratchDir dir("onnx_new_ops");
+  writeBytes(dir.path() + "/new_ops.onnx", bytes);
+  std::vector<float> x = randomInput(3 * 2 * 6 * 6, 9);
+  expectNear(runTapeflow(p, values, x, 3),
+             runOrt(dir.path(), dir.path() + "/new_ops.onnx", x, {3, 2, 6, 6}), 1e-4f);
+}
+
+void expectError(onnx::ModelProto m, const std::vector<std::string>& parts) {
+  try {
+    onnxio::importModel(m.SerializeAsString(), "m.onnx", {});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(e.exitCode(), ExitCode::BadInput);
+    for (const auto& part : parts) EXPECT_NE(what.find(part), std::string::npos) << what;
+  }
+}
+
+TEST(OnnxImportOpsTest, WhatCannotBeMappedExactlyIsAnError) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  {  // Pow with a run-time exponent
+    onnx::ModelProto m = tinyModel("Pow", 17);
+    m.mutable_graph()->mutable_node(0)->add_input("x");
+    expectError(m, {"'n1'", "Pow", "exponent", "constant float scalar"});
+  }
+  {  // ReduceSum that reduces nothing when axes are empty
+    onnx::ModelProto m = tinyModel("ReduceSum", 17);
+    intAttr(m.mutable_graph()->mutable_node(0), "noop_with_empty_axes", 1);
+    expectError(m, {"'n1'", "noop_with_empty_axes"});
+  }
+  {  // LayerNormalization with double statistics
+    onnx::ModelProto m = tinyModel("LayerNormalization", 17);
+    addInit(m.mutable_graph(), "s", {4}, 1);
+    m.mutable_graph()->mutable_node(0)->add_input("s");
+    intAttr(m.mutable_graph()->mutable_node(0), "stash_type", 11);
+    expectError(m, {"'n1'", "stash_type"});
+  }
+  {  // ConvTranspose with auto_pad SAME_UPPER
+    onnx::ModelProto m = tinyModel("ConvTranspose", 17);
+    addInit(m.mutable_graph(), "w", {2, 3, 3, 3}, 1);
+    m.mutable_graph()->mutable_node(0)->add_input("w");
+    auto* a = m.mutable_graph()->mutable_node(0)->add_attribute();
+    a->set_name("auto_pad");
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s("SAME_UPPER");
+    expectError(m, {"'n1'", "auto_pad"});
+  }
+  {  // Max of three inputs
+    onnx::ModelProto m = tinyModel("Max", 17);
+    m.mutable_graph()->mutable_node(0)->add_input("x");
+    m.mutable_graph()->mutable_node(0)->add_input("x");
+    expectError(m, {"'n1'", "Max", "two inputs"});
+  }
+}
+
+}  // namespace
+}  // namespace tapeflow
