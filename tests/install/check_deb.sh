@@ -28,6 +28,14 @@ model=$root/share/tapeflow/models/lenet5_keras.pbtxt
 grep -q 'Total params: 1,631,080' "$work/summary.txt"
 pc=$(find "$root" -name tapeflow.pc | head -1)
 [ -n "$pc" ] || { echo "no tapeflow.pc in the package"; exit 1; }
-inc=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags-only-I tapeflow | sed 's/^-I//; s/ *$//')
-[ -f "$inc/core/program.h" ] || { echo "pkg-config include dir $inc lacks core/program.h"; exit 1; }
+# <tapeflow/tapeflow.h> and the "core/..." headers it includes must be found
+# through pkg-config's include directories.
+found_api=no found_core=no
+for dir in $(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags-only-I tapeflow); do
+  dir=${dir#-I}
+  [ -f "$dir/tapeflow/tapeflow.h" ] && found_api=yes
+  [ -f "$dir/core/error.h" ] && [ -f "$dir/core/shape.h" ] && found_core=yes
+done
+[ $found_api = yes ] || { echo "pkg-config's include dirs lack tapeflow/tapeflow.h"; exit 1; }
+[ $found_core = yes ] || { echo "pkg-config's include dirs lack core/error.h, core/shape.h"; exit 1; }
 echo "package ok: $(basename "$deb")"
