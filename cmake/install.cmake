@@ -29,7 +29,7 @@ if(TAPEFLOW_SHARED)
   install(TARGETS tapeflow_shared LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
   set(TAPEFLOW_PC_LIBS "-ltapeflow")
 else()
-  set(TAPEFLOW_PC_LIBS "-ltapeflow_frontends -ltapeflow_proto -ltapeflow_train -ltapeflow_train_proto -ltapeflow_data -ltapeflow_ops -ltapeflow_core")
+  set(TAPEFLOW_PC_LIBS "-ltapeflow_api -ltapeflow_frontends -ltapeflow_proto -ltapeflow_train -ltapeflow_train_proto -ltapeflow_data -ltapeflow_ops -ltapeflow_core")
 endif()
 # Relocatable: the prefix is found from the .pc file's own directory.
 file(RELATIVE_PATH TAPEFLOW_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")

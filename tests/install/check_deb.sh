@@ -38,4 +38,19 @@ for dir in $(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags-only-I tapeflo
 done
 [ $found_api = yes ] || { echo "pkg-config's include dirs lack tapeflow/tapeflow.h"; exit 1; }
 [ $found_core = yes ] || { echo "pkg-config's include dirs lack core/error.h, core/shape.h"; exit 1; }
+# A program outside the tree builds with pkg-config alone and runs.
+src_dir=$(cd "$(dirname "$0")" && pwd)
+export PKG_CONFIG_PATH=$(dirname "$pc")
+# shellcheck disable=SC2046
+g++ -o "$work/consumer" "$src_dir/main.cpp" $(pkg-config --cflags --libs tapeflow)
+"$work/consumer" | tee "$work/consumer.txt"
+[ -s "$work/consumer.txt" ] || { echo "the pkg-config consumer printed nothing"; exit 1; }
+# The shared library, when built (TAPEFLOW_SHARED), carries its SOVERSION.
+so=$(find "$root" -name 'libtapeflow.so.*' | head -1)
+if [ -n "$so" ]; then
+  soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+  echo "shared library: $(basename "$so") (SONAME $soname)"
+  case "$soname" in libtapeflow.so.[0-9]*) ;; *) echo "bad SONAME '$soname'"; exit 1 ;; esac
+  ldd "$work/consumer" | grep -q "$soname" || { echo "the consumer does not link $soname"; exit 1; }
+fi
 echo "package ok: $(basename "$deb")"
