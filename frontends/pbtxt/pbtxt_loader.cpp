@@ -434,6 +434,7 @@ class Converter {
       g.outputs.push_back(def.output(k));
       if (pos_) g.outputLocs.push_back(l);
     }
+    g.lossLoc = g.loc;
     for (int k = 0; k < def.loss_size(); ++k) {
       SourceLoc l = at(pos_ ? &pos_->loss : nullptr, k, def.loss_size(), g.loc);
       checkString(def.loss(k), l, "loss name");
