@@ -89,6 +89,13 @@ struct Node {
   std::vector<SourceLoc> outputLocs;  ///< one per output, when known
 };
 
+/// One of several training losses: a scalar value and its weight.
+struct LossTerm {
+  std::string name;
+  float weight = 1.f;
+  SourceLoc loc;
+};
+
 /// A whole model as declared.
 struct Graph {
   int formatVersion = 1;
@@ -101,6 +108,10 @@ struct Graph {
   std::vector<SourceLoc> outputLocs;
   std::string loss;        ///< the scalar training loss ("" for inference)
   SourceLoc lossLoc;
+  /// Every loss with its weight when the graph declares several (or a
+  /// weight): `loss` is the first. The objective is sum weight * loss, a
+  /// WeightedSum node Program::build adds. Empty: the objective is `loss`.
+  std::vector<LossTerm> losses;
   std::string prediction;  ///< the value `predict` turns into probabilities
   SourceLoc predictionLoc;
   SourceLoc loc;           ///< the file itself (line 0)

@@ -32,6 +32,26 @@ OpDef& OpDef::output(std::string name) {
   return *this;
 }
 
+OpDef& OpDef::variadicOutputs(int min, OutputCountFn count) {
+  variadicOutMin_ = min;
+  outputCountFn_ = std::move(count);
+  return *this;
+}
+
+int OpDef::minOutputs() const {
+  int n = static_cast<int>(outputs_.size());
+  return hasVariadicOutputs() ? n - 1 + variadicOutMin_ : n;
+}
+
+int OpDef::maxOutputs() const {
+  return hasVariadicOutputs() ? -1 : static_cast<int>(outputs_.size());
+}
+
+int OpDef::outputCountFor(const std::map<std::string, AttrValue>& attrs) const {
+  if (!hasVariadicOutputs()) return static_cast<int>(outputs_.size());
+  return outputCountFn_ ? outputCountFn_(attrs) : -1;
+}
+
 OpDef& OpDef::attr(std::string name, AttrValue defaultValue, std::string doc) {
   AttrDef a;
   a.name = std::move(name);

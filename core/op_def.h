@@ -75,6 +75,9 @@ using FlopsFn = std::function<int64_t(const ShapeContext&)>;
 using PostOpFn =
     std::function<std::vector<PostOpSpec>(const ShapeContext&)>;
 using SamplesFn = std::function<std::vector<SampleCase>()>;
+/// The number of outputs a node's attributes (defaults applied) imply; -1
+/// when they imply none (any count from the minimum on).
+using OutputCountFn = std::function<int(const std::map<std::string, AttrValue>& attrs)>;
 /// Inputs the op updates in place (running statistics), given the node's
 /// attributes (defaults applied) and its input count.
 using StateInputsFn = std::function<std::vector<int>(
@@ -96,6 +99,10 @@ class OpDef {
   OpDef& variadic(int min);
   /// Declares the next output port.
   OpDef& output(std::string name);
+  /// Makes the last output variadic: a node lists at least `min` outputs,
+  /// each a value of its own (Split); `count` says how many its attributes
+  /// imply.
+  OpDef& variadicOutputs(int min, OutputCountFn count = nullptr);
   /// An optional attribute with a default.
   OpDef& attr(std::string name, AttrValue defaultValue, std::string doc = "");
   /// A required attribute.
@@ -132,6 +139,13 @@ class OpDef {
   /// -1 when variadic.
   int maxInputs() const;
   bool isVariadic() const { return variadicMin_ >= 0; }
+  bool hasVariadicOutputs() const { return variadicOutMin_ >= 0; }
+  int minOutputs() const;
+  /// -1 when variadic.
+  int maxOutputs() const;
+  /// The outputs a node with these attributes must list, -1 for any count
+  /// between minOutputs() and maxOutputs().
+  int outputCountFor(const std::map<std::string, AttrValue>& attrs) const;
   bool isDifferentiable() const { return differentiable_; }
   bool acceptsPostOpsFlag() const { return acceptsPostOps_; }
   const std::string& nonDifferentiableReason() const { return nonDiffReason_; }
@@ -157,6 +171,8 @@ class OpDef {
   std::vector<PortDef> outputs_;
   std::vector<AttrDef> attrs_;
   int variadicMin_ = -1;
+  int variadicOutMin_ = -1;
+  OutputCountFn outputCountFn_;
   bool differentiable_ = true;
   bool acceptsPostOps_ = false;
   std::string nonDiffReason_;

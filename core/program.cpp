@@ -139,6 +139,62 @@ void checkParamNumbers(const ParamDef& p) {
 
 std::shared_ptr<const Program> Program::build(Graph graph,
                                               const OpRegistry& registry) {
+  if (graph.losses.empty()) return buildChecked(std::move(graph), registry);
+  // Several losses: the graph as declared (the first loss standing for the
+  // objective) must be valid, and every loss an f32 scalar, before the
+  // objective node is added.
+  Graph declared = graph;
+  declared.losses.clear();
+  std::shared_ptr<Program> first = buildChecked(std::move(declared), registry);
+  std::set<std::string> seen;
+  std::vector<float> weights;
+  for (const LossTerm& t : graph.losses) {
+    const SourceLoc& loc = t.loc.line > 0 ? t.loc : graph.loc;
+    if (!seen.insert(t.name).second)
+      throw GraphError(loc, "", "", "loss '" + shortName(t.name) + "' is declared twice");
+    if (!std::isfinite(t.weight) || t.weight < 0)
+      throw GraphError(loc, "", "",
+                       "loss '" + shortName(t.name) + "' has weight " + floatStr(t.weight) +
+                           "; a loss weight must be finite and >= 0");
+    int v = first->findValue(t.name);
+    if (v < 0)
+      throw GraphError(loc, "", "",
+                       "loss '" + shortName(t.name) +
+                           "' is not produced by any node, input or param");
+    const ValueInfo& info = first->value(v);
+    if (numel(info.dims) != 1 || info.dtype != DType::F32)
+      throw GraphError(loc, "", "",
+                       "loss '" + info.name + "' must be an f32 scalar, found " +
+                           dtypeName(info.dtype) + " " + dimsStr(info.dims, true));
+    weights.push_back(t.weight);
+  }
+  // The objective: a WeightedSum node named `objective` (or objective_1,
+  // ... when the graph uses that name).
+  std::string name = "objective";
+  auto taken = [&](const std::string& n) {
+    if (first->findValue(n) >= 0) return true;
+    for (const Node& node : graph.nodes)
+      if (node.name == n) return true;
+    return false;
+  };
+  for (int k = 1; taken(name); ++k) name = "objective_" + std::to_string(k);
+  Node objective;
+  objective.name = name;
+  objective.op = "WeightedSum";
+  for (const LossTerm& t : graph.losses) objective.inputs.push_back(t.name);
+  objective.outputs = {name};
+  objective.attrs["weights"] = AttrValue::ofFloats(weights);
+  objective.loc = graph.losses[0].loc;
+  graph.nodes.push_back(std::move(objective));
+  graph.loss = name;
+  graph.lossLoc = graph.losses[0].loc;
+  std::shared_ptr<Program> p = buildChecked(std::move(graph), registry);
+  p->lossTerms_.clear();
+  for (const LossTerm& t : p->graph_.losses) p->lossTerms_.push_back(p->findValue(t.name));
+  return p;
+}
+
+std::shared_ptr<Program> Program::buildChecked(Graph graph, const OpRegistry& registry) {
   std::shared_ptr<Program> p(new Program());
   p->graph_ = std::move(graph);
   const Graph& g = p->graph_;
@@ -150,6 +206,7 @@ std::shared_ptr<const Program> Program::build(Graph graph,
   p->checkParams();
   p->checkStateInputs();
   p->inferShapes();
+  if (p->loss_ >= 0) p->lossTerms_ = {p->loss_};
   return p;
 }
 
@@ -229,11 +286,13 @@ void Program::resolveNames(const OpRegistry& registry) {
                        "expected " + want + " inputs, found " +
                            std::to_string(nin));
     }
-    if (node.outputs.size() != def->outputs().size())
+    int nout = int(node.outputs.size());
+    if (nout < def->minOutputs() || (def->maxOutputs() >= 0 && nout > def->maxOutputs()))
       throw GraphError(node.loc, node.name, node.op,
-                       "expected " + std::to_string(def->outputs().size()) +
-                           " outputs, found " +
-                           std::to_string(node.outputs.size()));
+                       "expected " +
+                           (def->maxOutputs() < 0 ? "at least " + std::to_string(def->minOutputs())
+                                                  : std::to_string(def->minOutputs())) +
+                           " outputs, found " + std::to_string(nout));
     for (size_t o = 0; o < node.outputs.size(); ++o) {
       declare(node.outputs[o], ValueKind::NodeOutput, int(n), int(o),
               pick(node.outputLocs, o, node.loc), node.name, node.op);
@@ -306,6 +365,11 @@ void Program::checkAttrs() {
                             attrKindName(a.kind) + ")");
       resolved[a.name] = a.defaultValue;
     }
+    const int want = def.outputCountFor(resolved);
+    if (want >= 0 && want != int(node.outputs.size()))
+      throw GraphError(node.loc, node.name, node.op,
+                       "its attributes give " + std::to_string(want) +
+                           " outputs, the node lists " + std::to_string(node.outputs.size()));
   }
 }
 

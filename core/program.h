@@ -52,7 +52,12 @@ class Program {
   const std::vector<int>& order() const { return order_; }
   /// Node-to-node edges (producer, consumer).
   const std::vector<std::pair<int, int>>& edges() const { return edges_; }
+  /// The objective: the loss, or with several losses (Graph::losses) the
+  /// WeightedSum node build added; -1 without a loss.
   int lossValue() const { return loss_; }
+  /// Each loss as declared (one entry, lossValue(), for a single loss;
+  /// empty without a loss).
+  const std::vector<int>& lossTerms() const { return lossTerms_; }
   int predictionValue() const { return prediction_; }
   const std::vector<int>& outputValues() const { return outputs_; }
 
@@ -66,6 +71,7 @@ class Program {
 
  private:
   Program() = default;
+  static std::shared_ptr<Program> buildChecked(Graph graph, const OpRegistry& registry);
   void resolveNames(const OpRegistry& registry);
   void checkAttrs();
   void checkGraphStructure();
@@ -84,6 +90,7 @@ class Program {
   std::vector<int> order_;
   std::vector<int> outputs_;
   int loss_ = -1;
+  std::vector<int> lossTerms_;
   int prediction_ = -1;
 };
 

@@ -85,6 +85,11 @@ int cmdOps(const Args&) {
                   port.dtype == DType::I32 ? ":i32" : "");
     if (def->isVariadic()) std::printf("...");
     std::printf("\n");
+    if (def->outputs().size() > 1 || def->hasVariadicOutputs()) {
+      std::printf("  outputs:");
+      for (const PortDef& port : def->outputs()) std::printf(" %s", port.name.c_str());
+      std::printf("%s\n", def->hasVariadicOutputs() ? "..." : "");
+    }
     for (const AttrDef& at : def->attrs())
       std::printf("  attr %s (%s)%s%s\n", at.name.c_str(), attrKindName(at.kind),
                   at.required ? " required" : (" = " + at.defaultValue.str()).c_str(),

@@ -13,14 +13,31 @@ std::string lossName(const Program& p) {
   return p.value(p.lossValue()).name;
 }
 
-// The loss and, when the graph has one, the prediction.
+// The loss, the prediction (when the graph has one) and the logged values.
 std::vector<std::string> evalOutputs(const Program& p) {
   std::vector<std::string> out{lossName(p)};
   if (p.predictionValue() >= 0) out.push_back(p.value(p.predictionValue()).name);
+  for (const std::string& name : loggedOutputs(p)) out.push_back(name);
   return out;
 }
 
 }  // namespace
+
+std::vector<std::string> loggedOutputs(const Program& p) {
+  std::vector<std::string> out;
+  auto add = [&](int v) {
+    const ValueInfo& info = p.value(v);
+    if (v == p.lossValue() || info.dtype != DType::F32 || numel(info.dims) != 1) return;
+    if (info.kind == ValueKind::NodeOutput && p.op(info.owner).name() == "Accuracy" &&
+        predictionClasses(p) > 1)
+      return;
+    if (std::find(out.begin(), out.end(), info.name) == out.end()) out.push_back(info.name);
+  };
+  for (int v : p.outputValues()) add(v);
+  if (p.lossTerms().size() > 1)
+    for (int v : p.lossTerms()) add(v);
+  return out;
+}
 
 int64_t predictionClasses(const Program& p) {
   if (p.predictionValue() < 0) return 0;
@@ -64,6 +81,7 @@ Evaluator::Evaluator(std::shared_ptr<const Program> program, ParamStore& store,
   classes_ = predictionClasses(p);
   if (p.predictionValue() >= 0) prediction_ = p.value(p.predictionValue()).name;
   labelField_ = labelFieldOf(p, bindings_, batches_.fields(), solver);
+  logged_ = loggedOutputs(p);
 }
 
 EvalResult Evaluator::run(const std::function<void(int64_t, int64_t)>& onBatch) {
@@ -71,6 +89,7 @@ EvalResult Evaluator::run(const std::function<void(int64_t, int64_t)>& onBatch) 
   r.classes = labelField_.empty() ? 0 : classes_;
   r.hasAccuracy = !labelField_.empty();
   r.confusion.assign(size_t(r.classes * r.classes), 0);
+  for (const std::string& name : logged_) r.outputs.emplace_back(name, 0.0);
   const auto t0 = std::chrono::steady_clock::now();
   batches_.start(0, 0);
   Batch b;
@@ -78,6 +97,7 @@ EvalResult Evaluator::run(const std::function<void(int64_t, int64_t)>& onBatch) 
     Plan& plan = plans_.get(b.size);
     step_.run(plan, b, 0);
     r.loss += double(plan.readScalar(loss_)) * double(b.size);
+    for (auto& [name, sum] : r.outputs) sum += double(plan.readScalar(name)) * double(b.size);
     if (r.hasAccuracy)
       r.correct += countCorrect(plan.readValue(prediction_), b.find(labelField_)->i32.data(),
                                 b.size, r.classes, &r.confusion);
@@ -85,6 +105,7 @@ EvalResult Evaluator::run(const std::function<void(int64_t, int64_t)>& onBatch) 
     if (onBatch) onBatch(r.samples, batches_.numSamples());
   }
   r.loss /= double(std::max<int64_t>(r.samples, 1));
+  for (auto& [name, sum] : r.outputs) sum /= double(std::max<int64_t>(r.samples, 1));
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
@@ -99,6 +120,8 @@ void printEval(FILE* out, const EvalResult& r, const std::string& title) {
     std::fprintf(out, "%s: no evaluation yet\n", title.c_str());
     return;
   }
+  for (const auto& [name, v] : r.outputs)
+    std::fprintf(out, "%s %s: %.4f\n", title.c_str(), name.c_str(), v);
   if (!r.hasAccuracy) {
     std::fprintf(out, "%s loss: %.4f (%lld samples)\n", title.c_str(), r.loss,
                  static_cast<long long>(r.samples));

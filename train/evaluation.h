@@ -28,8 +28,17 @@ struct EvalResult {
   bool hasAccuracy = false;
   std::vector<int64_t> confusion;
   double seconds = 0;
+  /// Mean of each loggedOutputs() value over the samples.
+  std::vector<std::pair<std::string, double>> outputs;
   double accuracy() const { return samples ? double(correct) / double(samples) : 0; }
 };
+
+/// The values training and evaluation log besides the loss and accuracy:
+/// every f32 scalar in the graph's `output:` list, and each loss when the
+/// graph has several, in that order. An Accuracy op's output is left out
+/// when the graph has a prediction with classes: the trainer reports that
+/// accuracy already.
+std::vector<std::string> loggedOutputs(const Program& program);
 
 /// The last dim of the graph's prediction (its classes), 0 without one.
 int64_t predictionClasses(const Program& program);
@@ -66,6 +75,7 @@ class Evaluator {
   TrainStep step_;
   PlanCache plans_;
   std::string loss_, prediction_, labelField_;
+  std::vector<std::string> logged_;
   int64_t classes_ = 0;
 };
 

@@ -103,21 +103,25 @@ class LineParser {
   /// Parses {"key":value,...} with string, number, null and bool values;
   /// numbers go to `numbers` (null as NaN), strings to `strings`.
   void parse(std::map<std::string, double>& numbers,
-             std::map<std::string, std::string>& strings) {
+             std::map<std::string, std::string>& strings,
+             const std::string& prefix = "") {
     expect('{');
     skipSpace();
     if (peek() == '}') {
       ++pos_;
-      return end();
+      if (prefix.empty()) end();
+      return;
     }
     for (;;) {
       skipSpace();
-      std::string key = str();
+      std::string key = prefix + str();
       skipSpace();
       expect(':');
       skipSpace();
       char c = peek();
-      if (c == '"') {
+      if (c == '{' && prefix.empty()) {
+        parseNested(numbers, strings, key + ".");
+      } else if (c == '"') {
         strings[key] = str();
       } else if (literal("null")) {
         numbers[key] = NAN;
@@ -134,11 +138,19 @@ class LineParser {
         continue;
       }
       expect('}');
-      return end();
+      if (prefix.empty()) end();
+      return;
     }
   }
 
  private:
+  /// A nested object of one level ("outputs"): its keys become prefix+key.
+  void parseNested(std::map<std::string, double>& numbers,
+                   std::map<std::string, std::string>& strings,
+                   const std::string& prefix) {
+    parse(numbers, strings, prefix);
+  }
+
   [[noreturn]] void fail(const std::string& expected) const {
     std::string found = pos_ >= s_.size()
                             ? std::string("end of line")
@@ -199,6 +211,15 @@ double get(const std::map<std::string, double>& m, const char* key) {
 
 }  // namespace
 
+/// ,"key":{"name":value,...} for named outputs; "" when there are none.
+std::string outputsField(const char* key, const MetricPoint& p) {
+  if (p.outputs.empty()) return "";
+  std::string obj;
+  for (const auto& [name, v] : p.outputs)
+    obj += (obj.empty() ? "\"" : ",\"") + name + "\":" + jsonNumber(v);
+  return field(key, "{" + obj + "}");
+}
+
 std::string trainRecordJson(const MetricPoint& p) {
   return "{\"kind\":\"train\"" + field("step", std::to_string(p.step)) +
          field("epoch", jsonNumber(p.epoch)) +
@@ -206,7 +227,7 @@ std::string trainRecordJson(const MetricPoint& p) {
          field("accuracy", jsonNumber(p.accuracy)) +
          field("lr", jsonNumber(p.lr)) +
          field("images_per_sec", jsonNumber(p.imagesPerSecond)) +
-         field("wall_time", jsonNumber(p.wallTime)) + "}";
+         field("wall_time", jsonNumber(p.wallTime)) + outputsField("outputs", p) + "}";
 }
 
 std::string evalRecordJson(const MetricPoint& p, double testAccuracy,
@@ -215,7 +236,7 @@ std::string evalRecordJson(const MetricPoint& p, double testAccuracy,
          field("epoch", jsonNumber(p.epoch)) +
          field("wall_time", jsonNumber(p.wallTime)) +
          field("test_accuracy", jsonNumber(testAccuracy)) +
-         field("test_loss", jsonNumber(testLoss)) + "}";
+         field("test_loss", jsonNumber(testLoss)) + outputsField("test_outputs", p) + "}";
 }
 
 MetricsLog::MetricsLog(const std::string& path, int64_t keepUpToStep)
@@ -315,6 +336,10 @@ MetricsHistory readMetrics(const std::string& path) {
     p.epoch = get(num, "epoch");
     p.wallTime = get(num, "wall_time");
     const std::string kind = str.count("kind") ? str["kind"] : "";
+    const std::string outputs = kind == "eval" ? "test_outputs." : "outputs.";
+    for (const auto& [key, v] : num)
+      if (key.compare(0, outputs.size(), outputs) == 0)
+        p.outputs.emplace_back(key.substr(outputs.size()), v);
     if (kind == "train") {
       p.loss = get(num, "loss");
       p.accuracy = get(num, "accuracy");

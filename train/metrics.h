@@ -8,6 +8,9 @@
 //    "lr":0.01,"images_per_sec":1200.5,"wall_time":12.3}
 //   {"kind":"eval","step":469,"epoch":1,"wall_time":15.2,
 //    "test_accuracy":0.97,"test_loss":0.09}
+// A graph with scalar outputs (`output:`) or several losses adds the mean of
+// each over the interval, or over the test set:
+//   ...,"outputs":{"mae":0.81}}   ...,"test_outputs":{"mae":0.79}}
 // Every key is always present; unknown or non-finite values are null.
 // Numbers carry 9 significant digits (exact for float values).
 #pragma once
@@ -15,6 +18,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tapeflow {
@@ -30,6 +34,9 @@ struct MetricPoint {
   double lr = NAN;
   double imagesPerSecond = NAN;
   double wallTime = NAN;         ///< seconds since the start of the run
+  /// Scalar graph outputs (and each of several losses): running means over
+  /// the interval, or test means; written as "outputs" / "test_outputs".
+  std::vector<std::pair<std::string, double>> outputs;
 };
 
 /// The "train" and "eval" records of a metrics log, in file order.

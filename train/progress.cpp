@@ -55,12 +55,21 @@ Progress::Progress(FILE* out, bool forceTty)
 
 Progress::~Progress() { finish(); }
 
+std::string Progress::outputsText(const char* prefix,
+                                  const std::vector<std::pair<std::string, double>>& outputs) {
+  std::string out;
+  for (const auto& [name, v] : outputs)
+    if (known(v)) out += " " + std::string(prefix) + name + format(" %.4g", v);
+  return out;
+}
+
 std::string Progress::plainLine(const ProgressState& s) {
   std::string line = epochText(s.epoch, s.epochs) + " step " +
                      std::to_string(s.step);
   if (s.steps > 0) line += "/" + std::to_string(s.steps);
   if (known(s.loss)) line += format(" interval loss %.4f", s.loss);
   if (known(s.accuracy)) line += format(" acc %.2f%%", 100.0 * s.accuracy);
+  line += outputsText("", s.outputs);
   if (known(s.lr)) line += format(" lr %g", s.lr);
   if (known(s.imagesPerSecond) && s.imagesPerSecond > 0) {
     line += format(" img/s %.1f", s.imagesPerSecond);
@@ -76,6 +85,7 @@ std::string Progress::barLine(const ProgressState& s, double etaSeconds,
   if (etaSeconds >= 0) rest += " eta " + clockText(etaSeconds);
   if (known(s.loss)) rest += format(" interval loss %.4f", s.loss);
   if (known(s.accuracy)) rest += format(" acc %.2f%%", 100.0 * s.accuracy);
+  rest += outputsText("", s.outputs);
   if (known(s.imagesPerSecond) && s.imagesPerSecond > 0) {
     rest += format(" %.0f img/s", s.imagesPerSecond);
   }
@@ -199,8 +209,10 @@ void Progress::endEpoch(const EpochSummary& s) {
   std::string line = epochText(s.epoch, s.epochs) + " done:";
   if (known(s.loss)) line += format(" epoch loss %.4f", s.loss);
   if (known(s.accuracy)) line += format(" acc %.2f%%", 100.0 * s.accuracy);
+  line += outputsText("", s.outputs);
   if (known(s.testLoss)) line += format(" test loss %.4f", s.testLoss);
   if (known(s.testAccuracy)) line += format(" test acc %.2f%%", 100.0 * s.testAccuracy);
+  line += outputsText("test ", s.testOutputs);
   if (known(s.seconds)) line += format(" time %.1fs", s.seconds);
   message(line);
 }

@@ -20,6 +20,8 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace tapeflow {
 
@@ -33,6 +35,8 @@ struct ProgressState {
   double lr = NAN;               ///< current learning rate
   double imagesPerSecond = 0;    ///< recent training throughput
   double epochSeconds = NAN;     ///< time spent in this epoch (ETA fallback)
+  /// Scalar graph outputs (running means), printed as "name value".
+  std::vector<std::pair<std::string, double>> outputs;
 };
 
 /// The results of one epoch, printed as one persistent line.
@@ -41,6 +45,8 @@ struct EpochSummary {
   double loss = NAN, accuracy = NAN;          ///< training (running) values
   double testLoss = NAN, testAccuracy = NAN;  ///< NaN when not evaluated
   double seconds = NAN;                       ///< wall time of the epoch
+  /// Epoch means and test means of the scalar graph outputs.
+  std::vector<std::pair<std::string, double>> outputs, testOutputs;
 };
 
 class Progress {
@@ -82,6 +88,9 @@ class Progress {
   static std::string plainLine(const ProgressState& s);
   /// The evaluation bar line, at most `columns - 1` characters.
   static std::string evalBarLine(int64_t done, int64_t total, int columns);
+  /// " <prefix>name value" for each known output.
+  static std::string outputsText(const char* prefix,
+                                 const std::vector<std::pair<std::string, double>>& outputs);
   /// The bar line for s, at most `columns - 1` characters; etaSeconds < 0
   /// means unknown.
   static std::string barLine(const ProgressState& s, double etaSeconds,

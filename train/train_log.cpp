@@ -24,6 +24,29 @@ TrainLog::TrainLog(const std::string& runDir, bool resume, int64_t resumeStep, F
   }
 }
 
+void TrainLog::setOutputNames(std::vector<std::string> names) {
+  outputNames_ = std::move(names);
+  runOutputs_.assign(outputNames_.size(), 0.0);
+  epochOutputs_.assign(outputNames_.size(), 0.0);
+}
+
+void TrainLog::addOutputs(const std::vector<double>& values, int64_t size) {
+  for (size_t i = 0; i < values.size() && i < outputNames_.size(); ++i) {
+    runOutputs_[i] += values[i] * double(size);
+    epochOutputs_[i] += values[i] * double(size);
+  }
+  runOutputsSeen_ += double(size);
+  epochOutputsSeen_ += double(size);
+}
+
+std::vector<std::pair<std::string, double>> TrainLog::means(const std::vector<double>& sums,
+                                                            double seen) const {
+  std::vector<std::pair<std::string, double>> out;
+  for (size_t i = 0; i < outputNames_.size(); ++i)
+    out.emplace_back(outputNames_[i], seen > 0 ? sums[i] / seen : NAN);
+  return out;
+}
+
 double TrainLog::sinceInterval() const {
   return std::chrono::duration<double>(Clock::now() - interval_).count();
 }
@@ -75,6 +98,7 @@ void TrainLog::step(int64_t step, int64_t epoch, int64_t position, double loss,
     double dt = sinceInterval();
     ps.imagesPerSecond = dt > 0 ? double(imagesInterval_) / dt : 0;
     ps.epochSeconds = epochSeconds();
+    ps.outputs = means(runOutputs_, runOutputsSeen_);
     return ps;
   };
   if (!quiet_) progress_.tick(progressState());
@@ -88,10 +112,12 @@ void TrainLog::step(int64_t step, int64_t epoch, int64_t position, double loss,
     mp.lr = lr;
     mp.imagesPerSecond = dt > 0 ? double(imagesInterval_) / dt : 0;
     mp.wallTime = std::chrono::duration<double>(Clock::now() - start_).count();
+    mp.outputs = means(runOutputs_, runOutputsSeen_);
     trainCurve_.push_back(mp);
     metrics_.logTrain(mp);
     if (!quiet_) progress_.update(progressState());
-    runLoss_ = runCorrect_ = runSeen_ = runAccSeen_ = 0;
+    runLoss_ = runCorrect_ = runSeen_ = runAccSeen_ = runOutputsSeen_ = 0;
+    runOutputs_.assign(outputNames_.size(), 0.0);
     interval_ = Clock::now();
     imagesInterval_ = 0;
   }
@@ -107,6 +133,7 @@ void TrainLog::eval(int64_t step, const EvalResult& r) {
   mp.epoch = double(step) / double(perEpoch_);
   mp.loss = r.loss;
   mp.accuracy = r.hasAccuracy ? r.accuracy() : NAN;
+  mp.outputs = r.outputs;
   evalCurve_.push_back(mp);
   metrics_.logEval(mp, mp.accuracy, r.loss);
 }
@@ -123,9 +150,12 @@ void TrainLog::endEpoch(int64_t epoch, const EvalResult* test) {
       es.testAccuracy = test->hasAccuracy ? test->accuracy() : NAN;
     }
     es.seconds = epochSeconds();
+    es.outputs = means(epochOutputs_, epochOutputsSeen_);
+    if (test) es.testOutputs = test->outputs;
     progress_.endEpoch(es);
   }
-  epochLoss_ = epochCorrect_ = epochSeen_ = epochAccSeen_ = 0;
+  epochLoss_ = epochCorrect_ = epochSeen_ = epochAccSeen_ = epochOutputsSeen_ = 0;
+  epochOutputs_.assign(outputNames_.size(), 0.0);
 }
 
 void TrainLog::finish() {

@@ -24,6 +24,10 @@ class TrainLog {
   TrainLog(const std::string& runDir, bool resume, int64_t resumeStep, FILE* out,
            bool quiet, const SolverConfig& solver, int64_t stepsPerEpoch);
 
+  /// Names the scalar outputs logged besides the loss (loggedOutputs).
+  void setOutputNames(std::vector<std::string> names);
+  /// The outputs' values of the step about to be logged with step().
+  void addOutputs(const std::vector<double>& values, int64_t size);
   void startEpoch();
   /// One step done: `step` is the global count after it, `position` the
   /// batches done in the epoch; `correct` < 0 when accuracy is unknown.
@@ -60,6 +64,12 @@ class TrainLog {
   int64_t imagesInterval_ = 0;
   double runLoss_ = 0, runCorrect_ = 0, runSeen_ = 0, runAccSeen_ = 0;
   double epochLoss_ = 0, epochCorrect_ = 0, epochSeen_ = 0, epochAccSeen_ = 0;
+  std::vector<std::string> outputNames_;
+  std::vector<double> runOutputs_, epochOutputs_;  ///< sums weighted by size
+  double runOutputsSeen_ = 0, epochOutputsSeen_ = 0;
+  /// name, sum / seen for each output (NaN when nothing was seen).
+  std::vector<std::pair<std::string, double>> means(const std::vector<double>& sums,
+                                                    double seen) const;
 };
 
 }  // namespace tapeflow

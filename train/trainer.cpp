@@ -60,6 +60,7 @@ class Trainer {
     std::filesystem::create_directories(opt_.runDir);
     writeFileAtomically(opt_.runDir + "/solver.pbtxt", solverToText(s_));
     TrainLog log(opt_.runDir, opt_.resume, at_.step, opt_.out, opt_.quiet, s_, perEpoch_);
+    log.setOutputNames(logged_);
     loop(log);
     log.finish();
     result_.steps = at_.step;
@@ -139,7 +140,9 @@ class Trainer {
   }
 
   void loop(TrainLog& log) {
-    PlanCache plans(program_, store_, Mode::Training, outputs_, s_.seed);
+    std::vector<std::string> planOutputs = outputs_;
+    planOutputs.insert(planOutputs.end(), logged_.begin(), logged_.end());
+    PlanCache plans(program_, store_, Mode::Training, planOutputs, s_.seed);
     TrainStep step(program_, store_, optimizer_.get(), s_, bindings_, perEpoch_);
     const std::string prediction = outputs_.size() > 1 ? outputs_[1] : "";
     bool stop = false;
@@ -159,6 +162,11 @@ class Trainer {
         if (!labelField_.empty())
           correct = countCorrect(plan.readValue(prediction), b.find(labelField_)->i32.data(),
                                  b.size, classes_, nullptr);
+        if (!logged_.empty()) {
+          std::vector<double> values;
+          for (const std::string& name : logged_) values.push_back(plan.readScalar(name));
+          log.addOutputs(values, b.size);
+        }
         log.step(at_.step, at_.epoch, at_.positionInEpoch, r.loss, correct, b.size, r.lr);
         const bool midEpoch = at_.positionInEpoch < perEpoch_;
         if (s_.evalEverySteps > 0 && at_.step % s_.evalEverySteps == 0 && midEpoch) {
@@ -191,6 +199,7 @@ class Trainer {
   SolverConfig s_;
   TrainOptions opt_;
   std::vector<std::string> outputs_;
+  std::vector<std::string> logged_ = loggedOutputs(*program_);
   Batcher batches_;
   std::vector<InputBinding> bindings_;
   ParamStore store_;

@@ -137,6 +137,7 @@ struct Fields {
   const gpb::FieldDescriptor* graphNode = fieldOf<G>(G::kNodeFieldNumber);
   const gpb::FieldDescriptor* graphOutput = fieldOf<G>(G::kOutputFieldNumber);
   const gpb::FieldDescriptor* graphLoss = fieldOf<G>(G::kLossFieldNumber);
+  const gpb::FieldDescriptor* graphLossWeight = fieldOf<G>(G::kLossWeightFieldNumber);
   const gpb::FieldDescriptor* graphPrediction =
       fieldOf<G>(G::kPredictionFieldNumber);
   const gpb::FieldDescriptor* inputDtype = fieldOf<I>(I::kDtypeFieldNumber);
@@ -433,10 +434,27 @@ class Converter {
       g.outputs.push_back(def.output(k));
       if (pos_) g.outputLocs.push_back(l);
     }
-    g.loss = def.loss();
-    g.lossLoc =
-        at(pos_ ? &pos_->loss : nullptr, 0, def.has_loss() ? 1 : 0, g.loc);
-    checkString(g.loss, g.lossLoc, "loss name");
+    g.lossLoc = g.loc;
+    for (int k = 0; k < def.loss_size(); ++k) {
+      SourceLoc l = at(pos_ ? &pos_->loss : nullptr, k, def.loss_size(), g.loc);
+      checkString(def.loss(k), l, "loss name");
+      if (k == 0) {
+        g.loss = def.loss(0);
+        g.lossLoc = l;
+      }
+      if (def.loss_size() > 1 || def.loss_weight_size() > 0)
+        g.losses.push_back({def.loss(k), 1.f, l});
+    }
+    if (def.loss_weight_size() > 0) {
+      SourceLoc l = field(tree_, f.graphLossWeight, g.loc);
+      if (def.loss_weight_size() != def.loss_size())
+        throw ParseError(l, "", "",
+                         "loss_weight has " + std::to_string(def.loss_weight_size()) +
+                             " values for " + std::to_string(def.loss_size()) +
+                             " losses; give one weight per loss, in order");
+      for (int k = 0; k < def.loss_weight_size(); ++k)
+        g.losses[size_t(k)].weight = def.loss_weight(k);
+    }
     g.prediction = def.prediction();
     g.predictionLoc = at(pos_ ? &pos_->prediction : nullptr, 0,
                          def.has_prediction() ? 1 : 0, g.loc);

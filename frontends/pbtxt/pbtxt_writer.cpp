@@ -114,7 +114,11 @@ proto::GraphDef header(const Graph& g) {
 proto::GraphDef trailer(const Graph& g) {
   proto::GraphDef d;
   for (const std::string& s : g.outputs) d.add_output(s);
-  if (!g.loss.empty()) d.set_loss(g.loss);
+  if (g.losses.empty() && !g.loss.empty()) d.add_loss(g.loss);
+  for (const LossTerm& t : g.losses) {
+    d.add_loss(t.name);
+    d.add_loss_weight(t.weight);
+  }
   if (!g.prediction.empty()) d.set_prediction(g.prediction);
   return d;
 }

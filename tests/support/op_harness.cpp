@@ -200,13 +200,23 @@ std::vector<float> GraphPlan::param(const std::string& name) const {
 
 namespace {
 
+}  // namespace
+
+int outputCount(const std::string& op, const std::map<std::string, AttrValue>& attrs) {
+  const OpDef* def = ops::registry().find(op);
+  if (!def) return 1;
+  int n = def->outputCountFor(attrs);
+  return n >= 0 ? n : def->minOutputs();
+}
+
+namespace {
+
 Graph oneOpPlanGraph(const std::string& op,
                      const std::map<std::string, AttrValue>& attrs,
                      const std::vector<HostTensor>& inputs,
                      const std::vector<int>& constants,
                      const std::map<int, dnnl::memory::format_tag>& layouts) {
-  const OpDef* def = ops::registry().find(op);
-  Graph g = oneOpGraph(op, attrs, inputs, def ? int(def->outputs().size()) : 1);
+  Graph g = oneOpGraph(op, attrs, inputs, outputCount(op, attrs));
   for (int i : constants)
     for (ParamDef& p : g.params)
       if (p.name == "in" + std::to_string(i)) p.trainable = false;

@@ -56,6 +56,10 @@ Graph oneOpGraph(const std::string& op,
                  const std::map<std::string, AttrValue>& attrs,
                  const std::vector<HostTensor>& inputs, int numOutputs);
 
+/// The outputs a one-op graph of `op` lists: what the attributes imply
+/// (OpDef::outputCountFor), else the op's minimum.
+int outputCount(const std::string& op, const std::map<std::string, AttrValue>& attrs);
+
 /// Test-only op "ToLayout": dst = src, held in the format tag of attribute
 /// `tag` (default nChw8c), as a conv or pooling producer hands it over. Its
 /// gradient leaves in that layout too; the engine converts it.

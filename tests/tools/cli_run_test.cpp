@@ -9,12 +9,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
 #include "core/param_store.h"
 #include "tests/support/scratch_dir.h"
 #include "train/evaluation.h"
+#include "train/metrics.h"
 
 namespace tapeflow {
 namespace {
@@ -235,6 +237,73 @@ TEST_F(CliRunTest, ABatchLargerThanTheTrainingSetIsAnError) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("1000"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("200"), std::string::npos) << r.err;
+}
+
+// Two heads on one hidden layer: the class (cross-entropy) and the class
+// number as a real value (squared error, weight 0.1); the mean absolute
+// error is an extra output.
+constexpr const char* kTwoLosses = R"(format_version: 1
+name: "two"
+input { name: "image" dtype: F32 shape: [-1, 1, 8, 8] }
+input { name: "label" dtype: I32 shape: [-1] }
+param { name: "h.w" shape: [16, 64] init { kind: "xavier_uniform" } }
+param { name: "c.w" shape: [4, 16] init { kind: "xavier_uniform" } }
+param { name: "r.w" shape: [1, 16] init { kind: "xavier_uniform" } }
+param { name: "values" shape: [4, 1] constant: true data: [0, 1, 2, 3] }
+node { name: "flat" op: "Flatten" input: "image" output: "flat" }
+node { name: "h" op: "Linear" input: ["flat", "h.w"] output: "h" }
+node { name: "t" op: "Tanh" input: "h" output: "t" }
+node { name: "c" op: "Linear" input: ["t", "c.w"] output: "logits" }
+node { name: "r" op: "Linear" input: ["t", "r.w"] output: "value" }
+node { name: "target" op: "Embedding" input: ["values", "label"] output: "target" }
+node { name: "ce" op: "SoftmaxCrossEntropy" input: ["logits", "label"] output: "ce" }
+node { name: "mse" op: "MeanSquaredError" input: ["value", "target"] output: "mse" }
+node { name: "mae" op: "L1Loss" input: ["value", "target"] output: "mae" }
+node { name: "acc" op: "Accuracy" input: ["logits", "label"] output: "accuracy" }
+output: ["mae", "accuracy"]
+loss: ["ce", "mse"]
+loss_weight: [1, 0.1]
+prediction: "logits"
+)";
+
+TEST_F(CliRunTest, MetricsCarryEveryOutputAndEachLoss) {
+  std::ofstream(root() / "two.pbtxt") << kTwoLosses;
+  CliRun r = tapeflow("train --model two.pbtxt --data data --pad-to 0 --batch 32 --epochs 2 "
+                      "--log-every 2 --threads 1 --out r");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string metrics = readAll(root() / "r/metrics.jsonl");
+  std::istringstream in(metrics);
+  int train = 0, eval = 0;
+  for (std::string line; std::getline(in, line);) {
+    bool isEval = line.find("\"kind\":\"eval\"") != std::string::npos;
+    (isEval ? eval : train)++;
+    const std::string key = isEval ? "\"test_outputs\":{" : "\"outputs\":{";
+    size_t at = line.find(key);
+    ASSERT_NE(at, std::string::npos) << line;
+    // Every logged value, in order: the outputs, then each loss; the
+    // accuracy is reported once, as "accuracy", not again as an output.
+    std::string obj = line.substr(at + key.size(), line.find('}', at) - at - key.size());
+    EXPECT_EQ(obj.find("\"mae\":"), 0u) << line;
+    EXPECT_NE(obj.find(",\"ce\":"), std::string::npos) << line;
+    EXPECT_NE(obj.find(",\"mse\":"), std::string::npos) << line;
+    EXPECT_EQ(obj.find("accuracy"), std::string::npos) << line;
+    EXPECT_EQ(obj.find("null"), std::string::npos) << line;
+  }
+  EXPECT_EQ(train, 6);  // 200 / 32 = 6 steps per epoch, logged every 2
+  EXPECT_EQ(eval, 2);
+  // The loss is the objective ce + 0.1 mse, read back from the log.
+  MetricsHistory h = readMetrics((root() / "r/metrics.jsonl").string());
+  ASSERT_EQ(h.eval.size(), 2u);
+  std::map<std::string, double> out(h.eval.back().outputs.begin(), h.eval.back().outputs.end());
+  ASSERT_EQ(out.size(), 3u);
+  ASSERT_TRUE(out.count("ce") && out.count("mse") && out.count("mae"));
+  EXPECT_NEAR(h.eval.back().loss, out["ce"] + 0.1 * out["mse"], 1e-5);
+  // Progress lines and the epoch summary print them too.
+  EXPECT_NE(r.out.find(" mae "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" test mse "), std::string::npos) << r.out;
+  CliRun e = tapeflow("eval --model two.pbtxt --checkpoint r/best.tfck --data data");
+  ASSERT_EQ(e.code, 0) << e.err;
+  EXPECT_NE(e.out.find("test mae: "), std::string::npos) << e.out;
 }
 
 TEST(PrintEvalTest, NoSamplesSaysNoEvaluationYet) {

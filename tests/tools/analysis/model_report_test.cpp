@@ -3,6 +3,7 @@
 // max-pool kinks included), and a deliberately wrong backward is caught.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -37,7 +38,11 @@ double worst(const std::vector<ParamGradCheck>& results, int* checked) {
 
 TEST(ModelGradCheckTest, EveryShippedGraphPassesWithDefaultsForSeveralSeeds) {
   std::vector<std::string> graphs = shippedGraphs();
-  ASSERT_GE(graphs.size(), 3u);
+  ASSERT_GE(graphs.size(), 6u);
+  for (const char* name : {"lenet5_keras", "resnet_mnist", "mlp_regression", "autoencoder_mnist"})
+    EXPECT_TRUE(std::any_of(graphs.begin(), graphs.end(), [&](const std::string& g) {
+      return g.ends_with(std::string("/") + name + ".pbtxt");
+    })) << name;
   for (const std::string& file : graphs) {
     auto program = Program::build(loadGraphFile(file), ops::registry());
     for (uint64_t seed = 1; seed <= 5; ++seed) {
