@@ -10,7 +10,7 @@
                              linear 10 -> softmax CE
   models/vgg_cifar.pbtxt     3 stages of 2x (conv 3x3 same, no bias ->
                              batch norm -> ReLU) -> max pool 2, channels
-                             32/64/128, on 3x32x32 -> linear 384 + ReLU ->
+                             32/64/128, on 3x32x32 -> linear 384 + tanh ->
                              linear 10 -> softmax CE
 
 Same shapes (NCHW, weights [out, in, kh, kw]), same ops, same initialisation,
@@ -273,7 +273,7 @@ class VggCifar(nn.Module):
             x = F.relu(getattr(self, f"bn{i}")(getattr(self, f"conv{i}")(x)))
             if i % 2 == 0:
                 x = F.max_pool2d(x, 2)                   # 16, 8, 4
-        x = F.relu(self.dense1(torch.flatten(x, 1)))     # [N,2048] -> 384
+        x = torch.tanh(self.dense1(torch.flatten(x, 1)))  # [N,2048] -> 384
         return self.dense2(x)
 
 
