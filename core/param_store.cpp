@@ -1,8 +1,10 @@
 // core/param_store.cpp - parameter buffers and initializers.
 #include "core/param_store.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <new>
 #include <tuple>
 
 #include "core/dnnl_context.h"
@@ -37,18 +39,35 @@ std::pair<int64_t, int64_t> fans(const Dims& dims) {
   return {dims[1] * receptive, dims[0] * receptive};
 }
 
+ParamStore::Buffer ParamStore::allocateZeroed(int64_t floats) {
+  size_t bytes = size_t(std::max<int64_t>(floats, kArenaAlign)) * sizeof(float);
+  float* p = static_cast<float*>(std::aligned_alloc(64, bytes));
+  if (!p) throw std::bad_alloc();
+  std::memset(p, 0, bytes);
+  return Buffer(p);
+}
+
 ParamStore::ParamStore(std::shared_ptr<const Program> program)
     : program_(std::move(program)) {
   const Graph& g = program_->graph();
+  offset_.assign(g.params.size(), -1);
+  for (size_t p = 0; p < g.params.size(); ++p) {
+    if (!g.params[p].trainable) continue;
+    offset_[p] = arenaSize_;
+    int64_t n = numel(g.params[p].dims);
+    arenaSize_ += (n + kArenaAlign - 1) / kArenaAlign * kArenaAlign;
+  }
+  arena_ = allocateZeroed(arenaSize_);
+  gradArena_ = allocateZeroed(arenaSize_);
   for (size_t p = 0; p < g.params.size(); ++p) {
     const ParamDef& def = g.params[p];
     dnnl::memory::desc md = plainDesc(def.dims, def.dtype);
-    values_.emplace_back(md, cpuEngine());
-    std::memset(values_.back().get_data_handle(), 0, md.get_size());
     if (def.trainable) {
-      grads_.emplace_back(md, cpuEngine());
-      std::memset(grads_.back().get_data_handle(), 0, md.get_size());
+      values_.emplace_back(md, cpuEngine(), arena_.get() + offset_[p]);
+      grads_.emplace_back(md, cpuEngine(), gradArena_.get() + offset_[p]);
     } else {
+      values_.emplace_back(md, cpuEngine());
+      std::memset(values_.back().get_data_handle(), 0, md.get_size());
       grads_.emplace_back();
     }
     valueIndex_.push_back(program_->findValue(def.name));

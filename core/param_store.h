@@ -1,8 +1,16 @@
 // core/param_store.h - parameter and constant values, their gradients, and
 // their initialisation. Shared by every plan of a model; plain row-major.
+//
+// Trainable parameters live in one contiguous arena, their gradients in a
+// second one with the same offsets: the optimizer updates every parameter
+// in one pass, and a data-parallel allreduce is one call over gradArena().
+// Each parameter starts on a 64-byte boundary; the gaps between them are
+// zero in both arenas and stay zero under every update (their gradient is
+// 0), so whole-arena loops need no per-parameter bounds.
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -30,12 +38,33 @@ class ParamStore {
   float* gradData(int param);
   int64_t size(int param) const;
 
+  /// The trainable parameters, contiguous: arenaSize() floats (gaps
+  /// included). Param p occupies [arenaOffset(p), arenaOffset(p) + size(p)).
+  float* paramArena() { return arena_.get(); }
+  /// Their gradients, with the same offsets.
+  float* gradArena() { return gradArena_.get(); }
+  int64_t arenaSize() const { return arenaSize_; }
+  /// Offset of a trainable param in both arenas; -1 for a constant.
+  int64_t arenaOffset(int param) const { return offset_.at(param); }
+
  private:
+  struct FreeAligned {
+    void operator()(float* p) const { std::free(p); }
+  };
+  using Buffer = std::unique_ptr<float, FreeAligned>;
+  static Buffer allocateZeroed(int64_t floats);
+
   std::shared_ptr<const Program> program_;
   std::vector<dnnl::memory> values_;
   std::vector<dnnl::memory> grads_;
   std::vector<int> valueIndex_;
+  std::vector<int64_t> offset_;
+  int64_t arenaSize_ = 0;
+  Buffer arena_, gradArena_;
 };
+
+/// Floats per arena alignment unit (64 bytes).
+inline constexpr int64_t kArenaAlign = 16;
 
 /// Fan-in and fan-out of a weight of dims [out, in, k...] (1-D: fan-in =
 /// fan-out = dims[0]).

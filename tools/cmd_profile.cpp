@@ -68,6 +68,9 @@ void printReport(const ProfileReport& r) {
               "GFLOP/s\n",
               r.imagesPerSecond, r.stepFlops * 1e-6,
               r.uninstrumentedMs > 0 ? r.stepFlops / (r.uninstrumentedMs * 1e6) : 0.0);
+  std::printf("memory: %.1f MiB of plan buffers (activations, gradients, workspaces), "
+              "%.1f MiB of parameter and gradient arenas; %d reorders per step\n",
+              double(r.planBytes) / (1 << 20), double(r.arenaBytes) / (1 << 20), r.reorders);
   if (r.peakGflops > 0)
     std::printf("peak: %.1f GFLOP/s (dnnl_sgemm %lldx%lldx%lld, best run, threads: %d)\n",
                 r.peakGflops, static_cast<long long>(r.peakSize),

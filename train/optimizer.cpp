@@ -1,9 +1,10 @@
-// train/optimizer.cpp - SGD, Adam and AdamW over a ParamStore.
+// train/optimizer.cpp - SGD, Adam and AdamW over a ParamStore's arenas.
 // The arithmetic follows PyTorch's single-tensor implementations term by
 // term (scalars computed in double, then used as float), so results agree
 // with torch.optim to float rounding.
 #include "train/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -12,28 +13,35 @@ namespace tapeflow {
 namespace {
 
 // NOTE: the loops are templates over the options so each variant is a
-// branch-free loop the compiler can vectorise; large tensors are split
-// across the OpenMP threads (elementwise, so the result does not depend on
-// the thread count).
-constexpr size_t kParallelMin = 1 << 15;
+// branch-free loop the compiler can vectorise; they run over the whole
+// parameter arena (gaps included: zero parameters with zero gradients stay
+// zero), split across the OpenMP threads when large. The work is
+// elementwise, so the result does not depend on the thread count. The
+// gradient scale (clipping) is applied to each element as it is read,
+// exactly as if the gradient had been scaled in place first.
+constexpr int64_t kParallelMin = 1 << 15;
 
-template <bool kDecay, bool kNesterov>
-void sgdMomentumLoop(float* p, const float* g, float* buf, size_t n, float lr,
-                     float momentum, float wd) {
+template <bool kScale, bool kDecay, bool kNesterov>
+void sgdMomentumLoop(float* p, const float* g, float* buf, int64_t n, float lr,
+                     float momentum, float wd, float scale) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-  for (size_t i = 0; i < n; ++i) {
-    float d = kDecay ? g[i] + wd * p[i] : g[i];
+  for (int64_t i = 0; i < n; ++i) {
+    float gi = kScale ? g[i] * scale : g[i];
+    float d = kDecay ? gi + wd * p[i] : gi;
     float b = buf[i] * momentum + d;  // first step: buf is 0, so b = d
     buf[i] = b;
     p[i] += -lr * (kNesterov ? d + momentum * b : b);
   }
 }
 
-template <bool kDecay>
-void sgdPlainLoop(float* p, const float* g, size_t n, float lr, float wd) {
+template <bool kScale, bool kDecay>
+void sgdPlainLoop(float* p, const float* g, int64_t n, float lr, float wd,
+                  float scale) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-  for (size_t i = 0; i < n; ++i)
-    p[i] += -lr * (kDecay ? g[i] + wd * p[i] : g[i]);
+  for (int64_t i = 0; i < n; ++i) {
+    float gi = kScale ? g[i] * scale : g[i];
+    p[i] += -lr * (kDecay ? gi + wd * p[i] : gi);
+  }
 }
 
 struct AdamScalars {
@@ -43,24 +51,50 @@ struct AdamScalars {
   float eps;
   float negStep;  // -lr / (1 - beta1^t)
   float wd;       // L2 coefficient (0 for adamw)
+  float shrink;   // adamw: 1 - lr*wd, applied to p first
+  float scale;    // gradient scale (clipping)
 };
 
 // m.lerp_(d, w1) exactly as ATen computes lerp: the formula depends on
 // whether the weight is below 0.5.
-template <bool kDecay, bool kSmallWeight>
-void adamLoop(float* p, const float* g, float* m, float* v, size_t n,
+template <bool kScale, bool kShrink, bool kDecay, bool kSmallWeight>
+void adamLoop(float* p, const float* g, float* m, float* v, int64_t n,
               const AdamScalars& s) {
   const float oneMinusW1 = 1.f - s.w1;
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-  for (size_t i = 0; i < n; ++i) {
-    float d = kDecay ? g[i] + s.wd * p[i] : g[i];
+  for (int64_t i = 0; i < n; ++i) {
+    float pi = kShrink ? p[i] * s.shrink : p[i];
+    float gi = kScale ? g[i] * s.scale : g[i];
+    float d = kDecay ? gi + s.wd * pi : gi;
     float mi =
         kSmallWeight ? m[i] + s.w1 * (d - m[i]) : d - (d - m[i]) * oneMinusW1;
     float vi = v[i] * s.beta2 + s.c2 * d * d;
     m[i] = mi;
     v[i] = vi;
-    p[i] += s.negStep * mi / (std::sqrt(vi) / s.bc2Sqrt + s.eps);
+    p[i] = pi + s.negStep * mi / (std::sqrt(vi) / s.bc2Sqrt + s.eps);
   }
+}
+
+using AdamLoop = void (*)(float*, const float*, float*, float*, int64_t,
+                          const AdamScalars&);
+
+template <bool kScale, bool kShrink>
+AdamLoop adamVariant(bool decay, bool small) {
+  return decay ? (small ? adamLoop<kScale, kShrink, true, true>
+                        : adamLoop<kScale, kShrink, true, false>)
+               : (small ? adamLoop<kScale, kShrink, false, true>
+                        : adamLoop<kScale, kShrink, false, false>);
+}
+
+using SgdLoop = void (*)(float*, const float*, float*, int64_t, float, float,
+                         float, float);
+
+template <bool kScale>
+SgdLoop sgdVariant(bool decay, bool nesterov) {
+  return decay ? (nesterov ? sgdMomentumLoop<kScale, true, true>
+                           : sgdMomentumLoop<kScale, true, false>)
+               : (nesterov ? sgdMomentumLoop<kScale, false, true>
+                           : sgdMomentumLoop<kScale, false, false>);
 }
 
 class Sgd final : public Optimizer {
@@ -70,42 +104,37 @@ class Sgd final : public Optimizer {
         momentum_(c.momentum),
         wd_(c.weightDecay),
         nesterov_(c.nesterov) {
-    if (momentum_ != 0.f)
-      for (const Slot& s : slots_) buf_.emplace_back(s.size, 0.f);
+    if (momentum_ != 0.f) buf_ = stateArena();
   }
 
-  void step(float lr) override {
-    ++steps_;
-    bool decay = wd_ != 0.f;
-    for (size_t k = 0; k < slots_.size(); ++k) {
-      const Slot& s = slots_[k];
-      float* p = params_.data(s.param);
-      const float* g = params_.gradData(s.param);
-      if (buf_.empty()) {
-        (decay ? sgdPlainLoop<true> : sgdPlainLoop<false>)(p, g, s.size, lr,
-                                                           wd_);
-        continue;
-      }
-      auto loop = decay ? (nesterov_ ? sgdMomentumLoop<true, true>
-                                     : sgdMomentumLoop<true, false>)
-                        : (nesterov_ ? sgdMomentumLoop<false, true>
-                                     : sgdMomentumLoop<false, false>);
-      loop(p, g, buf_[k].data(), s.size, lr, momentum_, wd_);
+  void update(float lr, float scale) override {
+    const bool decay = wd_ != 0.f, scaled = scale != 1.f;
+    float* p = params_.paramArena();
+    const float* g = params_.gradArena();
+    const int64_t n = params_.arenaSize();
+    if (buf_.empty()) {
+      auto loop = scaled ? (decay ? sgdPlainLoop<true, true>
+                                  : sgdPlainLoop<true, false>)
+                         : (decay ? sgdPlainLoop<false, true>
+                                  : sgdPlainLoop<false, false>);
+      loop(p, g, n, lr, wd_, scale);
+      return;
     }
+    auto loop = scaled ? sgdVariant<true>(decay, nesterov_)
+                       : sgdVariant<false>(decay, nesterov_);
+    loop(p, g, buf_.data(), n, lr, momentum_, wd_, scale);
   }
 
-  std::vector<std::pair<std::string, std::vector<float>*>> state() override {
-    std::vector<std::pair<std::string, std::vector<float>*>> out;
-    for (size_t k = 0; k < buf_.size(); ++k)
-      out.emplace_back(params_.def(slots_[k].param).name + "/momentum",
-                       &buf_[k]);
+  std::vector<std::pair<std::string, std::span<float>>> state() override {
+    std::vector<std::pair<std::string, std::span<float>>> out;
+    if (!buf_.empty()) addViews(out, buf_, "momentum");
     return out;
   }
 
  private:
   float momentum_, wd_;
   bool nesterov_;
-  std::vector<std::vector<float>> buf_;  // one per slot; empty: no momentum
+  std::vector<float> buf_;  // arena layout; empty: no momentum
 };
 
 class Adam final : public Optimizer {
@@ -116,15 +145,11 @@ class Adam final : public Optimizer {
         beta2_(c.beta2),
         eps_(c.epsilon),
         wd_(c.weightDecay),
-        decoupled_(decoupled) {
-    for (const Slot& s : slots_) {
-      m_.emplace_back(s.size, 0.f);
-      v_.emplace_back(s.size, 0.f);
-    }
-  }
+        decoupled_(decoupled),
+        m_(stateArena()),
+        v_(stateArena()) {}
 
-  void step(float lr) override {
-    ++steps_;
+  void update(float lr, float scale) override {
     const double t = static_cast<double>(steps_);
     const double bc1 = 1.0 - std::pow(static_cast<double>(beta1_), t);
     const double bc2 = 1.0 - std::pow(static_cast<double>(beta2_), t);
@@ -136,28 +161,26 @@ class Adam final : public Optimizer {
     s.eps = eps_;
     s.negStep = static_cast<float>(-(static_cast<double>(lr) / bc1));
     s.wd = decoupled_ ? 0.f : wd_;
+    s.shrink = static_cast<float>(1.0 - static_cast<double>(lr) *
+                                            static_cast<double>(wd_));
+    s.scale = scale;
     const bool decay = s.wd != 0.f, small = std::fabs(s.w1) < 0.5f;
-    const float shrink = static_cast<float>(1.0 - static_cast<double>(lr) *
-                                                      static_cast<double>(wd_));
-    auto loop = decay
-                    ? (small ? adamLoop<true, true> : adamLoop<true, false>)
-                    : (small ? adamLoop<false, true> : adamLoop<false, false>);
-    for (size_t k = 0; k < slots_.size(); ++k) {
-      const Slot& sl = slots_[k];
-      float* p = params_.data(sl.param);
-      if (decoupled_ && wd_ != 0.f)
-        for (size_t i = 0; i < sl.size; ++i) p[i] *= shrink;
-      loop(p, params_.gradData(sl.param), m_[k].data(), v_[k].data(), sl.size,
-           s);
-    }
+    const bool shrink = decoupled_ && wd_ != 0.f, scaled = scale != 1.f;
+    AdamLoop loop = scaled ? (shrink ? adamVariant<true, true>(decay, small)
+                                     : adamVariant<true, false>(decay, small))
+                           : (shrink ? adamVariant<false, true>(decay, small)
+                                     : adamVariant<false, false>(decay, small));
+    loop(params_.paramArena(), params_.gradArena(), m_.data(), v_.data(),
+         params_.arenaSize(), s);
   }
 
-  std::vector<std::pair<std::string, std::vector<float>*>> state() override {
-    std::vector<std::pair<std::string, std::vector<float>*>> out;
-    for (size_t k = 0; k < slots_.size(); ++k) {
-      const std::string& name = params_.def(slots_[k].param).name;
-      out.emplace_back(name + "/m", &m_[k]);
-      out.emplace_back(name + "/v", &v_[k]);
+  std::vector<std::pair<std::string, std::span<float>>> state() override {
+    std::vector<std::pair<std::string, std::span<float>>> out;
+    for (const Slot& sl : slots_) {
+      const std::string& name = params_.def(sl.param).name;
+      int64_t off = params_.arenaOffset(sl.param);
+      out.emplace_back(name + "/m", std::span<float>(m_.data() + off, sl.size));
+      out.emplace_back(name + "/v", std::span<float>(v_.data() + off, sl.size));
     }
     return out;
   }
@@ -165,8 +188,29 @@ class Adam final : public Optimizer {
  private:
   float beta1_, beta2_, eps_, wd_;
   bool decoupled_;
-  std::vector<std::vector<float>> m_, v_;
+  std::vector<float> m_, v_;  // arena layout
 };
+
+// Sum of squares of the gradient arena in double, over fixed chunks summed
+// in order (independent of the thread count).
+double gradSquaredSum(ParamStore& params) {
+  constexpr int64_t kChunk = 1 << 14;
+  const float* g = params.gradArena();
+  const int64_t n = params.arenaSize();
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<double> partial(size_t(std::max<int64_t>(chunks, 1)), 0.0);
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (int64_t c = 0; c < chunks; ++c) {
+    double sum = 0;
+    const int64_t end = std::min(n, (c + 1) * kChunk);
+    for (int64_t i = c * kChunk; i < end; ++i)
+      sum += static_cast<double>(g[i]) * static_cast<double>(g[i]);
+    partial[size_t(c)] = sum;
+  }
+  double sum = 0;
+  for (double x : partial) sum += x;
+  return sum;
+}
 
 }  // namespace
 
@@ -178,6 +222,19 @@ Optimizer::Optimizer(ParamStore& params) : params_(params) {
 
 Optimizer::~Optimizer() = default;
 
+std::vector<float> Optimizer::stateArena() const {
+  return std::vector<float>(size_t(params_.arenaSize()), 0.f);
+}
+
+void Optimizer::addViews(
+    std::vector<std::pair<std::string, std::span<float>>>& out,
+    std::vector<float>& arena, const char* suffix) const {
+  for (const Slot& s : slots_)
+    out.emplace_back(params_.def(s.param).name + "/" + suffix,
+                     std::span<float>(arena.data() + params_.arenaOffset(s.param),
+                                      s.size));
+}
+
 std::unique_ptr<Optimizer> Optimizer::create(const SolverConfig& c,
                                              ParamStore& params) {
   if (c.optimizer == "sgd") return std::make_unique<Sgd>(c, params);
@@ -188,27 +245,26 @@ std::unique_ptr<Optimizer> Optimizer::create(const SolverConfig& c,
                        "'; expected one of sgd, adam, adamw");
 }
 
-float clipGradNorm(ParamStore& params, float maxNorm) {
-  double sum = 0;  // double: the order of a float sum would matter
-  for (int p = 0; p < params.numParams(); ++p) {
-    if (!params.def(p).trainable) continue;
-    const float* g = params.gradData(p);
-    int64_t n = params.size(p);
-    for (int64_t i = 0; i < n; ++i)
-      sum += static_cast<double>(g[i]) * static_cast<double>(g[i]);
-  }
-  const double norm = std::sqrt(sum);
-  if (maxNorm <= 0.f || !std::isfinite(norm)) return static_cast<float>(norm);
+float clipCoefficient(ParamStore& params, float maxNorm, float* normOut) {
+  if (maxNorm <= 0.f) return 1.f;
+  const double norm = std::sqrt(gradSquaredSum(params));
+  if (normOut) *normOut = static_cast<float>(norm);
+  if (!std::isfinite(norm)) return 1.f;
   const float coef =
       static_cast<float>(static_cast<double>(maxNorm) / (norm + 1e-6));
-  if (coef >= 1.f) return static_cast<float>(norm);
-  for (int p = 0; p < params.numParams(); ++p) {
-    if (!params.def(p).trainable) continue;
-    float* g = params.gradData(p);
-    int64_t n = params.size(p);
-    for (int64_t i = 0; i < n; ++i) g[i] *= coef;
-  }
-  return static_cast<float>(norm);
+  return coef >= 1.f ? 1.f : coef;
+}
+
+float clipGradNorm(ParamStore& params, float maxNorm) {
+  float norm = 0.f;
+  const float coef = clipCoefficient(params, maxNorm, &norm);
+  if (maxNorm <= 0.f) norm = static_cast<float>(std::sqrt(gradSquaredSum(params)));
+  if (coef == 1.f) return norm;
+  float* g = params.gradArena();
+  const int64_t n = params.arenaSize();
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) g[i] *= coef;
+  return norm;
 }
 
 }  // namespace tapeflow

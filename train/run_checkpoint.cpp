@@ -43,7 +43,7 @@ RunPosition restoreCheckpoint(const CheckpointData& ck, const std::string& path,
                               const Program& program, ParamStore& store,
                               Optimizer* optimizer) {
   checkCompatible(ck, path, paramShapes(program), modelFingerprint(program));
-  std::vector<std::pair<std::vector<float>*, const CheckpointTensor*>> states;
+  std::vector<std::pair<std::span<float>, const CheckpointTensor*>> states;
   if (optimizer) {
     auto state = optimizer->state();
     if (ck.optimizerState.size() != state.size())
@@ -56,10 +56,10 @@ RunPosition restoreCheckpoint(const CheckpointData& ck, const std::string& path,
       const std::string& want = name;
       auto it = std::find_if(ck.optimizerState.begin(), ck.optimizerState.end(),
                              [&want](const CheckpointTensor& t) { return t.name == want; });
-      if (it == ck.optimizerState.end() || it->data.size() != buf->size())
+      if (it == ck.optimizerState.end() || it->data.size() != buf.size())
         throw DataError({path, 0, 0}, "", "",
                         "checkpoint has no optimizer state '" + name + "' of " +
-                            std::to_string(buf->size()) + " values");
+                            std::to_string(buf.size()) + " values");
       states.emplace_back(buf, &*it);
     }
   }
@@ -67,7 +67,7 @@ RunPosition restoreCheckpoint(const CheckpointData& ck, const std::string& path,
     for (int k = 0; k < store.numParams(); ++k)
       if (store.def(k).name == t.name)
         std::memcpy(store.data(k), t.data.data(), t.data.size() * sizeof(float));
-  for (auto& [buf, t] : states) *buf = t->data;
+  for (auto& [buf, t] : states) std::copy(t->data.begin(), t->data.end(), buf.begin());
   if (optimizer) optimizer->setSteps(ck.optimizerSteps);
   RunPosition at;
   at.step = ck.step;
@@ -124,7 +124,7 @@ CheckpointData snapshotCheckpoint(const Program& program, ParamStore& store,
   for (int k = 0; k < store.numParams(); ++k)
     ck.params.push_back(tensorOf(store.def(k).name, store.def(k).dims, store.data(k)));
   for (auto& [name, buf] : optimizer.state())
-    ck.optimizerState.push_back(tensorOf(name, {int64_t(buf->size())}, buf->data()));
+    ck.optimizerState.push_back(tensorOf(name, {int64_t(buf.size())}, buf.data()));
   ck.optimizerSteps = optimizer.steps();
   return ck;
 }

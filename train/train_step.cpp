@@ -155,14 +155,15 @@ TrainStep::Result TrainStep::run(Plan& plan, const Batch& batch, int64_t step,
     plan.backward();
   }
   if (!optimizer_) return r;
+  float gradScale = 1.f;
   {
     PhaseScope phase(observer, StepPhase::Clip);
-    clipGradNorm(*store_, solver_.clipNorm);
+    gradScale = clipCoefficient(*store_, solver_.clipNorm);
   }
   {
     PhaseScope phase(observer, StepPhase::Optimizer);
     r.lr = learningRate(solver_, step, stepsPerEpoch_);
-    optimizer_->step(r.lr);
+    optimizer_->step(r.lr, gradScale);
   }
   return r;
 }

@@ -3,8 +3,9 @@
 //
 // A step: copy a batch of named tensors into the plan's inputs (data),
 // forward with the tape (forward; the loss must be finite), backward,
-// clipping by global norm (clip), learning rate from the schedule and the
-// optimizer update (optimizer). An inference plan runs data and forward
+// the clipping coefficient from the global norm (clip; no pass when clipping
+// is off), learning rate from the schedule and the optimizer update, one
+// pass over the parameter arena with the clipping folded in (optimizer). An inference plan runs data and forward
 // only. A StepObserver sees each phase begin and end (the profiler times
 // them); a NodeObserver on the plan sees each node (core/plan.h).
 #pragma once

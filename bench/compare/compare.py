@@ -27,6 +27,10 @@ median:
   - peak memory: maximum resident set size (GNU time's %M) of a fresh process
     that runs only the batch-64 training workload, library loading (import
     torch) included.
+
+After the rounds, one scaling run per side and model times a training step
+at each batch of SCALING_BATCHES (one window of --scaling-seconds each;
+PyTorch in the memory format that won its training metric).
 """
 
 import argparse
@@ -46,8 +50,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 TORCH_SCRIPT = os.path.join(HERE, "torch_lenet.py")
 PYTHON = "/usr/bin/python3"          # Debian's interpreter: python3-torch lives there
 GNU_TIME = "/usr/bin/time"
-MODELS = ("lenet5_keras", "lenet5")
+MODELS = ("lenet5_keras", "lenet5", "vgg_cifar")
 TRAIN_BATCH, INFER_BATCH = 64, 256
+SCALING_BATCHES = (1, 4, 16, 64, 256, 512)  # training step time vs batch
 METRICS = (  # key, label, unit, higher is better
     ("train", f"training images/s (batch {TRAIN_BATCH})", "images/s", True),
     ("infer", f"inference images/s (batch {INFER_BATCH})", "images/s", True),
@@ -275,6 +280,20 @@ def tapeflow_timings(a, env, model):
     return out[model], ctx
 
 
+def tapeflow_scaling(a, env, model):
+    """ms per training step at each batch of SCALING_BATCHES."""
+    cmd = [a.bench, "--benchmark_format=json",
+           "--benchmark_filter=" + bench_filter(
+               [("TrainStep", model, b) for b in SCALING_BATCHES]),
+           f"--benchmark_min_time={a.scaling_seconds:g}"]
+    data = json.loads(run(cmd, env=env).stdout)
+    out = {}
+    for b in data["benchmarks"]:
+        batch = int(re.match(r"BM_TrainStep/[^/]+/(\d+)", b["name"]).group(1))
+        out[batch] = b["real_time"] * time_unit_seconds(b["time_unit"]) * 1e3
+    return out
+
+
 def tapeflow_memory(a, env, model):
     f = bench_filter([("TrainStep", model, TRAIN_BATCH)])
     return peak_rss_mib([a.bench, "--benchmark_filter=" + f,
@@ -295,6 +314,15 @@ def torch_timings(a, env, layout, model):
     out = {key: {"seconds_per_call": r["ms_per_call"] / 1e3, "batch": r["batch"]}
            for key, r in data["results"][model].items()}
     return out, data["env"]
+
+
+def torch_scaling(a, env, layout, model):
+    cmd = [PYTHON, TORCH_SCRIPT, "--json", f"--threads={a.threads}",
+           f"--memory-format={layout}", f"--models={model}", "--windows=1",
+           f"--window-seconds={a.scaling_seconds:g}", "--warmup-seconds=0.3",
+           "--scaling-batches=" + ",".join(str(b) for b in SCALING_BATCHES)]
+    data = json.loads(run(cmd, env=env).stdout)
+    return {r["batch"]: r["ms_per_call"] for r in data["results"][model].values()}
 
 
 def torch_memory(a, env, model, layout):
@@ -350,6 +378,8 @@ def main():
     p.add_argument("--retries", type=int, default=6, help="re-runs per timing run")
     p.add_argument("--max-wait", type=float, default=1200,
                    help="seconds to wait for a quiet machine before each run")
+    p.add_argument("--scaling-seconds", type=float, default=0.5,
+                   help="timed seconds per batch size in the scaling runs")
     p.add_argument("--build-type", default="?", help="CMAKE_BUILD_TYPE of the bench")
     p.add_argument("--command", default="bash bench/compare/run.sh",
                    help="the command line to print in the report")
@@ -394,6 +424,17 @@ def main():
         rounds.append({"tapeflow": tf, "torch_formats": per_format,
                        "torch": best_of(per_format), "load": os.getloadavg()})
         loads.append(os.getloadavg())
+
+    scaling = {}
+    for m in MODELS:
+        layout = rounds[-1]["torch"][m]["train_format"]
+        log(f"batch scaling: {m}: tapeflow, PyTorch {layout}")
+        scaling[m] = {
+            "tapeflow": segment(a, f"scaling tapeflow {m}",
+                                lambda: tapeflow_scaling(a, env, m), stats),
+            "torch": segment(a, f"scaling PyTorch {m}",
+                             lambda: torch_scaling(a, torch_env, layout, m), stats),
+            "torch_format": layout}
 
     def series(side, m, key):
         r = [rd[side][m][key] for rd in rounds]
@@ -465,6 +506,19 @@ def main():
     print("\n".join(table))
     print()
     print("images/s: higher is better; ms and MiB: lower is better.")
+    print()
+    print("Training step time (ms) against batch size, one run each "
+          "(tapeflow / PyTorch, and the ratio of their images/s):")
+    print()
+    print("| batch | " + " | ".join(f"{m} tapeflow | {m} PyTorch | ratio" for m in MODELS) + " |")
+    print("|---:|" + "---:|---:|---:|" * len(MODELS))
+    for b in SCALING_BATCHES:
+        cells = []
+        for m in MODELS:
+            t, p_ = scaling[m]["tapeflow"].get(b), scaling[m]["torch"].get(b)
+            cells.append(f"{fmt(t)} | {fmt(p_)} | {p_ / t:.2f}" if t and p_ else "- | - | -")
+        print(f"| {b} | " + " | ".join(cells) + " |")
+    print()
     print("PyTorch: for each metric the better of NCHW and channels_last tensors.")
     print("Per round:")
     for d in detail:
@@ -476,7 +530,7 @@ def main():
 
     if a.json_out:
         with open(a.json_out, "w") as f:
-            json.dump({"header": lines, "summary": summary, "rounds": rounds,
+            json.dump({"header": lines, "summary": summary, "rounds": rounds, "scaling": scaling,
                        "bench_context": bench_ctx, "torch_env": torch_info}, f, indent=1)
 
 

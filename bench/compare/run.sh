@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# tapeflow vs PyTorch on the two LeNet-5 models of models/: training images/s
-# (batch 64), inference images/s (batch 256), batch-1 latency and peak memory,
-# in alternating rounds; prints a Markdown table.
+# tapeflow vs PyTorch on the two LeNet-5s and vgg_cifar of models/: training
+# images/s (batch 64), inference images/s (batch 256), batch-1 latency and
+# peak memory in alternating rounds, then training step time against batch
+# size (1 to 512); prints Markdown tables.
 #
 #   bash bench/compare/run.sh [--rounds N] [--threads N] [--build-dir DIR]
 #                             [--max-wait SECONDS] [--json-out FILE]
+#                             [--retries N] [--quiet-cpus X]
 #
 # As root it installs what is missing (Debian's python3-torch, OpenBLAS and
 # GNU time; tapeflow's own build dependencies through scripts/install-deps.sh)
@@ -19,7 +21,7 @@ cd "$(dirname "$0")/../.."
 
 command_line="bash bench/compare/run.sh${*:+ $*}"
 rounds=3 threads=2 build_dir=build json_out=""
-max_wait=1200
+max_wait=1200 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
@@ -27,7 +29,8 @@ while [ $# -gt 0 ]; do
     --build-dir) build_dir="$2"; shift 2 ;;
     --max-wait) max_wait="$2"; shift 2 ;;
     --json-out) json_out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --retries|--quiet-cpus|--max-foreign-cpus) extra+=("$1" "$2"); shift 2 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -96,4 +99,5 @@ bench="$build_dir/bench/tapeflow_bench"
 args=(--bench "$bench" --rounds "$rounds" --threads "$threads" --max-wait "$max_wait"
       --build-type "$build_type" --command "$command_line")
 [ -n "$json_out" ] && args+=(--json-out "$json_out")
+args+=("${extra[@]}")
 exec /usr/bin/python3 bench/compare/compare.py "${args[@]}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The two LeNet-5 networks of models/ in PyTorch, timed like tapeflow_bench.
+"""The models of bench/compare in PyTorch, timed like tapeflow_bench.
 
   models/lenet5_keras.pbtxt  conv 20@5x5 same + ReLU -> max pool 2 ->
                              conv 50@5x5 same + ReLU -> max pool 2 -> flatten ->
@@ -7,6 +7,10 @@
   models/lenet5.pbtxt        conv 6@5x5 -> avg pool 2 * (4 * coef) + bias ->
                              sigmoid -> conv 16@5x5 -> the same subsampling ->
                              conv 120@5x5 -> linear 84 -> 1.7159 tanh(2/3 x) ->
+                             linear 10 -> softmax CE
+  models/vgg_cifar.pbtxt     3 stages of 2x (conv 3x3 same, no bias ->
+                             batch norm -> ReLU) -> max pool 2, channels
+                             32/64/128, on 3x32x32 -> linear 384 + tanh ->
                              linear 10 -> softmax CE
 
 Same shapes (NCHW, weights [out, in, kh, kw]), same ops, same initialisation,
@@ -20,6 +24,8 @@ Measurements, each after a warm-up, as the median of several timed windows
   train    images/s of forward + loss + backward + optimizer step (batch 64)
   infer    images/s of a forward pass under torch.inference_mode (batch 256)
   latency  ms per batch-1 forward pass under torch.inference_mode
+  scaling  with --scaling-batches B1,B2,...: ms per training step at each
+           batch size (one window each)
 
 With --iterations N the script runs only one workload (--only) N times after
 its warm-up and prints nothing: bench/compare/run.sh runs it like that under
@@ -46,7 +52,7 @@ import statistics
 import sys
 import time
 
-MODELS = ("lenet5_keras", "lenet5")
+MODELS = ("lenet5_keras", "lenet5", "vgg_cifar")
 MODEL_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models")
 WORKLOADS = ("train", "infer", "latency")
 
@@ -67,11 +73,14 @@ def parse_args():
                    help="timed windows per measurement; the median is reported")
     p.add_argument("--window-seconds", type=float, default=1.0)
     p.add_argument("--warmup-seconds", type=float, default=1.0)
+    p.add_argument("--scaling-batches", default="",
+                   help="comma-separated training batch sizes: time only these steps")
     p.add_argument("--iterations", type=int, default=0,
                    help="memory probe: run --only N times after warm-up, no timing")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     a = p.parse_args()
     a.models = [m for m in a.models.split(",") if m]
+    a.scaling_batches = [int(b) for b in a.scaling_batches.split(",") if b]
     for m in a.models:
         if m not in MODELS:
             p.error(f"unknown model '{m}'; known: {', '.join(MODELS)}")
@@ -138,6 +147,8 @@ def init_(t, kind, fan_in_override):
     with torch.no_grad():
         if kind == "zeros":
             t.zero_()
+        elif kind == "ones":
+            t.fill_(1.0)
         elif kind in ("xavier_uniform", "glorot_uniform"):
             a = math.sqrt(6.0 / (fan_in + fan_out))
             t.uniform_(-a, a)
@@ -160,6 +171,8 @@ def graph_names(model):
         for pname, param in module.named_parameters(recurse=False):
             if isinstance(module, (nn.Conv2d, nn.Linear)):
                 pname = {"weight": "w", "bias": "b"}[pname]
+            elif isinstance(module, nn.BatchNorm2d):
+                pname = {"weight": "scale", "bias": "shift"}[pname]
             out[f"{prefix}.{pname}"] = param
     return out
 
@@ -240,6 +253,33 @@ class LeNet5(nn.Module):
         return self.out(x)
 
 
+class VggCifar(nn.Module):
+    """models/vgg_cifar.pbtxt; 1,078,122 parameters."""
+
+    PARAMS = 1_078_122
+    CHANNELS = ((3, 32), (32, 32), (32, 64), (64, 64), (64, 128), (128, 128))
+
+    def __init__(self):
+        super().__init__()
+        for i, (cin, cout) in enumerate(self.CHANNELS, 1):
+            setattr(self, f"conv{i}", nn.Conv2d(cin, cout, 3, padding=1, bias=False))
+            setattr(self, f"bn{i}", nn.BatchNorm2d(cout))
+        self.dense1 = nn.Linear(2048, 384)
+        self.dense2 = nn.Linear(384, 10)
+
+    def forward(self, image):
+        x = image
+        for i in range(1, 7):
+            x = F.relu(getattr(self, f"bn{i}")(getattr(self, f"conv{i}")(x)))
+            if i % 2 == 0:
+                x = F.max_pool2d(x, 2)                   # 16, 8, 4
+        x = torch.tanh(self.dense1(torch.flatten(x, 1)))  # [N,2048] -> 384
+        return self.dense2(x)
+
+
+INPUT_CHANNELS = {"lenet5_keras": 1, "lenet5": 1, "vgg_cifar": 3}
+
+
 def memory_format():
     return {"nchw": torch.contiguous_format,
             "channels_last": torch.channels_last}[ARGS.memory_format]
@@ -247,17 +287,18 @@ def memory_format():
 
 def build(name):
     torch.manual_seed(0)
-    model = {"lenet5_keras": LeNet5Keras, "lenet5": LeNet5}[name]()
+    model = {"lenet5_keras": LeNet5Keras, "lenet5": LeNet5, "vgg_cifar": VggCifar}[name]()
     match_graph(model, name)
     n = sum(p.numel() for p in model.parameters() if p.requires_grad)
     if n != model.PARAMS:
         sys.exit(f"torch_lenet: {name} has {n} parameters, expected {model.PARAMS}")
+    model.channels = INPUT_CHANNELS[name]
     return model.to(memory_format=memory_format())
 
 
-def synthetic_batch(batch):
+def synthetic_batch(batch, channels):
     g = torch.Generator().manual_seed(1)
-    images = torch.rand(batch, 1, 32, 32, generator=g)
+    images = torch.rand(batch, channels, 32, 32, generator=g)
     labels = torch.randint(0, 10, (batch,), generator=g)
     return images.contiguous(memory_format=memory_format()), labels
 
@@ -265,7 +306,7 @@ def synthetic_batch(batch):
 def train_step_fn(model, batch):
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    images, labels = synthetic_batch(batch)
+    images, labels = synthetic_batch(batch, model.channels)
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -278,7 +319,7 @@ def train_step_fn(model, batch):
 
 def inference_fn(model, batch):
     model.eval()
-    images, _ = synthetic_batch(batch)
+    images, _ = synthetic_batch(batch, model.channels)
 
     def forward():
         with torch.inference_mode():
@@ -294,10 +335,10 @@ def make(workload, model):
     return inference_fn(model, 1), 1
 
 
-def warm_up(fn):
+def warm_up(fn, min_calls=5):
     end = time.perf_counter() + ARGS.warmup_seconds
     n = 0
-    while n < 5 or time.perf_counter() < end:
+    while n < min_calls or time.perf_counter() < end:
         fn()
         n += 1
 
@@ -398,6 +439,19 @@ def main():
         "conv_ops": conv_backends(),
     }
     results = {}
+    if ARGS.scaling_batches:
+        for name in ARGS.models:
+            results[name] = {}
+            for batch in ARGS.scaling_batches:
+                fn = train_step_fn(build(name), batch)
+                warm_up(fn, min_calls=2)
+                per_call = timed_windows(fn)
+                results[name][f"train{batch}"] = {
+                    "batch": batch, "seconds_per_call": per_call,
+                    "ms_per_call": statistics.median(per_call) * 1e3}
+        json.dump({"env": env, "results": results}, sys.stdout, indent=1)
+        print()
+        return
     for name in ARGS.models:
         results[name] = {}
         for workload in ([ARGS.only] if ARGS.only else WORKLOADS):

@@ -1,7 +1,9 @@
 // bench/models/lenet_bench.cpp - whole-model steps of the two LeNet-5
-// graphs (models/lenet5_keras.pbtxt, models/lenet5.pbtxt) on random data.
+// graphs (models/lenet5_keras.pbtxt, models/lenet5.pbtxt) and of the
+// VGG-style models/vgg_cifar.pbtxt on random data.
 //
-// BM_TrainStep/<model>/<batch>  the trainer's TrainStep (train/train_step.h):
+// BM_TrainStep/<model>/<batch>  (batches 1 to 512, for the batch scaling
+//                               of bench/compare) the trainer's TrainStep (train/train_step.h):
 //                               copy of the batch into the inputs, forward
 //                               (loss read back and checked), backward,
 //                               clipping (off), SGD momentum 0.9 update,
@@ -21,7 +23,9 @@
 namespace tapeflow::bench {
 namespace {
 
-const char* const kModels[] = {"lenet5_keras", "lenet5"};
+const char* const kModels[] = {"lenet5_keras", "lenet5", "vgg_cifar"};
+// Training batch sizes: the LeNet ones and the scaling series.
+const std::vector<int64_t> kTrainBatches = {1, 4, 16, 64, 256, 512};
 
 struct ModelPlan {
   std::unique_ptr<Model> model;
@@ -129,7 +133,7 @@ void runInference(benchmark::State& state, const std::string& name,
 
 bool registerLeNet() {
   for (const char* model : kModels)
-    for (int64_t batch : kLeNetBatches) {
+    for (int64_t batch : kTrainBatches) {
       std::string suffix = std::string(model) + "/" + std::to_string(batch);
       std::string name = model;
       benchmark::RegisterBenchmark(("BM_TrainStep/" + suffix).c_str(),

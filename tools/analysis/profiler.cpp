@@ -328,6 +328,8 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
                    ? r.instrumentedMedianMs / r.uninstrumentedMedianMs - 1
                    : 0;
   r.imagesPerSecond = r.uninstrumentedMs > 0 ? double(batch) / (r.uninstrumentedMs * 1e-3) : 0;
+  r.planBytes = plain.bytesAllocated();
+  r.arenaBytes = 2 * store.arenaSize() * int64_t(sizeof(float));
 
   if (o.peakSize > 0) {
     r.peakSize = o.peakSize;
@@ -360,6 +362,7 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
     np.reorders = timed.nodeInfo(n).reorders;
     r.nodesMs += ms;
     r.stepFlops += np.forwardFlops + np.backwardFlops;
+    r.reorders += np.reorders;
     r.nodes.push_back(std::move(np));
   }
   for (int n = 0; n < p.numNodes(); ++n)

@@ -103,6 +103,11 @@ struct ProfileReport {
   double stepFlops = 0;        ///< all nodes' FLOPs per step
   double peakGflops = 0;       ///< 0 when not measured
   int64_t peakSize = 0;
+  /// Bytes of the step's plan (activations, gradients, workspaces:
+  /// Plan::bytesAllocated) and of the parameter arenas (parameters and
+  /// gradients, ParamStore::arenaSize; optimizer state not counted).
+  int64_t planBytes = 0, arenaBytes = 0;
+  int reorders = 0;  ///< layout conversions per step, all nodes
 
   /// Every timed step: the instrumented ones with their parts and nodes
   /// (tid 1), the uninstrumented ones as bare "uninstrumented" slices (tid 2).

@@ -384,6 +384,12 @@ TEST(ProfilerTest, TrainingReportsEveryActiveNodeAndAddsUp) {
   EXPECT_TRUE(relu.backward);
   EXPECT_FALSE(r.nodes[3].fused);
   EXPECT_GT(r.optimizerMs, 0);
+  // Memory: the plan's buffers, and params + grads of the arena.
+  EXPECT_GT(r.planBytes, 0);
+  EXPECT_GE(r.arenaBytes, 2 * 4 * (8 * 25 + 8));  // at least conv1's w and b
+  int reorders = 0;
+  for (const NodeProfile& n : r.nodes) reorders += n.reorders;
+  EXPECT_EQ(r.reorders, reorders);
   checkSums(r);
   checkTrace(r);
 }
