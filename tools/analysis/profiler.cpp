@@ -104,6 +104,7 @@ class PhaseTimer : public StepObserver {
       case StepPhase::Data: t_.data = now; break;
       case StepPhase::Forward: t_.forward = t_.backward = t_.end = now; break;
       case StepPhase::Backward: t_.backward = t_.end = now; break;
+      case StepPhase::Allreduce: break;
       case StepPhase::Clip: break;
       case StepPhase::Optimizer: t_.end = now; break;
     }

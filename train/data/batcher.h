@@ -90,6 +90,13 @@ class Batcher {
   /// is count. The samples, shifts and values are those of the whole batch.
   void fill(int64_t epoch, int64_t index, Batch* out, int64_t offset, int64_t count) const;
 
+  /// Makes start()/next() prepare only samples [offset, offset + count) of
+  /// every batch (a data-parallel rank's slice); count < 0: whole batches.
+  void setSlice(int64_t offset, int64_t count) {
+    sliceOffset_ = offset;
+    sliceCount_ = count;
+  }
+
   /// Starts preparing batches firstBatch.. of `epoch` in the background.
   void start(int64_t epoch, int64_t firstBatch);
   /// The next batch of the started epoch (blocks until it is ready); false
@@ -107,6 +114,7 @@ class Batcher {
   uint64_t seed_;
   bool dropLast_;
   std::vector<FieldSpec> fields_;
+  int64_t sliceOffset_ = 0, sliceCount_ = -1;
 
   std::thread worker_;
   std::mutex mu_;
