@@ -115,15 +115,18 @@ class MpiCommunicator final : public Communicator {
     abort(std::string("error: MPI ") + what + " failed: " + std::string(text, size_t(len)), 3);
   }
 
-  // Completes a request, yielding the core while waiting (ranks may share
-  // cores), and aborts the job past the deadline.
+  // Completes a request, polling MPI_Test (which also moves the transfer
+  // on: Open MPI has no progress thread) and yielding the core between
+  // polls, since ranks may share cores. A wait past one second is a peer
+  // busy with something else (rank 0 writing a checkpoint): from then on
+  // the polls are a millisecond apart. Past the deadline the job ends.
   void wait(MPI_Request* r, const char* what) {
     const auto start = Clock::now();
-    for (int spins = 0;; ++spins) {
+    for (uint64_t polls = 0;; ++polls) {
       int done = 0;
       check(MPI_Test(r, &done, MPI_STATUS_IGNORE), what);
       if (done) return;
-      if (spins < 1000) {
+      if (polls % 1024 != 1023) {
         sched_yield();
         continue;
       }
@@ -136,8 +139,10 @@ class MpiCommunicator final : public Communicator {
                       what, timeout_);
         abort(line, 3);
       }
-      timespec ts{0, 50 * 1000};
-      nanosleep(&ts, nullptr);
+      if (waited > 1.0) {
+        timespec ts{0, 1000 * 1000};
+        nanosleep(&ts, nullptr);
+      }
     }
   }
 
