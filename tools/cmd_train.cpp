@@ -216,7 +216,8 @@ int trainOnRanks(const Args& a, const std::shared_ptr<Communicator>& comm) {
     std::printf("training throughput: %.1f images/s (%lld steps)\n", r.imagesPerSecond,
                 static_cast<long long>(r.steps));
     if (comm->size() > 1)
-      std::printf("allreduce: %.2f ms per step on rank 0 (%.1f%% of training time)\n",
+      std::printf("allreduce: %.2f ms per step on rank 0, waits for the slowest rank included "
+                  "(%.1f%% of training time)\n",
                   r.steps > 0 && !r.losses.empty()
                       ? 1e3 * r.allreduceSeconds / double(r.losses.size()) : 0.0,
                   r.imagesPerSecond > 0

@@ -62,11 +62,14 @@ class Trainer {
                                        std::to_string(opt_.accumulate));
     distributed_ = comm_->size() > 1 || opt_.accumulate > 1;
     if (distributed_) {
-      auto [offset, count] = rankSlice(s_.batchSize, comm_->rank(), comm_->size(),
-                                       opt_.accumulate);
+      rankSlice(s_.batchSize, comm_->rank(), comm_->size(), opt_.accumulate);
       const int64_t last = batches_.batchSize(batches_.batchesPerEpoch() - 1);
-      rankSlice(last, 0, comm_->size(), opt_.accumulate);  // a short last batch
-      batches_.setSlice(offset, count);
+      if (last % (int64_t(comm_->size()) * opt_.accumulate) != 0)
+        throw UsageError({}, "", "", "the last batch of an epoch has " + std::to_string(last) +
+                                         " samples (drop_last is off), which do not split "
+                                         "evenly over the ranks and micro-batches; turn "
+                                         "drop_last on or choose another batch size");
+      batches_.setSlice(comm_->rank(), comm_->size());
     }
     store_.initialize(s_.seed);
     if (!opt_.resume && !opt_.initFrom.empty()) initFrom();

@@ -28,6 +28,15 @@ int launchedRanks() {
   return 1;
 }
 
+void refuseRanksWithoutMpi() {
+  const int n = launchedRanks();
+  if (n > 1)
+    throw UsageError({}, "", "", "started as one of " + std::to_string(n) +
+                                     " ranks, but this tapeflow was built without MPI; "
+                                     "rebuild with libopenmpi-dev installed "
+                                     "(cmake -DTAPEFLOW_WITH_MPI=ON) or run one process");
+}
+
 std::pair<std::string, ExitCode> describeException(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);

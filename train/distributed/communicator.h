@@ -91,6 +91,10 @@ class SingleProcess final : public Communicator {
 /// Slurm's PMI set PMI_SIZE); 1 when neither is set.
 int launchedRanks();
 
+/// What a build without MPI does when started by a launcher: throws
+/// UsageError ("... built without MPI ...") when launchedRanks() > 1.
+void refuseRanksWithoutMpi();
+
 /// True when this binary was built with MPI (CMake option TAPEFLOW_WITH_MPI).
 bool builtWithMpi();
 

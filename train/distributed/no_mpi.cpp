@@ -8,12 +8,7 @@ namespace tapeflow {
 bool builtWithMpi() { return false; }
 
 std::shared_ptr<Communicator> openWorld(double) {
-  const int n = launchedRanks();
-  if (n > 1)
-    throw UsageError({}, "", "", "started as one of " + std::to_string(n) +
-                                     " ranks, but this tapeflow was built without MPI; "
-                                     "rebuild with libopenmpi-dev installed "
-                                     "(cmake -DTAPEFLOW_WITH_MPI=ON) or run one process");
+  refuseRanksWithoutMpi();
   return std::make_shared<SingleProcess>();
 }
 
