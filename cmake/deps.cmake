@@ -25,3 +25,14 @@ if(TAPEFLOW_WITH_ONNX)
     set(TAPEFLOW_WITH_ONNX OFF)  # this configure only: found once installed
   endif()
 endif()
+# Data-parallel training over MPI (Debian's libopenmpi-dev): on by default
+# when found; without it `tapeflow train` runs one process and says so when
+# mpirun starts several.
+option(TAPEFLOW_WITH_MPI "data-parallel training over MPI (needs libopenmpi-dev)" ON)
+if(TAPEFLOW_WITH_MPI)
+  find_package(MPI COMPONENTS CXX QUIET)
+  if(NOT MPI_CXX_FOUND)
+    message(STATUS "tapeflow: MPI not found; building without data-parallel training")
+    set(TAPEFLOW_WITH_MPI OFF)  # this configure only: found once installed
+  endif()
+endif()

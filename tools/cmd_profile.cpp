@@ -8,6 +8,7 @@
 #include "core/dnnl_context.h"
 #include "core/path_guard.h"
 #include "tools/analysis/profiler.h"
+#include "train/distributed/communicator.h"
 #include "tools/cli.h"
 
 namespace tapeflow::cli {
@@ -52,6 +53,13 @@ void printReport(const ProfileReport& r) {
   std::printf("\n");
   row("nodes (sum)", r.nodesMs, "");
   if (!r.inference) row("optimizer", r.optimizerMs, r.optimizer + " update, clipping");
+  if (!r.inference && r.ranks > 1) {
+    char note[128];
+    std::snprintf(note, sizeof note, "MPI_Allreduce of %.2f MB of gradients over %d ranks",
+                  double(r.gradientBytes) * 1e-6, r.ranks);
+    row("allreduce", r.allreduceMs, note);
+    row("wait for ranks", r.rankWaitMs, "until the slowest rank reaches the allreduce");
+  }
   row("data", r.dataMs, r.data == "random" ? "copy of a random batch"
                                            : "loader wait and copy, " + r.data);
   row("untimed", r.untimedMs, "between timed parts: tape walk, loop, clock reads");
@@ -101,6 +109,8 @@ int cmdProfile(const Args& a) {
                                {a.get("data"), "data directory", true}});
   }
   ProfileOptions o;
+  o.comm = openWorld(300);
+  const bool root = o.comm->rank() == 0;
   if (a.has("solver")) o.solver = loadSolverFile(a.get("solver"));
   o.solver.batchSize = a.getInt("batch", a.has("solver") ? o.solver.batchSize : 64);
   o.steps = int(a.getInt("steps", o.steps));
@@ -112,15 +122,21 @@ int cmdProfile(const Args& a) {
   if (threads < 0 || o.peakSize < 0)
     throw UsageError({}, "", "", "--threads and --peak-size must not be negative");
   setNumThreads(threads);
-  std::printf("profile %s: %s, batch %lld, %d timed steps after %d warm-up, threads: %d, %s "
-              "data%s\n",
-              path.c_str(), o.inference ? "inference" : "training",
-              static_cast<long long>(o.solver.batchSize), o.steps, o.warmup, numThreads(),
-              o.dataDir.empty() ? "random" : o.dataDir.c_str(),
-              o.inference ? "" : (", " + o.solver.optimizer).c_str());
-  std::fflush(stdout);
+  if (root) {
+    std::printf("profile %s: %s, batch %lld, %d timed steps after %d warm-up, threads: %d, %s "
+                "data%s\n",
+                path.c_str(), o.inference ? "inference" : "training",
+                static_cast<long long>(o.solver.batchSize), o.steps, o.warmup, numThreads(),
+                o.dataDir.empty() ? "random" : o.dataDir.c_str(),
+                o.inference ? "" : (", " + o.solver.optimizer).c_str());
+    if (o.comm->size() > 1)
+      std::printf("data parallel: %s; times are rank 0's, the batch is split over the ranks\n",
+                  o.comm->describe().c_str());
+    std::fflush(stdout);
+  }
   ProfileReport r =
       profileModel(program, o, std::filesystem::path(path).filename().string());
+  if (!root) return 0;
   if (r.loadAverage >= 0)
     std::printf("load average at start: %.2f (other work on the machine skews times)\n",
                 r.loadAverage);

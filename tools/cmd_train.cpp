@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include "core/dnnl_context.h"
 #include "core/path_guard.h"
@@ -10,6 +11,7 @@
 #include "core/plan.h"
 #include "train/data/batcher.h"
 #include "train/data/image_reader.h"
+#include "train/distributed/communicator.h"
 #include "train/solver.h"
 #include "train/trainer.h"
 #include "tools/cli.h"
@@ -26,7 +28,8 @@ constexpr const char* kTrainUsage =
 // Flags of train/eval/predict that are not solver fields.
 bool isCommandFlag(const std::string& f) {
   for (const char* k : {"model", "solver", "out", "resume", "checkpoint", "help", "top", "raw",
-                        "overwrite", "init-from", "init-skip-mismatched"})
+                        "overwrite", "init-from", "init-skip-mismatched", "accumulate",
+                        "check-replicas", "collective-timeout"})
     if (f == k) return true;
   return false;
 }
@@ -110,13 +113,22 @@ void guardRunDir(const std::string& dir, const std::string& role, const std::str
   checkOutputsAgainstInputs({{dir, role, true}}, inputs);
 }
 
-}  // namespace
-
-int cmdTrain(const Args& a) {
-  TrainOptions o;
+// Everything before training starts: solver, run directory (created by
+// rank 0 only), options. Run on every rank.
+void setupTrain(const Args& a, const Communicator& comm, TrainOptions* o, SolverConfig* s,
+                std::vector<std::string>* changes) {
   const std::string modelPath = requireFlag(a, "model", kTrainUsage);
-  SolverConfig s;
-  std::vector<std::string> changes;
+  const bool root = comm.rank() == 0;
+  const int64_t accumulate = a.getInt("accumulate", 1);
+  const int64_t check = a.getInt("check-replicas", 0);
+  if (accumulate < 1 || accumulate > 4096)
+    throw UsageError({}, "", "", "--accumulate must be in [1, 4096], found " +
+                                     std::to_string(accumulate));
+  if (check < 0)
+    throw UsageError({}, "", "", "--check-replicas must not be negative, found " +
+                                     std::to_string(check));
+  o->accumulate = int(accumulate);
+  o->checkReplicasEvery = check;
   if (a.has("resume")) {
     if (a.has("out"))
       throw UsageError({}, "", "", "--resume continues the run in its own directory; "
@@ -124,48 +136,117 @@ int cmdTrain(const Args& a) {
     if (a.has("init-from") || a.has("overwrite"))
       throw UsageError({}, "", "", std::string(a.has("overwrite") ? "--overwrite" : "--init-from") +
                                        " starts a new run; --resume continues one");
-    o.runDir = a.get("resume");
-    o.resume = true;
-    s = resumedSolver(a, o.runDir, &changes);
-    guardRunDir(o.runDir, "--resume", modelPath, s, a);
+    o->runDir = a.get("resume");
+    o->resume = true;
+    if (!root) return;  // rank 0 reads the run's recipe (under its lock) and sends it
+    *s = resumedSolver(a, o->runDir, changes);
+    guardRunDir(o->runDir, "--resume", modelPath, *s, a);
   } else {
-    s = solverFrom(a);
+    *s = solverFrom(a);
     if (a.has("out")) {
-      o.runDir = a.get("out");
-      guardRunDir(o.runDir, "--out", modelPath, s, a);
-      prepareOutDir(o.runDir, a.has("overwrite"));
+      o->runDir = a.get("out");
+      guardRunDir(o->runDir, "--out", modelPath, *s, a);
+      if (root) prepareOutDir(o->runDir, a.has("overwrite"));
     } else {
       if (a.has("overwrite")) throw UsageError({}, "", "", "--overwrite needs --out DIR");
       const std::string base = "runs/" + std::filesystem::path(modelPath).stem().string();
-      guardRunDir(base, "run directory", modelPath, s, a);
-      o.runDir = createFreshRunDir(base);
+      guardRunDir(base, "run directory", modelPath, *s, a);
+      if (root) o->runDir = createFreshRunDir(base);
     }
-    o.initFrom = a.get("init-from");
-    o.initSkipMismatched = a.has("init-skip-mismatched");
+    o->initFrom = a.get("init-from");
+    o->initSkipMismatched = a.has("init-skip-mismatched");
   }
+}
+
+// Worker threads of a rank: the solver's, or with 0 (all cores) the cores
+// shared out among the ranks of this machine.
+int threadsPerRank(const SolverConfig& s, const Communicator& comm) {
+  if (s.threads > 0 || comm.size() == 1) return s.threads;
+  int local = comm.size();
+  if (const char* v = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE")) local = std::max(1, std::atoi(v));
+  return std::max(1, int(std::thread::hardware_concurrency()) / local);
+}
+
+int trainOnRanks(const Args& a, const std::shared_ptr<Communicator>& comm) {
+  TrainOptions o;
+  SolverConfig s;
+  std::vector<std::string> changes;
+  std::shared_ptr<const Program> program;
+  const std::string modelPath = requireFlag(a, "model", kTrainUsage);
+  std::exception_ptr failure;
+  try {
+    setupTrain(a, *comm, &o, &s, &changes);
+    program = loadProgram(modelPath);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  agreeOnFailure(*comm, failure);
+  comm->broadcast(&o.runDir, 0);
+  if (comm->size() > 1) {  // every rank trains with rank 0's recipe
+    std::string text = comm->rank() == 0 ? solverToText(s) : "";
+    comm->broadcast(&text, 0);
+    if (comm->rank() != 0) s = parseSolverText(text, "the solver of rank 0");
+  }
+  o.comm = comm;
   o.cancel = &installStopHandler();
-  setNumThreads(s.threads);
-  std::printf("%s %s on %s: %s, lr %g, batch %lld, %lld epoch%s, %d threads -> %s\n",
-              o.resume ? "resuming" : "training", modelPath.c_str(), s.data.c_str(),
-              s.optimizer.c_str(), double(s.lr), static_cast<long long>(s.batchSize),
-              static_cast<long long>(s.epochs), s.epochs == 1 ? "" : "s", numThreads(),
-              o.runDir.c_str());
-  for (const std::string& c : changes) std::printf("%s\n", c.c_str());
-  std::fflush(stdout);
-  auto program = loadProgram(modelPath);
+  setNumThreads(threadsPerRank(s, *comm));
+  const bool root = comm->rank() == 0;
+  o.quiet = !root;
+  if (root) {
+    std::printf("%s %s on %s: %s, lr %g, batch %lld, %lld epoch%s, %d threads -> %s\n",
+                o.resume ? "resuming" : "training", modelPath.c_str(), s.data.c_str(),
+                s.optimizer.c_str(), double(s.lr), static_cast<long long>(s.batchSize),
+                static_cast<long long>(s.epochs), s.epochs == 1 ? "" : "s", numThreads(),
+                o.runDir.c_str());
+    if (comm->size() > 1)
+      std::printf("data parallel: %s, %lld images per rank and step%s\n",
+                  comm->describe().c_str(), static_cast<long long>(s.batchSize / comm->size()),
+                  o.accumulate > 1
+                      ? (" in " + std::to_string(o.accumulate) + " micro-batches").c_str()
+                      : "");
+    for (const std::string& c : changes) std::printf("%s\n", c.c_str());
+    std::fflush(stdout);
+  }
   TrainResult r = withFlagHints([&] {
     return train(program, s, idxSplit(*program, s, "train"), idxSplit(*program, s, "test"), o);
   });
-  std::printf("\n");
-  printEval(stdout, r.test, r.interrupted ? "test (last evaluation)" : "test");
-  std::printf("training throughput: %.1f images/s (%lld steps)\n", r.imagesPerSecond,
-              static_cast<long long>(r.steps));
-  if (!r.checkpoint.empty()) std::printf("checkpoint: %s\n", r.checkpoint.c_str());
-  if (r.interrupted) {
-    std::printf("interrupted: resume with --resume %s\n", o.runDir.c_str());
-    return 130;
+  if (root) {
+    std::printf("\n");
+    printEval(stdout, r.test, r.interrupted ? "test (last evaluation)" : "test");
+    std::printf("training throughput: %.1f images/s (%lld steps)\n", r.imagesPerSecond,
+                static_cast<long long>(r.steps));
+    if (comm->size() > 1)
+      std::printf("allreduce: %.2f ms per step on rank 0, waits for the slowest rank included "
+                  "(%.1f%% of training time)\n",
+                  r.steps > 0 && !r.losses.empty()
+                      ? 1e3 * r.allreduceSeconds / double(r.losses.size()) : 0.0,
+                  r.imagesPerSecond > 0
+                      ? 100.0 * r.allreduceSeconds /
+                            (double(r.losses.size() * size_t(s.batchSize)) / r.imagesPerSecond)
+                      : 0.0);
+    if (!r.checkpoint.empty()) std::printf("checkpoint: %s\n", r.checkpoint.c_str());
+    if (r.interrupted) std::printf("interrupted: resume with --resume %s\n", o.runDir.c_str());
   }
-  return 0;
+  return r.interrupted ? 130 : 0;
+}
+
+}  // namespace
+
+int cmdTrain(const Args& a) {
+  std::shared_ptr<Communicator> comm = openWorld(a.getFloat("collective-timeout", 300));
+  try {
+    return trainOnRanks(a, comm);
+  } catch (const DistributedError& e) {
+    if (comm->rank() != 0) return int(e.exitCode());  // rank 0 reports it
+    throw;
+  } catch (...) {
+    // An error only this rank saw, outside any agreement point: the others
+    // would wait for it forever, so the job ends here.
+    if (comm->size() == 1) throw;
+    auto [text, code] = describeException(std::current_exception());
+    comm->abort(text, int(code));
+    return int(code);  // not reached: abort ends the process
+  }
 }
 
 int cmdEval(const Args& a) {

@@ -86,6 +86,14 @@ std::vector<std::unique_ptr<Command>> declareCommands(CLI::App& root) {
       .option("init-from", "--init-from", "CKPT", "start from this checkpoint's weights")
       .flag("init-skip-mismatched",
             "with --init-from: keep the initialisation of params missing or of other shape")
+      .option("accumulate", "--accumulate", "K",
+              "run each rank's slice of a batch as K micro-batches, one allreduce per step",
+              "1")
+      .option("check-replicas", "--check-replicas", "K",
+              "under mpirun: compare a hash of the params across ranks every K steps", "0 (off)")
+      .option("collective-timeout", "--collective-timeout", "S",
+              "under mpirun: stop every rank when a collective waits longer than S seconds",
+              "300")
       .solverOptions();
   add("eval", "test accuracy, loss and confusion matrix of a checkpoint", cmdEval)
       .option("model", "--model", "FILE", "graph (.pbtxt or .pb); required")

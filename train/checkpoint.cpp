@@ -304,6 +304,7 @@ void writeCheckpoint(const std::string& path, const CheckpointData& data) {
   def.set_position_in_epoch(data.positionInEpoch);
   def.set_seed(data.seed);
   def.set_threads(data.threads);
+  def.set_ranks(data.ranks);
   def.set_best_metric(data.bestMetric);
   def.set_best_step(data.bestStep);
   def.set_solver_text(data.solverText);
@@ -443,6 +444,7 @@ CheckpointData readCheckpoint(const std::string& path) {
   checkNonNegative(path, "epoch", def.epoch());
   checkNonNegative(path, "position_in_epoch", def.position_in_epoch());
   checkNonNegative(path, "threads", def.threads());
+  checkNonNegative(path, "ranks", def.ranks());
   checkNonNegative(path, "optimizer_steps", def.optimizer_steps());
 
   CheckpointData out;
@@ -455,6 +457,7 @@ CheckpointData readCheckpoint(const std::string& path) {
   out.positionInEpoch = def.position_in_epoch();
   out.seed = def.seed();
   out.threads = def.threads();
+  out.ranks = std::max(def.ranks(), 1);
   out.bestMetric = def.best_metric();
   out.bestStep = def.best_step();
   out.solverText = def.solver_text();

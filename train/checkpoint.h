@@ -55,6 +55,7 @@ struct CheckpointData {
   int64_t positionInEpoch = 0;  ///< batches done in the current epoch
   uint64_t seed = 0;
   int32_t threads = 0;
+  int32_t ranks = 1;  ///< data-parallel ranks of the run (the data cursor is global)
   double bestMetric = 0;
   int64_t bestStep = -1;
   std::string solverText;  ///< effective solver config as text

@@ -11,26 +11,6 @@
 #include "train/schedule.h"
 
 namespace tapeflow {
-namespace {
-
-// Calls the observer, if any, around one phase.
-class PhaseScope {
- public:
-  PhaseScope(StepObserver* o, StepPhase p) : o_(o), p_(p) {
-    if (o_) o_->beginPhase(p_);
-  }
-  ~PhaseScope() {
-    if (o_) o_->endPhase(p_);
-  }
-  PhaseScope(const PhaseScope&) = delete;
-  PhaseScope& operator=(const PhaseScope&) = delete;
-
- private:
-  StepObserver* o_;
-  StepPhase p_;
-};
-
-}  // namespace
 
 TransformConfig transformFor(const SolverConfig& s, bool training) {
   TransformConfig t;
@@ -136,7 +116,14 @@ void TrainStep::bind(Plan& plan, const Batch& batch) const {
 TrainStep::Result TrainStep::run(Plan& plan, const Batch& batch, int64_t step,
                                  StepObserver* observer) {
   Result r;
-  r.loss = NAN;
+  r.loss = computeGradients(plan, batch, step, observer);
+  if (plan.mode() == Mode::Training) r.lr = applyUpdate(step, observer);
+  return r;
+}
+
+float TrainStep::computeGradients(Plan& plan, const Batch& batch, int64_t step,
+                                  StepObserver* observer) {
+  float loss = NAN;
   const bool training = plan.mode() == Mode::Training;
   {
     PhaseScope phase(observer, StepPhase::Data);
@@ -146,26 +133,28 @@ TrainStep::Result TrainStep::run(Plan& plan, const Batch& batch, int64_t step,
     PhaseScope phase(observer, StepPhase::Forward);
     plan.setStep(uint64_t(step));
     plan.forward();
-    if (training && !loss_.empty()) r.loss = plan.readScalar(loss_);
+    if (training && !loss_.empty()) loss = plan.readScalar(loss_);
   }
-  if (!training) return r;
-  if (!std::isfinite(r.loss)) diagnoseNonFinite(plan, batch, step, r.loss);
+  if (!training) return loss;
+  if (!std::isfinite(loss)) diagnoseNonFinite(plan, batch, step, loss);
   {
     PhaseScope phase(observer, StepPhase::Backward);
     plan.backward();
   }
-  if (!optimizer_) return r;
+  return loss;
+}
+
+float TrainStep::applyUpdate(int64_t step, StepObserver* observer) {
+  if (!optimizer_) return 0;
   float gradScale = 1.f;
   {
     PhaseScope phase(observer, StepPhase::Clip);
     gradScale = clipCoefficient(*store_, solver_.clipNorm);
   }
-  {
-    PhaseScope phase(observer, StepPhase::Optimizer);
-    r.lr = learningRate(solver_, step, stepsPerEpoch_);
-    optimizer_->step(r.lr, gradScale);
-  }
-  return r;
+  PhaseScope phase(observer, StepPhase::Optimizer);
+  const float lr = learningRate(solver_, step, stepsPerEpoch_);
+  optimizer_->step(lr, gradScale);
+  return lr;
 }
 
 // Finds the first node whose output went non-finite by running the step's

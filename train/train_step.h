@@ -23,7 +23,9 @@
 
 namespace tapeflow {
 
-enum class StepPhase { Data, Forward, Backward, Clip, Optimizer };
+/// Allreduce: the gradient allreduce of data-parallel training (between
+/// Backward and Clip; absent on a single process).
+enum class StepPhase { Data, Forward, Backward, Allreduce, Clip, Optimizer };
 
 /// Watches the phases of TrainStep::run.
 class StepObserver {
@@ -31,6 +33,23 @@ class StepObserver {
   virtual ~StepObserver() = default;
   virtual void beginPhase(StepPhase phase) = 0;
   virtual void endPhase(StepPhase phase) = 0;
+};
+
+/// Calls the observer, if any, around one phase.
+class PhaseScope {
+ public:
+  PhaseScope(StepObserver* o, StepPhase p) : o_(o), p_(p) {
+    if (o_) o_->beginPhase(p_);
+  }
+  ~PhaseScope() {
+    if (o_) o_->endPhase(p_);
+  }
+  PhaseScope(const PhaseScope&) = delete;
+  PhaseScope& operator=(const PhaseScope&) = delete;
+
+ private:
+  StepObserver* o_;
+  StepPhase p_;
 };
 
 /// A graph input and the batch field that feeds it.
@@ -105,6 +124,15 @@ class TrainStep {
   /// non-finite when the loss is not finite (nothing is updated then).
   Result run(Plan& plan, const Batch& batch, int64_t step,
              StepObserver* observer = nullptr);
+
+  /// The first half of run: data, forward, loss check and (in training)
+  /// backward, leaving the gradients in the param store. Returns the loss.
+  float computeGradients(Plan& plan, const Batch& batch, int64_t step,
+                         StepObserver* observer = nullptr);
+  /// The second half: clipping, learning rate and update from the
+  /// gradients in the store. Returns the learning rate (0 without an
+  /// optimizer).
+  float applyUpdate(int64_t step, StepObserver* observer = nullptr);
 
   /// Copies the bound fields of `batch` into the plan's inputs.
   void bind(Plan& plan, const Batch& batch) const;

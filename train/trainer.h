@@ -14,6 +14,7 @@
 #include "core/program.h"
 #include "train/cancellation.h"
 #include "train/data/data_source.h"
+#include "train/distributed/communicator.h"
 #include "train/evaluation.h"
 #include "train/run_checkpoint.h"
 #include "train/solver.h"
@@ -35,6 +36,18 @@ struct TrainOptions {
   int64_t stopAfterSteps = -1;   ///< behave as if cancelled after this many steps
   FILE* out = stdout;            ///< progress
   bool quiet = false;            ///< no progress output (tests)
+  /// Data-parallel training over these ranks (see openWorld); null: one
+  /// process. Every rank calls train() with the same arguments; each runs
+  /// its slice of every global batch (solver.batchSize must be a multiple
+  /// of ranks x accumulate), gradients are averaged with one allreduce per
+  /// step, and only rank 0 writes the run directory and prints progress.
+  std::shared_ptr<Communicator> comm;
+  /// Each rank runs its slice as this many micro-batches, summing their
+  /// gradients before the one allreduce of the step (>= 1).
+  int accumulate = 1;
+  /// Compare a hash of the params across ranks every this many steps
+  /// (0: never); a rank that diverged stops every rank (DistributedError).
+  int64_t checkReplicasEvery = 0;
 };
 
 struct TrainResult {
@@ -43,6 +56,7 @@ struct TrainResult {
   bool interrupted = false;
   EvalResult test;             ///< last evaluation (empty without one)
   double imagesPerSecond = 0;  ///< training throughput (evaluation excluded)
+  double allreduceSeconds = 0; ///< time in the gradient allreduce (several ranks)
   std::string checkpoint;      ///< last checkpoint written
 };
 
@@ -54,7 +68,9 @@ struct TrainResult {
 /// tapeflow::Error on bad input: UnboundInputError for a graph input no
 /// field feeds, DataError for a field of the wrong dtype or dims or a
 /// checkpoint of other data or another model, NumericError for a
-/// non-finite loss (the last good checkpoint is kept).
+/// non-finite loss (the last good checkpoint is kept). With several ranks,
+/// an error on any rank is thrown on every rank as one DistributedError
+/// naming that rank.
 TrainResult train(std::shared_ptr<const Program> program, const SolverConfig& solver,
                   std::shared_ptr<const DataSource> trainData,
                   std::shared_ptr<const DataSource> evalData, const TrainOptions& options);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include <oneapi/dnnl/dnnl.h>
 
@@ -15,6 +16,8 @@
 #include "core/plan.h"
 #include "train/data/batcher.h"
 #include "train/data/data_source.h"
+#include "train/distributed/data_parallel_step.h"
+#include "train/distributed/gradient_buffer.h"
 #include "train/evaluation.h"
 #include "train/optimizer.h"
 #include "train/train_step.h"
@@ -90,7 +93,7 @@ class NodeTimer : public NodeObserver {
 // The boundaries of one step: start, data copied, forward done, backward
 // done, optimizer done (the last two equal the forward end in inference).
 struct StepTimes {
-  Clock::time_point start, data, forward, backward, end;
+  Clock::time_point start, data, forward, backward, synced, reduced, end;
 };
 
 // Records the phase boundaries of TrainStep::run into a StepTimes.
@@ -102,8 +105,11 @@ class PhaseTimer : public StepObserver {
     const Clock::time_point now = Clock::now();
     switch (phase) {
       case StepPhase::Data: t_.data = now; break;
-      case StepPhase::Forward: t_.forward = t_.backward = t_.end = now; break;
-      case StepPhase::Backward: t_.backward = t_.end = now; break;
+      case StepPhase::Forward:
+        t_.forward = t_.backward = t_.synced = t_.reduced = t_.end = now;
+        break;
+      case StepPhase::Backward: t_.backward = t_.synced = t_.reduced = t_.end = now; break;
+      case StepPhase::Allreduce: t_.reduced = t_.end = now; break;
       case StepPhase::Clip: break;
       case StepPhase::Optimizer: t_.end = now; break;
     }
@@ -160,15 +166,38 @@ class Feed {
   int64_t epoch_ = 0;
 };
 
+// The gradient allreduce of a profile on several ranks.
+struct GradientSync {
+  Communicator* comm = nullptr;
+  GradientBuffer* buffer = nullptr;
+};
+
 // Runs `count` steps on a plan; with `times`, records each step's bounds.
 void runSteps(Plan& plan, Feed& feed, TrainStep& step, int count, int64_t& stepNo,
-              std::vector<StepTimes>* times) {
+              std::vector<StepTimes>* times, const GradientSync& sync) {
   for (int k = 0; k < count; ++k) {
     StepTimes t;
     PhaseTimer timer(t);
     t.start = Clock::now();
     const Batch& b = feed.next();
-    step.run(plan, b, stepNo++, &timer);
+    if (!sync.buffer || plan.mode() != Mode::Training) {
+      step.run(plan, b, stepNo++, &timer);
+    } else {
+      step.computeGradients(plan, b, stepNo, &timer);
+      // A one-float allreduce first: the ranks meet, so that the gradient
+      // allreduce after it times the transfer alone, not the wait for the
+      // slowest rank.
+      float meet = 0;
+      sync.comm->allreduceSum(&meet, 1);
+      t.synced = Clock::now();
+      {
+        PhaseScope phase(&timer, StepPhase::Allreduce);
+        sync.buffer->accumulate(true);
+        sync.comm->allreduceSum(sync.buffer->data(), sync.buffer->size());
+        sync.buffer->unpack(1.f / float(sync.comm->size()));
+      }
+      step.applyUpdate(stepNo++, &timer);
+    }
     if (times) times->push_back(t);
   }
 }
@@ -235,7 +264,11 @@ double measurePeakGflops(int64_t size, int runs) {
 ProfileReport profileModel(std::shared_ptr<const Program> program,
                            const ProfileOptions& o, const std::string& name) {
   const Program& p = *program;
-  const int64_t batch = o.solver.batchSize;
+  const int ranks = o.comm ? o.comm->size() : 1;
+  const int64_t globalBatch = o.solver.batchSize;
+  const int64_t batch = ranks > 1 && globalBatch >= 1
+                            ? rankSlice(globalBatch, 0, ranks, 1).second
+                            : globalBatch;  // this rank's
   if (batch < 1 || o.steps < 1 || o.warmup < 0)
     throw UsageError({}, "", "",
                      "the batch size (" + std::to_string(batch) + ") and the timed steps (" +
@@ -249,7 +282,8 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
 
   ProfileReport r;
   r.model = name;
-  r.batch = batch;
+  r.batch = globalBatch;
+  r.ranks = ranks;
   r.steps = o.steps;
   r.warmup = o.warmup;
   r.inference = o.inference;
@@ -271,11 +305,18 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
   }
   ParamStore store(program);
   store.initialize(o.solver.seed);
+  std::optional<GradientBuffer> buffer;
+  GradientSync sync;
+  if (ranks > 1 && mode == Mode::Training) {
+    buffer.emplace(store, 0);
+    sync = {o.comm.get(), &*buffer};
+    r.gradientBytes = int64_t(buffer->size() * sizeof(float));
+  }
   std::unique_ptr<Optimizer> opt;
   if (mode == Mode::Training) opt = Optimizer::create(o.solver, store);
   const int64_t classes = predictionClasses(p);
   std::shared_ptr<const DataSource> source =
-      o.dataDir.empty() ? randomSource(p, batch, o.solver.seed)
+      o.dataDir.empty() ? randomSource(p, batch, o.solver.seed + uint64_t(o.comm ? o.comm->rank() : 0))
                         : std::make_shared<IdxDirSource>(
                               o.dataDir, "train",
                               int(std::clamp<int64_t>(classes > 0 ? classes : 10, 1, 256)));
@@ -300,38 +341,43 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
   std::vector<StepTimes> timedSteps, plainSteps;
   timedSteps.reserve(size_t(o.steps));
   plainSteps.reserve(size_t(o.steps));
-  runSteps(timed, feed, trainStep, o.warmup, step, nullptr);
-  runSteps(plain, feed, trainStep, o.warmup, step, nullptr);
+  runSteps(timed, feed, trainStep, o.warmup, step, nullptr, sync);
+  runSteps(plain, feed, trainStep, o.warmup, step, nullptr, sync);
   timer.startRecording(size_t(o.steps) * timed.order().size() * 2);
   for (int done = 0; done < o.steps; done += kBlock) {
     const int n = std::min(kBlock, o.steps - done);
-    runSteps(timed, feed, trainStep, n, step, &timedSteps);
-    runSteps(plain, feed, trainStep, n, step, &plainSteps);
+    runSteps(timed, feed, trainStep, n, step, &timedSteps, sync);
+    runSteps(plain, feed, trainStep, n, step, &plainSteps, sync);
   }
   timed.setObserver(nullptr);
   const std::vector<NodeEvent>& events = timer.events();
 
-  std::vector<double> total, dataMs, optMs, plainTotal;
+  std::vector<double> total, dataMs, optMs, waitMs, reduceMs, plainTotal;
   for (const StepTimes& t : timedSteps) {
     total.push_back(msBetween(t.start, t.end));
     dataMs.push_back(msBetween(t.start, t.data));
-    optMs.push_back(msBetween(t.backward, t.end));
+    waitMs.push_back(msBetween(t.backward, t.synced));
+    reduceMs.push_back(msBetween(t.synced, t.reduced));
+    optMs.push_back(msBetween(t.reduced, t.end));
   }
   for (const StepTimes& t : plainSteps) plainTotal.push_back(msBetween(t.start, t.end));
   r.instrumentedMs = mean(total);
   r.instrumentedMedianMs = median(total);
   r.dataMs = mean(dataMs);
   r.optimizerMs = mean(optMs);
+  r.allreduceMs = mean(reduceMs);
+  r.rankWaitMs = mean(waitMs);
   r.uninstrumentedMs = mean(plainTotal);
   r.uninstrumentedMedianMs = median(plainTotal);
   r.overhead = r.uninstrumentedMedianMs > 0
                    ? r.instrumentedMedianMs / r.uninstrumentedMedianMs - 1
                    : 0;
-  r.imagesPerSecond = r.uninstrumentedMs > 0 ? double(batch) / (r.uninstrumentedMs * 1e-3) : 0;
+  r.imagesPerSecond =
+      r.uninstrumentedMs > 0 ? double(globalBatch) / (r.uninstrumentedMs * 1e-3) : 0;
   r.planBytes = plain.bytesAllocated();
   r.arenaBytes = 2 * store.arenaSize() * int64_t(sizeof(float));
 
-  if (o.peakSize > 0) {
+  if (o.peakSize > 0 && (!o.comm || o.comm->rank() == 0)) {
     r.peakSize = o.peakSize;
     r.peakGflops = measurePeakGflops(o.peakSize, o.peakRuns);
   }
@@ -367,7 +413,8 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
   }
   for (int n = 0; n < p.numNodes(); ++n)
     if (!timed.active(n)) r.pruned.push_back(p.graph().nodes[size_t(n)].name);
-  r.untimedMs = r.instrumentedMs - r.nodesMs - r.optimizerMs - r.dataMs;
+  r.untimedMs = r.instrumentedMs - r.nodesMs - r.optimizerMs - r.dataMs - r.allreduceMs -
+                r.rankWaitMs;
 
   // Trace: microseconds from the first timed step.
   const Clock::time_point origin = timedSteps.front().start;
@@ -396,7 +443,11 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
     r.trace.push_back(slice("forward", "pass", t.data, t.forward, s));
     if (mode == Mode::Training) {
       r.trace.push_back(slice("backward", "pass", t.forward, t.backward, s));
-      r.trace.push_back(slice("optimizer", "optimizer", t.backward, t.end, s));
+      if (ranks > 1) {
+        r.trace.push_back(slice("wait for ranks", "allreduce", t.backward, t.synced, s));
+        r.trace.push_back(slice("allreduce", "allreduce", t.synced, t.reduced, s));
+      }
+      r.trace.push_back(slice("optimizer", "optimizer", t.reduced, t.end, s));
     }
     for (; next < events.size() && events[next].start <= t.end; ++next) {
       const NodeEvent& ev = events[next];

@@ -13,7 +13,9 @@
 // TrainStep (train/train_step.h), observed: data (waiting for the batcher
 // and copying the batch into the inputs), forward, backward, gradient
 // clipping and the optimizer update (training), or data and forward
-// (inference).
+// (inference). Under mpirun (options.comm with several ranks) each rank
+// runs its slice of the batch and the step gains the gradient allreduce
+// between backward and the optimizer, timed as its own row.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "core/program.h"
+#include "train/distributed/communicator.h"
 #include "train/solver.h"
 
 namespace tapeflow {
@@ -40,6 +43,9 @@ struct ProfileOptions {
   /// Side of the square sgemm timed for the machine peak; 0: not measured.
   int64_t peakSize = 2048;
   int peakRuns = 5;         ///< the best of this many sgemm runs
+  /// Data-parallel ranks (null or one rank: a single process); every rank
+  /// calls profileModel, the batch is the global one.
+  std::shared_ptr<Communicator> comm;
 };
 
 /// One active node, in execution order. Times are means per timed step.
@@ -93,13 +99,19 @@ struct ProfileReport {
   // untimed = instrumented total; "untimed" is the time between timed
   // parts (the walk over the tape, gradient seeding, loop and clock reads).
   double nodesMs = 0, optimizerMs = 0, dataMs = 0, untimedMs = 0;
+  /// Several ranks: the gradient allreduce (pack, MPI_Allreduce, unpack)
+  /// once every rank has reached it, and the wait for the slowest rank
+  /// before it (a one-float allreduce); its ranks and bytes.
+  double allreduceMs = 0, rankWaitMs = 0;
+  int ranks = 1;
+  int64_t gradientBytes = 0;
   double instrumentedMs = 0, instrumentedMedianMs = 0;
   // The pass without profiling: the real step time.
   double uninstrumentedMs = 0, uninstrumentedMedianMs = 0;
   /// instrumentedMedianMs / uninstrumentedMedianMs - 1 (medians: robust to
   /// the odd preempted step on a shared machine).
   double overhead = 0;
-  double imagesPerSecond = 0;  ///< batch / uninstrumented mean step
+  double imagesPerSecond = 0;  ///< (global) batch / uninstrumented mean step
   double stepFlops = 0;        ///< all nodes' FLOPs per step
   double peakGflops = 0;       ///< 0 when not measured
   int64_t peakSize = 0;

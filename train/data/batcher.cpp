@@ -179,7 +179,8 @@ void Batcher::start(int64_t epoch, int64_t firstBatch) {
   worker_ = std::thread([this, epoch, firstBatch] {
     for (int64_t b = firstBatch; b < batchesPerEpoch(); ++b) {
       Batch batch;
-      fill(epoch, b, &batch);
+      const int64_t n = batchSize(b) / sliceParts_;
+      fill(epoch, b, &batch, n * slicePart_, n);
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return stop_ || ready_.size() < kDepth; });
       if (stop_) return;

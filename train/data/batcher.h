@@ -90,6 +90,14 @@ class Batcher {
   /// is count. The samples, shifts and values are those of the whole batch.
   void fill(int64_t epoch, int64_t index, Batch* out, int64_t offset, int64_t count) const;
 
+  /// Makes start()/next() prepare only part `part` of `parts` equal
+  /// contiguous parts of every batch (a data-parallel rank's slice; the
+  /// caller checks that the batch sizes divide). parts 1: whole batches.
+  void setSlice(int part, int parts) {
+    slicePart_ = part;
+    sliceParts_ = parts;
+  }
+
   /// Starts preparing batches firstBatch.. of `epoch` in the background.
   void start(int64_t epoch, int64_t firstBatch);
   /// The next batch of the started epoch (blocks until it is ready); false
@@ -107,6 +115,7 @@ class Batcher {
   uint64_t seed_;
   bool dropLast_;
   std::vector<FieldSpec> fields_;
+  int slicePart_ = 0, sliceParts_ = 1;
 
   std::thread worker_;
   std::mutex mu_;

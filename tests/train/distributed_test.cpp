@@ -1,0 +1,187 @@
+// tests/train/distributed_test.cpp - the pieces of data-parallel training
+// that one process can check (train/distributed): the slice of a global
+// batch each rank takes, the gradient buffer, evaluation shards and their
+// reduction, the failure agreement, the build without MPI, and
+// --accumulate, which must follow the plain step up to summation order.
+// The multi-rank behaviour runs under mpirun in tests/train/mpi/.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "core/param_store.h"
+#include "frontends/pbtxt/pbtxt_loader.h"
+#include "ops/registry.h"
+#include "train/distributed/communicator.h"
+#include "train/distributed/data_parallel_step.h"
+#include "train/distributed/gradient_buffer.h"
+#include "train/distributed/sharding.h"
+#include "train/trainer.h"
+
+namespace tapeflow {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kModel = R"(format_version: 1
+name: "tiny"
+input { name: "image" dtype: F32 shape: [-1, 1, 4, 4] }
+input { name: "label" dtype: I32 shape: [-1] }
+param { name: "fc.w" shape: [3, 16] init { kind: "xavier_uniform" } }
+param { name: "fc.b" shape: [3] init { kind: "zeros" } }
+node { name: "flat" op: "Flatten" input: "image" output: "flat" }
+node { name: "fc" op: "Linear" input: ["flat", "fc.w", "fc.b"] output: "logits" }
+node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "label"] output: "loss" }
+loss: "loss"
+prediction: "logits"
+)";
+
+std::shared_ptr<const Program> tinyProgram() {
+  return Program::build(parseGraphText(kModel, "tiny.pbtxt"), ops::registry());
+}
+
+// `n` 4x4 images; the class is the brightest row band, plus noise.
+std::shared_ptr<const DataSource> tinyData(int n, uint64_t seed) {
+  Rng rng(seed);
+  InMemoryTensor x{{"image", DType::F32, {1, 4, 4}, true}, {}, {}};
+  InMemoryTensor y{{"label", DType::I32, {}, false}, {}, {}};
+  for (int i = 0; i < n; ++i) {
+    const int cls = int(rng.next() % 3);
+    y.i32.push_back(cls);
+    for (int p = 0; p < 16; ++p)
+      x.f32.push_back(float(rng.next() % 80) + (p / 4 == cls ? 150.f : 0.f));
+  }
+  return std::make_shared<InMemorySource>(std::vector<InMemoryTensor>{x, y}, "tiny samples");
+}
+
+TEST(DistributedTest, RankSlicesSplitTheGlobalBatchEvenly) {
+  EXPECT_EQ(rankSlice(64, 0, 2, 1), std::make_pair(int64_t(0), int64_t(32)));
+  EXPECT_EQ(rankSlice(64, 1, 2, 1), std::make_pair(int64_t(32), int64_t(32)));
+  EXPECT_EQ(rankSlice(64, 3, 4, 2), std::make_pair(int64_t(48), int64_t(16)));
+  try {
+    rankSlice(30, 0, 4, 1);
+    FAIL() << "batch 30 over 4 ranks accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("batch size 30 does not split evenly over 4 ranks"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(rankSlice(64, 0, 2, 3), UsageError);  // 2 ranks x 3 micro-batches
+}
+
+TEST(DistributedTest, SliceBatchCopiesTheSamplesOfTheSlice) {
+  Batch b;
+  b.size = 4;
+  b.fields.push_back({"x", DType::F32, {2}, {0, 1, 2, 3, 4, 5, 6, 7}, {}});
+  b.fields.push_back({"y", DType::I32, {}, {}, {10, 11, 12, 13}});
+  Batch s = sliceBatch(b, 1, 2);
+  EXPECT_EQ(s.size, 2);
+  EXPECT_EQ(s.fields[0].f32, (std::vector<float>{2, 3, 4, 5}));
+  EXPECT_EQ(s.fields[1].i32, (std::vector<int32_t>{11, 12}));
+}
+
+TEST(DistributedTest, GradientBufferPacksAccumulatesAndUnpacks) {
+  auto program = tinyProgram();
+  ParamStore store(program);
+  store.initialize(1);
+  GradientBuffer buf(store, 3);
+  ASSERT_EQ(buf.gradientFloats(), size_t(3 * 16 + 3));
+  ASSERT_EQ(buf.size(), buf.gradientFloats() + 3);
+  for (int p = 0; p < store.numParams(); ++p)
+    for (int64_t i = 0; i < store.size(p); ++i) store.gradData(p)[i] = float(p + 1) * float(i);
+  buf.accumulate(true);
+  buf.accumulate(false);  // twice the gradients
+  buf.extra()[0] = 42;
+  buf.unpack(0.25f);
+  for (int p = 0; p < store.numParams(); ++p)
+    for (int64_t i = 0; i < store.size(p); ++i)
+      ASSERT_EQ(store.gradData(p)[i], 0.5f * float(p + 1) * float(i)) << p << " " << i;
+  EXPECT_EQ(buf.data()[buf.gradientFloats()], 42.f);
+}
+
+TEST(DistributedTest, EvaluationShardsCoverEverySampleOnce) {
+  auto data = tinyData(10, 3);
+  int64_t total = 0;
+  for (int r = 0; r < 4; ++r) total += evaluationShard(data, r, 4)->size();
+  EXPECT_EQ(total, 10);
+  EXPECT_EQ(evaluationShard(data, 3, 4)->size(), 3);  // [7, 10)
+  EXPECT_EQ(evaluationShard(data, 0, 1).get(), data.get());
+}
+
+TEST(DistributedTest, OneProcessRethrowsTheErrorItself) {
+  SingleProcess one;
+  EXPECT_NO_THROW(agreeOnFailure(one, nullptr));
+  EXPECT_THROW(agreeOnFailure(one, std::make_exception_ptr(DataError({}, "", "", "bad"))),
+               DataError);
+  EXPECT_NO_THROW(checkReplicas(one, *std::make_unique<ParamStore>(tinyProgram()), 1));
+}
+
+TEST(DistributedTest, LaunchedRanksReadsTheLaunchersEnvironment) {
+  ::unsetenv("OMPI_COMM_WORLD_SIZE");
+  ::unsetenv("PMI_SIZE");
+  EXPECT_EQ(launchedRanks(), 1);
+  ::setenv("PMI_SIZE", "3", 1);
+  EXPECT_EQ(launchedRanks(), 3);
+  ::setenv("PMI_SIZE", "x", 1);
+  EXPECT_EQ(launchedRanks(), 1);
+  ::unsetenv("PMI_SIZE");
+}
+
+TEST(DistributedTest, WithoutMpiSeveralRanksAreAnErrorNamingTheCause) {
+  ::setenv("OMPI_COMM_WORLD_SIZE", "2", 1);
+  try {
+    refuseRanksWithoutMpi();  // what openWorld does in a build without MPI
+    FAIL() << "two ranks accepted without MPI";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("started as one of 2 ranks, but this tapeflow was "
+                                         "built without MPI"),
+              std::string::npos)
+        << e.what();
+  }
+  ::unsetenv("OMPI_COMM_WORLD_SIZE");
+  EXPECT_NO_THROW(refuseRanksWithoutMpi());
+  EXPECT_EQ(openWorld(0)->size(), 1);  // not launched: one process, either build
+}
+
+// --accumulate K on one process: each batch as K micro-batches, averaged.
+TEST(DistributedTest, AccumulatedMicroBatchesFollowThePlainStep) {
+  const fs::path root = fs::path(::testing::TempDir()) /
+                        ("distributed_test_" + std::to_string(getpid()));
+  fs::remove_all(root);
+  SolverConfig s;
+  s.padTo = 0;
+  s.batchSize = 32;
+  s.epochs = 2;
+  s.lr = 0.1f;
+  s.momentum = 0.9f;
+  s.threads = 1;
+  auto runWith = [&](int accumulate, const std::string& dir) {
+    TrainOptions o;
+    o.runDir = (root / dir).string();
+    o.quiet = true;
+    o.accumulate = accumulate;
+    return train(tinyProgram(), s, tinyData(256, 1), tinyData(64, 2), o);
+  };
+  TrainResult plain = runWith(1, "plain"), acc = runWith(4, "acc4");
+  ASSERT_EQ(plain.losses.size(), acc.losses.size());
+  ASSERT_EQ(plain.losses.size(), size_t(16));
+  for (size_t i = 0; i < plain.losses.size(); ++i)
+    EXPECT_NEAR(acc.losses[i], plain.losses[i], 1e-5 * std::fabs(plain.losses[i])) << i;
+  EXPECT_LT(plain.losses.back(), plain.losses.front());
+  EXPECT_NEAR(acc.test.accuracy(), plain.test.accuracy(), 1.0 / 64);
+  SolverConfig bad = s;
+  bad.batchSize = 30;
+  TrainOptions o;
+  o.runDir = (root / "bad").string();
+  o.quiet = true;
+  o.accumulate = 4;
+  EXPECT_THROW(train(tinyProgram(), bad, tinyData(256, 1), nullptr, o), UsageError);
+  fs::remove_all(root);
+}
+
+}  // namespace
+}  // namespace tapeflow
