@@ -143,7 +143,7 @@ int cmdTrain(const Args& a) {
     o.initFrom = a.get("init-from");
     o.initSkipMismatched = a.has("init-skip-mismatched");
   }
-  o.cancel = &installStopHandler();
+  o.cancel = &installStopHandler(o.runDir);
   setNumThreads(s.threads);
   std::printf("%s %s on %s: %s, lr %g, batch %lld, %lld epoch%s, %d threads -> %s\n",
               o.resume ? "resuming" : "training", modelPath.c_str(), s.data.c_str(),
