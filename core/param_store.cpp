@@ -3,10 +3,13 @@
 
 #include <cmath>
 #include <cstring>
+#include <new>
+#include <string>
 #include <tuple>
 
 #include "core/dnnl_context.h"
 #include "core/initializers.h"
+#include "core/memory_budget.h"
 #include "core/op_context.h"
 
 namespace tapeflow {
@@ -43,16 +46,33 @@ ParamStore::ParamStore(std::shared_ptr<const Program> program)
   for (size_t p = 0; p < g.params.size(); ++p) {
     const ParamDef& def = g.params[p];
     dnnl::memory::desc md = plainDesc(def.dims, def.dtype);
-    values_.emplace_back(md, cpuEngine());
-    std::memset(values_.back().get_data_handle(), 0, md.get_size());
+    values_.push_back(allocate(md, def, "values"));
     if (def.trainable) {
-      grads_.emplace_back(md, cpuEngine());
-      std::memset(grads_.back().get_data_handle(), 0, md.get_size());
+      grads_.push_back(allocate(md, def, "gradients"));
     } else {
       grads_.emplace_back();
     }
     valueIndex_.push_back(program_->findValue(def.name));
   }
+}
+
+dnnl::memory ParamStore::allocate(const dnnl::memory::desc& md, const ParamDef& def,
+                                  const char* what) {
+  const int64_t bytes = int64_t(md.get_size());
+  std::string why = "out of memory";
+  try {
+    dnnl::memory m(md, cpuEngine());
+    std::memset(m.get_data_handle(), 0, md.get_size());
+    bytesAllocated_ += bytes;
+    return m;
+  } catch (const dnnl::error& e) {
+    if (e.status != dnnl_out_of_memory) why = e.what();
+  } catch (const std::bad_alloc&) {
+  }
+  throw IoError(def.loc, "", "",
+                "param '" + def.name + "': cannot allocate its " + what + ", " +
+                    formatBytes(bytes) + " (" + std::to_string(bytes) + " bytes): " + why +
+                    " (params already hold " + formatBytes(bytesAllocated_) + ")");
 }
 
 const ParamDef& ParamStore::def(int param) const {

@@ -31,7 +31,12 @@ class ParamStore {
   int64_t size(int param) const;
 
  private:
+  /// Zeroed memory for a param's values or gradients; IoError (exit 3)
+  /// naming the param and the bytes when it cannot be allocated.
+  dnnl::memory allocate(const dnnl::memory::desc& md, const ParamDef& def, const char* what);
+
   std::shared_ptr<const Program> program_;
+  int64_t bytesAllocated_ = 0;
   std::vector<dnnl::memory> values_;
   std::vector<dnnl::memory> grads_;
   std::vector<int> valueIndex_;

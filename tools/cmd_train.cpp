@@ -13,6 +13,7 @@
 #include "train/solver.h"
 #include "train/trainer.h"
 #include "tools/cli.h"
+#include "tools/memory_flags.h"
 #include "tools/run_dir.h"
 #include "tools/stop_signal.h"
 
@@ -26,7 +27,7 @@ constexpr const char* kTrainUsage =
 // Flags of train/eval/predict that are not solver fields.
 bool isCommandFlag(const std::string& f) {
   for (const char* k : {"model", "solver", "out", "resume", "checkpoint", "help", "top", "raw",
-                        "overwrite", "init-from", "init-skip-mismatched"})
+                        "overwrite", "init-from", "init-skip-mismatched", "mem-limit"})
     if (f == k) return true;
   return false;
 }
@@ -115,6 +116,7 @@ void guardRunDir(const std::string& dir, const std::string& role, const std::str
 int cmdTrain(const Args& a) {
   TrainOptions o;
   const std::string modelPath = requireFlag(a, "model", kTrainUsage);
+  auto program = loadProgram(modelPath);  // before any run directory is made
   SolverConfig s;
   std::vector<std::string> changes;
   if (a.has("resume")) {
@@ -127,9 +129,11 @@ int cmdTrain(const Args& a) {
     o.runDir = a.get("resume");
     o.resume = true;
     s = resumedSolver(a, o.runDir, &changes);
+    checkMemoryFlag(a, *program, s, true, modelPath);
     guardRunDir(o.runDir, "--resume", modelPath, s, a);
   } else {
     s = solverFrom(a);
+    checkMemoryFlag(a, *program, s, true, modelPath);
     if (a.has("out")) {
       o.runDir = a.get("out");
       guardRunDir(o.runDir, "--out", modelPath, s, a);
@@ -152,7 +156,6 @@ int cmdTrain(const Args& a) {
               o.runDir.c_str());
   for (const std::string& c : changes) std::printf("%s\n", c.c_str());
   std::fflush(stdout);
-  auto program = loadProgram(modelPath);
   TrainResult r = withFlagHints([&] {
     return train(program, s, idxSplit(*program, s, "train"), idxSplit(*program, s, "test"), o);
   });
@@ -171,6 +174,7 @@ int cmdTrain(const Args& a) {
 int cmdEval(const Args& a) {
   const char* usage = "tapeflow eval --model FILE --checkpoint FILE [--data DIR] [--batch N]";
   auto program = loadProgram(requireFlag(a, "model", usage));
+  checkMemoryFlag(a, *program, solverFrom(a), false, a.get("model"));
   SolverConfig s = evalSolverFrom(a, requireFlag(a, "checkpoint", usage));
   setNumThreads(s.threads);
   ParamStore store(program);
