@@ -27,8 +27,7 @@ enum class ExitCode : int {
   BadInput = 2,   ///< malformed file, bad flag, invalid graph or data
   Resource = 3,   ///< I/O failure, out of memory, disk full
   Numerical = 4,  ///< non-finite loss or gradient
-  ForcedStop = 5, ///< a second stop signal: stopped without finishing the step
-  Interrupted = 130,  ///< stopped by a signal after a step, with a checkpoint
+  Interrupted = 130,
 };
 
 /// Base class of every tapeflow error. what() is the full formatted line.

@@ -10,7 +10,6 @@
 #include <csignal>
 
 #include "core/atomic_file.h"
-#include "core/error.h"
 
 namespace tapeflow::cli {
 namespace {
@@ -31,7 +30,7 @@ void onSignal(int) {
     say(gFirstMessage);
   } else {
     say(gSecondMessage);
-    exitAfterAtomicWrites(static_cast<int>(ExitCode::ForcedStop));
+    exitAfterAtomicWrites(kForcedStopExitCode);
   }
 }
 

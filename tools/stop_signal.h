@@ -4,7 +4,7 @@
 // command's cancellation token: the trainer finishes the current step,
 // writes a checkpoint and the command exits with 130. A second one of them
 // stops at once, right after an atomic write in progress (a checkpoint is
-// never left half-written), with exit code 5 (ExitCode::ForcedStop): the
+// never left half-written), with exit code 5 (kForcedStopExitCode): the
 // step in progress is lost and the latest checkpoint is the resume point.
 // SIGPIPE is ignored: a closed output pipe (`tapeflow train ... | head -1`)
 // only stops the printing, training goes on.
@@ -15,6 +15,10 @@
 #include "train/cancellation.h"
 
 namespace tapeflow::cli {
+
+/// The exit code after a second stop signal (see the README's table of
+/// exit codes; the others are tapeflow::ExitCode's).
+inline constexpr int kForcedStopExitCode = 5;
 
 /// Installs the handlers described above and returns the token they
 /// request. `runDir` is named in the messages the handler prints on stderr.
