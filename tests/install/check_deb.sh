@@ -29,5 +29,5 @@ grep -q 'Total params: 1,631,080' "$work/summary.txt"
 pc=$(find "$root" -name tapeflow.pc | head -1)
 [ -n "$pc" ] || { echo "no tapeflow.pc in the package"; exit 1; }
 inc=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags-only-I tapeflow | sed 's/^-I//; s/ *$//')
-[ -f "$inc/core/program.h" ] || { echo "pkg-config include dir $inc lacks core/program.h"; exit 1; }
+[ -f "$inc/tapeflow.h" ] || { echo "pkg-config include dir $inc lacks tapeflow.h"; exit 1; }
 echo "package ok: $(basename "$deb")"
