@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -21,6 +22,13 @@ void callHook(const char* stage, const std::string& file) {
   if (writeHook) writeHook(stage, file);
 }
 
+// exitAfterAtomicWrites: writes in progress and the requested exit code
+// (-1: none). Sequentially consistent, so that of a closing write and a
+// concurrent request at least one sees the other and exits.
+std::atomic<int> writesInProgress{0};
+std::atomic<int> pendingExit{-1};
+static_assert(std::atomic<int>::is_always_lock_free);
+
 [[noreturn]] void ioError(const std::string& path, const std::string& msg) {
   throw IoError(SourceLoc{path, 0, 0}, "", "", msg);
 }
@@ -30,6 +38,20 @@ void callHook(const char* stage, const std::string& file) {
 namespace detail {
 void setAtomicWriteHook(AtomicWriteHook hook) { writeHook = hook; }
 }  // namespace detail
+
+AtomicFile::InProgress::InProgress() { writesInProgress.fetch_add(1); }
+
+AtomicFile::InProgress::~InProgress() {
+  if (writesInProgress.fetch_sub(1) == 1) {
+    int code = pendingExit.load();
+    if (code >= 0) ::_exit(code);
+  }
+}
+
+void exitAfterAtomicWrites(int code) noexcept {
+  pendingExit.store(code);
+  if (writesInProgress.load() == 0) ::_exit(code);
+}
 
 std::string parentDirectory(const std::string& path) {
   size_t slash = path.find_last_of('/');

@@ -11,6 +11,10 @@
 //   removed, previous file untouched)
 // Not for two writers of the same path in one process at once (they would
 // share the temporary name).
+//
+// exitAfterAtomicWrites() ends the process as soon as no AtomicFile is
+// open (the "stop at once" of a second Ctrl-C): a write in progress is
+// finished, or abandoned by its own error path, never cut short.
 #pragma once
 
 #include <cstddef>
@@ -45,6 +49,14 @@ class AtomicFile {
  private:
   [[noreturn]] void fail(const std::string& what, int err) const;
 
+  // Counts this write as in progress from the first member to the last;
+  // declared first, so it is destroyed last (after the temporary file).
+  struct InProgress {
+    InProgress();
+    ~InProgress();
+    InProgress(const InProgress&) = delete;
+    InProgress& operator=(const InProgress&) = delete;
+  } inProgress_;
   std::string path_;
   std::string tmp_;
   int fd_ = -1;
@@ -53,6 +65,12 @@ class AtomicFile {
 
 /// Replaces the file at `path` with `bytes` atomically (AtomicFile).
 void writeFileAtomically(const std::string& path, std::string_view bytes);
+
+/// Ends the process with _exit(code) at once when no AtomicFile is open,
+/// else when the last open one is closed (committed or abandoned). For a
+/// signal handler: async-signal-safe, any thread; never returns when no
+/// write is in progress.
+void exitAfterAtomicWrites(int code) noexcept;
 
 /// The directory part of `path` ("." for a bare name, "/" for "/x").
 std::string parentDirectory(const std::string& path);

@@ -5,10 +5,12 @@
 #include <cmath>
 #include <cstring>
 #include <new>
+#include <string>
 #include <tuple>
 
 #include "core/dnnl_context.h"
 #include "core/initializers.h"
+#include "core/memory_budget.h"
 #include "core/op_context.h"
 
 namespace tapeflow {
@@ -39,11 +41,27 @@ std::pair<int64_t, int64_t> fans(const Dims& dims) {
   return {dims[1] * receptive, dims[0] * receptive};
 }
 
-ParamStore::Buffer ParamStore::allocateZeroed(int64_t floats) {
-  size_t bytes = size_t(std::max<int64_t>(floats, kArenaAlign)) * sizeof(float);
+ParamStore::Buffer ParamStore::allocateArena(const char* what) {
+  const size_t bytes = size_t(std::max<int64_t>(arenaSize_, kArenaAlign)) * sizeof(float);
   float* p = static_cast<float*>(std::aligned_alloc(64, bytes));
-  if (!p) throw std::bad_alloc();
+  if (!p) {  // named after the largest trainable param, which is most to blame
+    const Graph& g = program_->graph();
+    const ParamDef* largest = nullptr;
+    int count = 0;
+    for (const ParamDef& d : g.params)
+      if (d.trainable) {
+        ++count;
+        if (!largest || numel(d.dims) > numel(largest->dims)) largest = &d;
+      }
+    throw IoError(largest ? largest->loc : SourceLoc{}, "", "",
+                  "param '" + (largest ? largest->name : std::string()) +
+                      "': cannot allocate its " + what + ", " + formatBytes(int64_t(bytes)) +
+                      " (" + std::to_string(bytes) + " bytes" +
+                      (count > 1 ? ", the arena of all " + std::to_string(count) + " trainable params" : "") +
+                      "): out of memory (params already hold " + formatBytes(bytesAllocated_) + ")");
+  }
   std::memset(p, 0, bytes);
+  bytesAllocated_ += int64_t(bytes);
   return Buffer(p);
 }
 
@@ -57,8 +75,8 @@ ParamStore::ParamStore(std::shared_ptr<const Program> program)
     int64_t n = numel(g.params[p].dims);
     arenaSize_ += (n + kArenaAlign - 1) / kArenaAlign * kArenaAlign;
   }
-  arena_ = allocateZeroed(arenaSize_);
-  gradArena_ = allocateZeroed(arenaSize_);
+  arena_ = allocateArena("values");
+  gradArena_ = allocateArena("gradients");
   for (size_t p = 0; p < g.params.size(); ++p) {
     const ParamDef& def = g.params[p];
     dnnl::memory::desc md = plainDesc(def.dims, def.dtype);
@@ -66,12 +84,30 @@ ParamStore::ParamStore(std::shared_ptr<const Program> program)
       values_.emplace_back(md, cpuEngine(), arena_.get() + offset_[p]);
       grads_.emplace_back(md, cpuEngine(), gradArena_.get() + offset_[p]);
     } else {
-      values_.emplace_back(md, cpuEngine());
-      std::memset(values_.back().get_data_handle(), 0, md.get_size());
+      values_.push_back(allocate(md, def, "values"));
       grads_.emplace_back();
     }
     valueIndex_.push_back(program_->findValue(def.name));
   }
+}
+
+dnnl::memory ParamStore::allocate(const dnnl::memory::desc& md, const ParamDef& def,
+                                  const char* what) {
+  const int64_t bytes = int64_t(md.get_size());
+  std::string why = "out of memory";
+  try {
+    dnnl::memory m(md, cpuEngine());
+    std::memset(m.get_data_handle(), 0, md.get_size());
+    bytesAllocated_ += bytes;
+    return m;
+  } catch (const dnnl::error& e) {
+    if (e.status != dnnl_out_of_memory) why = e.what();
+  } catch (const std::bad_alloc&) {
+  }
+  throw IoError(def.loc, "", "",
+                "param '" + def.name + "': cannot allocate its " + what + ", " +
+                    formatBytes(bytes) + " (" + std::to_string(bytes) + " bytes): " + why +
+                    " (params already hold " + formatBytes(bytesAllocated_) + ")");
 }
 
 const ParamDef& ParamStore::def(int param) const {

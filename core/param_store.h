@@ -52,9 +52,15 @@ class ParamStore {
     void operator()(float* p) const { std::free(p); }
   };
   using Buffer = std::unique_ptr<float, FreeAligned>;
-  static Buffer allocateZeroed(int64_t floats);
+  /// A zeroed, 64-byte aligned arena of arenaSize() floats; IoError (exit
+  /// 3) naming the largest trainable param and the bytes when it fails.
+  Buffer allocateArena(const char* what);
+  /// Zeroed memory for a param's values or gradients; IoError (exit 3)
+  /// naming the param and the bytes when it cannot be allocated.
+  dnnl::memory allocate(const dnnl::memory::desc& md, const ParamDef& def, const char* what);
 
   std::shared_ptr<const Program> program_;
+  int64_t bytesAllocated_ = 0;
   std::vector<dnnl::memory> values_;
   std::vector<dnnl::memory> grads_;
   std::vector<int> valueIndex_;

@@ -4,9 +4,12 @@
 
 #include <cmath>
 #include <cstring>
+#include <new>
+#include <string>
 
 #include "core/dnnl_context.h"
 #include "core/graph_analysis.h"
+#include "core/memory_budget.h"
 #include "core/unbroadcast.h"
 
 namespace tapeflow {
@@ -69,10 +72,28 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
   allocateGradients();
 }
 
-dnnl::memory Plan::allocate(const dnnl::memory::desc& md) {
-  dnnl::memory m(md, cpuEngine());
-  bytes_ += int64_t(md.get_size());
-  return m;
+dnnl::memory Plan::allocate(const dnnl::memory::desc& md, int value, bool grad) {
+  const int64_t bytes = int64_t(md.get_size());
+  std::string why = "out of memory";
+  try {
+    dnnl::memory m(md, cpuEngine());
+    bytes_ += bytes;
+    return m;
+  } catch (const dnnl::error& e) {
+    if (e.status != dnnl_out_of_memory) why = e.what();
+  } catch (const std::bad_alloc&) {
+  }
+  // A typed error naming the node and the bytes, never "internal error".
+  const Program& p = *program_;
+  const Node* node = allocNode_ >= 0 ? &p.graph().nodes[allocNode_] : nullptr;
+  std::string what = "scratch memory";
+  if (value >= 0)
+    what = std::string(grad ? "the gradient of " : "") + "'" + p.value(value).name + "'";
+  const SourceLoc loc = node ? node->loc : value >= 0 ? p.value(value).loc : p.graph().loc;
+  throw IoError(loc, node ? node->name : "", node ? node->op : "",
+                "cannot allocate " + formatBytes(bytes) + " (" + std::to_string(bytes) +
+                    " bytes) for " + what + " at batch " + std::to_string(options_.batch) +
+                    ": " + why + " (this plan already holds " + formatBytes(bytes_) + ")");
 }
 
 void Plan::markActive() {
@@ -201,11 +222,12 @@ void Plan::prepareNodes() {
       md_[v] = mem_[v].get_desc();
     } else if (info.kind == ValueKind::Input) {
       md_[v] = plainDesc(dims_[v], info.dtype);
-      mem_[v] = allocate(md_[v]);
+      mem_[v] = allocate(md_[v], v);
       std::memset(mem_[v].get_data_handle(), 0, md_[v].get_size());
     }
   }
   for (int n : order_) {
+    allocNode_ = n;
     const Node& node = p.graph().nodes[n];
     std::vector<Dims> inDims;
     std::vector<DType> inTypes;
@@ -239,7 +261,7 @@ void Plan::prepareNodes() {
         mem_[o] = mem_[p.nodeInputs(n)[0]];
         md_[o] = md_[p.nodeInputs(n)[0]];
       } else {
-        mem_[o] = allocate(md_[o]);
+        mem_[o] = allocate(md_[o], o);
       }
     }
   }
@@ -250,19 +272,21 @@ void Plan::allocateGradients() {
   for (int v = 0; v < int(p.values().size()); ++v) {
     if (!needsGrad_[v]) continue;
     const ValueInfo& info = p.value(v);
+    allocNode_ = info.kind == ValueKind::NodeOutput ? info.owner : -1;
     if (info.kind == ValueKind::Param) {
       grad_[v] = params_->grad(info.owner);
     } else {
-      grad_[v] = allocate(md_[v]);
+      grad_[v] = allocate(md_[v], v, true);
     }
     std::memset(grad_[v].get_data_handle(), 0, md_[v].get_size());
   }
   // Outputs of backward-running nodes that need no gradient read zeros.
   for (int n : order_) {
     if (!runsBackward_[n]) continue;
+    allocNode_ = n;
     for (int o : p.nodeOutputs(n))
       if (!grad_[o]) {
-        grad_[o] = allocate(md_[o]);
+        grad_[o] = allocate(md_[o], o, true);
         std::memset(grad_[o].get_data_handle(), 0, md_[o].get_size());
       }
   }
@@ -272,6 +296,7 @@ void Plan::allocateGradients() {
   for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
     int n = *it;
     if (!runsBackward_[n]) continue;
+    allocNode_ = n;
     for (size_t i = 0; i < p.nodeInputs(n).size(); ++i) {
       int v = p.nodeInputs(n)[i];
       if (!needsGrad_[v] || !p.op(n).inputPort(int(i)).differentiable) continue;
@@ -286,15 +311,15 @@ void Plan::allocateGradients() {
         e.mem = grad_[v];
         continue;
       }
-      e.mem = allocate(want);
+      e.mem = allocate(want, v, true);
       dnnl::memory::desc have = want;
       if (e.reduce) {
         have = plainDesc(dims_[v], DType::F32);
-        e.reduced = allocate(have);
+        e.reduced = allocate(have, v, true);
       }
       dnnl::memory src = e.reduce ? e.reduced : e.mem;
       if (have != md_[v]) {
-        e.converted = allocate(md_[v]);
+        e.converted = allocate(md_[v], v, true);
         e.toValueLayout = dnnl::reorder(src, e.converted);
         info_[n].reorders++;
       }

@@ -149,7 +149,9 @@ class Plan final : private PlanAccess {
   void allocateGradients();
   void runEdge(GradEdge& e);
   void checkFinite(int node, bool backwardPass);
-  dnnl::memory allocate(const dnnl::memory::desc& md);
+  /// A buffer for `value` (-1: scratch) or its gradient; IoError naming
+  /// the node, the value and the bytes when it cannot be had.
+  dnnl::memory allocate(const dnnl::memory::desc& md, int value = -1, bool grad = false);
 
   std::shared_ptr<const Program> program_;
   ParamStore* params_;
@@ -177,6 +179,7 @@ class Plan final : private PlanAccess {
   uint64_t step_ = 0;
   uint64_t seed_ = 0;
   int64_t bytes_ = 0;
+  int allocNode_ = -1;  ///< node whose buffers are being allocated (errors)
 };
 
 }  // namespace tapeflow

@@ -9,6 +9,7 @@
 #include "tools/analysis/model_report.h"
 #include "ops/registry.h"
 #include "tools/cli.h"
+#include "tools/memory_flags.h"
 
 namespace tapeflow::cli {
 
@@ -16,6 +17,7 @@ int cmdSummary(const Args& a) {
   requirePositional(a, 1, "tapeflow summary FILE");
   auto p = loadProgram(a.positional[0]);
   std::fputs(summaryTable(*p).c_str(), stdout);
+  std::fputs(memoryEstimateLines(*p, a.getInt("batch", 64)).c_str(), stdout);
   return 0;
 }
 
@@ -44,6 +46,7 @@ int cmdCheck(const Args& a) {
   for (const ValueInfo& v : p->values())
     std::printf("  %-24s %s %s\n", v.name.c_str(), dtypeName(v.dtype),
                 dimsStr(v.dims, true).c_str());
+  std::fputs(memoryEstimateLines(*p, a.getInt("batch", 64)).c_str(), stdout);
   return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "tools/analysis/profiler.h"
 #include "train/distributed/communicator.h"
 #include "tools/cli.h"
+#include "tools/memory_flags.h"
 
 namespace tapeflow::cli {
 namespace {
@@ -118,6 +119,7 @@ int cmdProfile(const Args& a) {
   o.inference = a.has("inference");
   o.dataDir = a.get("data");
   o.peakSize = a.getInt("peak-size", o.peakSize);
+  checkMemoryFlag(a, *program, o.solver, !o.inference, path);
   int threads = int(a.getInt("threads", o.solver.threads));
   if (threads < 0 || o.peakSize < 0)
     throw UsageError({}, "", "", "--threads and --peak-size must not be negative");

@@ -15,6 +15,7 @@
 #include "train/solver.h"
 #include "train/trainer.h"
 #include "tools/cli.h"
+#include "tools/memory_flags.h"
 #include "tools/run_dir.h"
 #include "tools/stop_signal.h"
 
@@ -29,7 +30,7 @@ constexpr const char* kTrainUsage =
 bool isCommandFlag(const std::string& f) {
   for (const char* k : {"model", "solver", "out", "resume", "checkpoint", "help", "top", "raw",
                         "overwrite", "init-from", "init-skip-mismatched", "accumulate",
-                        "check-replicas", "collective-timeout"})
+                        "check-replicas", "collective-timeout", "mem-limit"})
     if (f == k) return true;
   return false;
 }
@@ -116,8 +117,9 @@ void guardRunDir(const std::string& dir, const std::string& role, const std::str
 // Everything before training starts: solver, run directory (created by
 // rank 0 only), options. Run on every rank.
 void setupTrain(const Args& a, const Communicator& comm, TrainOptions* o, SolverConfig* s,
-                std::vector<std::string>* changes) {
+                std::vector<std::string>* changes, std::shared_ptr<const Program>* program) {
   const std::string modelPath = requireFlag(a, "model", kTrainUsage);
+  *program = loadProgram(modelPath);  // before any run directory is made
   const bool root = comm.rank() == 0;
   const int64_t accumulate = a.getInt("accumulate", 1);
   const int64_t check = a.getInt("check-replicas", 0);
@@ -140,9 +142,11 @@ void setupTrain(const Args& a, const Communicator& comm, TrainOptions* o, Solver
     o->resume = true;
     if (!root) return;  // rank 0 reads the run's recipe (under its lock) and sends it
     *s = resumedSolver(a, o->runDir, changes);
+    checkMemoryFlag(a, **program, *s, true, modelPath);
     guardRunDir(o->runDir, "--resume", modelPath, *s, a);
   } else {
     *s = solverFrom(a);
+    checkMemoryFlag(a, **program, *s, true, modelPath);
     if (a.has("out")) {
       o->runDir = a.get("out");
       guardRunDir(o->runDir, "--out", modelPath, *s, a);
@@ -175,8 +179,7 @@ int trainOnRanks(const Args& a, const std::shared_ptr<Communicator>& comm) {
   const std::string modelPath = requireFlag(a, "model", kTrainUsage);
   std::exception_ptr failure;
   try {
-    setupTrain(a, *comm, &o, &s, &changes);
-    program = loadProgram(modelPath);
+    setupTrain(a, *comm, &o, &s, &changes, &program);
   } catch (...) {
     failure = std::current_exception();
   }
@@ -188,7 +191,7 @@ int trainOnRanks(const Args& a, const std::shared_ptr<Communicator>& comm) {
     if (comm->rank() != 0) s = parseSolverText(text, "the solver of rank 0");
   }
   o.comm = comm;
-  o.cancel = &installStopHandler();
+  o.cancel = &installStopHandler(o.runDir);
   setNumThreads(threadsPerRank(s, *comm));
   const bool root = comm->rank() == 0;
   o.quiet = !root;
@@ -252,6 +255,7 @@ int cmdTrain(const Args& a) {
 int cmdEval(const Args& a) {
   const char* usage = "tapeflow eval --model FILE --checkpoint FILE [--data DIR] [--batch N]";
   auto program = loadProgram(requireFlag(a, "model", usage));
+  checkMemoryFlag(a, *program, solverFrom(a), false, a.get("model"));
   SolverConfig s = evalSolverFrom(a, requireFlag(a, "checkpoint", usage));
   setNumThreads(s.threads);
   ParamStore store(program);

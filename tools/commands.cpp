@@ -29,6 +29,9 @@ const char* isaName(dnnl::cpu_isa isa) {
   return "unknown";
 }
 
+constexpr const char* kMemLimitHelp =
+    "refuse a run whose estimated memory exceeds SIZE (512M, 2G: powers of 1024)";
+
 std::string str(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", v);
@@ -54,14 +57,16 @@ std::vector<std::unique_ptr<Command>> declareCommands(CLI::App& root) {
     c.push_back(std::make_unique<Command>(root, name, help, std::move(run)));
     return *c.back();
   };
-  add("summary", "table of nodes, output shapes, parameters, FLOPs", cmdSummary)
-      .positional("FILE", "graph file (.pbtxt or .pb)");
+  add("summary", "table of nodes, output shapes, parameters, FLOPs, memory", cmdSummary)
+      .positional("FILE", "graph file (.pbtxt or .pb)")
+      .option("batch", "--batch", "N", "batch size of the memory estimate", "64");
   add("graph", "Graphviz DOT of the graph (stdout, or the file of --out)", cmdGraph)
       .positional("FILE", "graph file (.pbtxt or .pb)")
       .flag("dot", "DOT output (the only format; accepted for compatibility)")
       .option("output", "-o,--out,--output", "OUT", "write the DOT to this file", "stdout");
-  add("check", "validate and shape-check a graph; print its values", cmdCheck)
-      .positional("FILE", "graph file (.pbtxt or .pb)");
+  add("check", "validate and shape-check a graph; print its values and memory", cmdCheck)
+      .positional("FILE", "graph file (.pbtxt or .pb)")
+      .option("batch", "--batch", "N", "batch size of the memory estimate", "64");
   const ModelGradCheckOptions g;
   add("gradcheck", "compare analytic gradients with finite differences", cmdGradcheck)
       .positional("FILE", "graph file with a loss")
@@ -94,10 +99,12 @@ std::vector<std::unique_ptr<Command>> declareCommands(CLI::App& root) {
       .option("collective-timeout", "--collective-timeout", "S",
               "under mpirun: stop every rank when a collective waits longer than S seconds",
               "300")
+      .option("mem-limit", "--mem-limit", "SIZE", kMemLimitHelp, "available memory")
       .solverOptions();
   add("eval", "test accuracy, loss and confusion matrix of a checkpoint", cmdEval)
       .option("model", "--model", "FILE", "graph (.pbtxt or .pb); required")
       .option("checkpoint", "--checkpoint", "FILE", "checkpoint (.tfck); required")
+      .option("mem-limit", "--mem-limit", "SIZE", kMemLimitHelp, "available memory")
       .solverOptions();
   add("predict", "classify a PGM, PNG, JPEG or BMP image of a digit", cmdPredict)
       .positional("IMAGE", "image file")
@@ -119,7 +126,8 @@ std::vector<std::unique_ptr<Command>> declareCommands(CLI::App& root) {
       .option("threads", "--threads", "N", "worker threads (0: all cores)", "0")
       .option("solver", "--solver", "FILE", "optimizer and data settings", "SGD, momentum 0.9")
       .option("peak-size", "--peak-size", "N", "side of the sgemm timed for the peak; 0 skips it",
-              std::to_string(p.peakSize));
+              std::to_string(p.peakSize))
+      .option("mem-limit", "--mem-limit", "SIZE", kMemLimitHelp, "available memory");
   add("export", "write the inference graph and weights as ONNX (opset 13)", cmdExport)
       .option("model", "--model", "FILE", "graph (.pbtxt or .pb); required")
       .option("checkpoint", "--checkpoint", "CKPT", "weights to export", "initialised weights")

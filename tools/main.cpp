@@ -1,5 +1,9 @@
 // tools/main.cpp - `tapeflow <command> ...`: the error boundary (every
 // tapeflow::Error becomes one line on stderr and its exit code).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <exception>
 #include <new>
@@ -7,8 +11,24 @@
 #include "core/error.h"
 #include "tools/cli.h"
 
+namespace {
+
+// A closed stdin, stdout or stderr (`tapeflow train ... >&-`) is reopened on
+// /dev/null: otherwise the next file opened (a checkpoint) would get its
+// number and receive what is printed.
+void reopenClosedStandardFds() {
+  for (int fd = 0; fd <= 2; ++fd)
+    if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      int got = ::open("/dev/null", O_RDWR);
+      if (got >= 0 && got != fd) ::close(got);
+    }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace tapeflow;
+  reopenClosedStandardFds();
   try {
     return cli::runCommandLine(argc, argv);
   } catch (const Error& e) {

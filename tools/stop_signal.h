@@ -1,15 +1,27 @@
-// tools/stop_signal.h - Ctrl-C (SIGINT) and SIGTERM for `tapeflow train`:
-// the handler requests the command's cancellation token; the trainer then
-// finishes the current step, writes a checkpoint and returns.
+// tools/stop_signal.h - signals during `tapeflow train`.
+//
+// SIGINT (Ctrl-C), SIGTERM and SIGHUP (a dropped SSH session) request the
+// command's cancellation token: the trainer finishes the current step,
+// writes a checkpoint and the command exits with 130. A second one of them
+// stops at once, right after an atomic write in progress (a checkpoint is
+// never left half-written), with exit code 5 (kForcedStopExitCode): the
+// step in progress is lost and the latest checkpoint is the resume point.
+// SIGPIPE is ignored: a closed output pipe (`tapeflow train ... | head -1`)
+// only stops the printing, training goes on.
 #pragma once
+
+#include <string>
 
 #include "train/cancellation.h"
 
 namespace tapeflow::cli {
 
-/// Installs the SIGINT/SIGTERM handler (a second signal kills the process;
-/// checkpoints are atomic, so it never leaves a partial one) and returns
-/// the token it requests.
-const CancellationToken& installStopHandler();
+/// The exit code after a second stop signal (see the README's table of
+/// exit codes; the others are tapeflow::ExitCode's).
+inline constexpr int kForcedStopExitCode = 5;
+
+/// Installs the handlers described above and returns the token they
+/// request. `runDir` is named in the messages the handler prints on stderr.
+const CancellationToken& installStopHandler(const std::string& runDir);
 
 }  // namespace tapeflow::cli

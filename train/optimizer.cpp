@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <new>
+#include <string>
 
 #include "core/error.h"
 
@@ -237,9 +239,19 @@ void Optimizer::addViews(
 
 std::unique_ptr<Optimizer> Optimizer::create(const SolverConfig& c,
                                              ParamStore& params) {
-  if (c.optimizer == "sgd") return std::make_unique<Sgd>(c, params);
-  if (c.optimizer == "adam") return std::make_unique<Adam>(c, params, false);
-  if (c.optimizer == "adamw") return std::make_unique<Adam>(c, params, true);
+  try {
+    if (c.optimizer == "sgd") return std::make_unique<Sgd>(c, params);
+    if (c.optimizer == "adam") return std::make_unique<Adam>(c, params, false);
+    if (c.optimizer == "adamw") return std::make_unique<Adam>(c, params, true);
+  } catch (const std::bad_alloc&) {
+    int64_t elements = 0;
+    for (int p = 0; p < params.numParams(); ++p)
+      if (params.def(p).trainable) elements += params.size(p);
+    throw IoError(SourceLoc{}, "", "",
+                  c.optimizer + " optimizer: cannot allocate its state (" +
+                      std::to_string(c.optimizer == "sgd" ? 1 : 2) + " x " +
+                      std::to_string(elements * 4) + " bytes): out of memory");
+  }
   throw UsageError(SourceLoc{}, "", "",
                    "unknown optimizer '" + c.optimizer +
                        "'; expected one of sgd, adam, adamw");

@@ -167,8 +167,9 @@ int Progress::columns() const {
 
 void Progress::write(const std::string& text) {
   if (!out_) return;
-  std::fputs(text.c_str(), out_);
-  std::fflush(out_);
+  // A failed write (a closed pipe: EPIPE, a hung-up terminal: EIO, a full
+  // disk) ends the printing for good; training goes on.
+  if (std::fputs(text.c_str(), out_) < 0 || std::fflush(out_) != 0) out_ = nullptr;
 }
 
 void Progress::draw(const ProgressState& s, bool throttle) {

@@ -11,8 +11,9 @@
 // percentages; images/s is an exponential moving average of the readings
 // (weight 0.3 for the newest), so the bar does not flicker.
 // message() and endEpoch() first clear the status line, so text never lands
-// in the middle of a bar. Write failures (a closed pipe, a full disk) are
-// ignored: progress output never stops training.
+// in the middle of a bar. After a write fails (a closed pipe, a hung-up
+// terminal, a full disk) nothing more is printed: progress output never
+// stops training.
 #pragma once
 
 #include <cmath>

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -198,6 +199,31 @@ TEST(ProgressTest, EtaFallsBackToEpochSeconds) {
   EXPECT_THAT(f.text(), HasSubstr("eta 1:14"));
   p.finish();
   EXPECT_THAT(f.text(), testing::EndsWith("\r\033[K"));
+}
+
+// A closed pipe or a hung-up terminal: the first failed write ends the
+// printing (no further write is attempted), and nothing throws.
+TEST(ProgressTest, AFailedWriteStopsThePrinting) {
+  static int calls = 0;
+  calls = 0;
+  cookie_io_functions_t io{};
+  io.write = [](void*, const char*, size_t) -> ssize_t {
+    ++calls;
+    errno = EPIPE;
+    return -1;
+  };
+  FILE* f = fopencookie(nullptr, "w", io);
+  ASSERT_NE(f, nullptr);
+  {
+    Progress p(f);
+    p.update(state(1));
+    EXPECT_EQ(calls, 1);
+    for (int i = 2; i < 10; ++i) p.update(state(i));
+    p.message("x");
+    p.endEpoch(EpochSummary{});
+    EXPECT_EQ(calls, 1);
+  }
+  std::fclose(f);
 }
 
 TEST(ProgressTest, NullOutputPrintsNothing) {
