@@ -222,7 +222,7 @@ class Trainer {
     if (dp_) {
       try {
         DataParallelStep::Result r = dp_->run(plans, b, at_.step, cancelled());
-        o = {r.loss, r.lr, r.correct, r.stop};
+        o = {r.loss, r.lr, r.correct, r.stop, {}};
       } catch (const DistributedError& e) {
         if (e.exitCode() != ExitCode::Numerical) throw;
         throw DistributedError(e.text() + keptCheckpoint(), e.exitCode(), e.failedRank());
