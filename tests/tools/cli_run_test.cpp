@@ -15,6 +15,7 @@
 
 #include "core/param_store.h"
 #include "tests/support/scratch_dir.h"
+#include "tests/support/tiny_mnist.h"
 #include "train/evaluation.h"
 #include "train/metrics.h"
 
@@ -22,54 +23,6 @@ namespace tapeflow {
 namespace {
 
 namespace fs = std::filesystem;
-
-void writeBE32(std::ofstream& f, uint32_t v) {
-  unsigned char b[4] = {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
-  f.write(reinterpret_cast<char*>(b), 4);
-}
-
-// 8x8 images; the class (0..3) is the bright quadrant, plus noise.
-void writeSplit(const fs::path& dir, const std::string& prefix, int count, uint64_t seed) {
-  Rng rng(seed);
-  std::ofstream img(dir / (prefix + "-images-idx3-ubyte"), std::ios::binary);
-  std::ofstream lab(dir / (prefix + "-labels-idx1-ubyte"), std::ios::binary);
-  for (auto [f, magic] : {std::pair{&img, 2051u}, std::pair{&lab, 2049u}}) {
-    writeBE32(*f, magic);
-    writeBE32(*f, uint32_t(count));
-  }
-  writeBE32(img, 8);
-  writeBE32(img, 8);
-  for (int i = 0; i < count; ++i) {
-    int cls = int(rng.next() % 4);
-    lab.put(char(cls));
-    for (int y = 0; y < 8; ++y)
-      for (int x = 0; x < 8; ++x) {
-        bool bright = (y / 4) * 2 + (x / 4) == cls;
-        img.put(char(uint8_t(int(rng.next() % 60) + (bright ? 150 : 0))));
-      }
-  }
-}
-
-std::string model(int classes) {
-  std::string c = std::to_string(classes);
-  return R"(format_version: 1
-name: "quad"
-input { name: "image" dtype: F32 shape: [-1, 1, 8, 8] }
-input { name: "label" dtype: I32 shape: [-1] }
-param { name: "conv.w" shape: [4, 1, 3, 3] init { kind: "he_uniform" } }
-param { name: "conv.b" shape: [4] init { kind: "zeros" } }
-param { name: "fc.w" shape: [)" + c + R"(, 64] init { kind: "xavier_uniform" } }
-param { name: "fc.b" shape: [)" + c + R"(] init { kind: "zeros" } }
-node { name: "conv" op: "Conv2D" input: ["image", "conv.w", "conv.b"] output: "conv" attr { name: "padding" s: "SAME" } }
-node { name: "relu" op: "Relu" input: "conv" output: "relu" }
-node { name: "pool" op: "MaxPool" input: "relu" output: "pool" attr { name: "kernel" ints: [2, 2] } }
-node { name: "flat" op: "Flatten" input: "pool" output: "flat" }
-node { name: "fc" op: "Linear" input: ["flat", "fc.w", "fc.b"] output: "logits" }
-node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "label"] output: "loss" }
-loss: "loss"
-prediction: "logits"
-)";
-}
 
 std::string readAll(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -95,10 +48,9 @@ class CliRunTest : public ::testing::Test {
  protected:
   void SetUp() override {
     fs::create_directories(root() / "data");
-    writeSplit(root() / "data", "train", 200, 1);
-    writeSplit(root() / "data", "t10k", 64, 2);
-    std::ofstream(root() / "quad.pbtxt") << model(4);
-    std::ofstream(root() / "quad5.pbtxt") << model(5);
+    testing::writeQuadrantData(root() / "data");
+    std::ofstream(root() / "quad.pbtxt") << testing::quadrantModel(4);
+    std::ofstream(root() / "quad5.pbtxt") << testing::quadrantModel(5);
   }
   fs::path root() const { return dir_.path(); }
 
