@@ -38,33 +38,14 @@ TEST(MaxTest, BlockedInputsMatchReference) {
   testing::checkBinaryBlocked(kMax);
 }
 
-TEST(MaxTest, TiesSendTheGradientToA) {
-  HostTensor a{{3}, {1.f, 2.f, 3.f}};
-  HostTensor b{{3}, {1.f, 2.f, 3.f}};
-  testing::OneOpPlan p("Max", {}, {a, b}, Mode::Training);
-  auto g = p.gradients({0, 1}, {1.f, 2.f, 3.f});
-  EXPECT_EQ(g[0], (std::vector<float>{1.f, 2.f, 3.f}));
-  EXPECT_EQ(g[1], (std::vector<float>{0.f, 0.f, 0.f}));
-}
+TEST(MaxTest, TiesSendTheGradientToA) { testing::checkTiesSendTheGradientToA(kMax); }
 
 TEST(MaxTest, SameValueForBothInputsGetsTheWholeGradient) {
   testing::checkSameInput(kMax);
 }
 
 TEST(MaxTest, GradientMatchesFiniteDifferences) {
-  // a on odd and b on even multiples of 0.1: never within 0.1 of a tie.
-  for (const auto& [ad, bd] : {std::pair<Dims, Dims>{{2, 13, 3}, {13, 1}},
-                               {{13, 1}, {2, 13, 3}},
-                               {{1}, {2, 3}},
-                               {{2, 11}, {2, 11}}}) {
-    SCOPED_TRACE(dimsStr(ad) + " with " + dimsStr(bd));
-    HostTensor a = testing::randomTensor(ad, 3), b = testing::randomTensor(bd, 4);
-    for (float& v : a.data) v = 0.2f * std::round(v * 5.f) + 0.1f;
-    for (float& v : b.data) v = 0.2f * std::round(v * 5.f);
-    auto r = testing::gradCheck("Max", {}, {a, b}, SampleCase{});
-    EXPECT_TRUE(r.ok) << r.report;
-    EXPECT_EQ(r.checked, int(a.data.size() + b.data.size()));
-  }
+  testing::checkGradientAwayFromTies(kMax);
 }
 
 TEST(MaxTest, RejectsIncompatibleBroadcast) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
 #include <string>
 #include <utility>
@@ -153,6 +154,33 @@ inline void checkSameInput(const BinaryMath& m) {
   }
   expectClose(run.values["c"], want, 1e-6, m.op + "(x, x) forward");
   expectClose(run.grads["x"], grad, 1e-5, m.op + "(x, x) gradient");
+}
+
+/// Min and Max: equal inputs send the whole gradient to a (PyTorch's rule).
+inline void checkTiesSendTheGradientToA(const BinaryMath& m) {
+  HostTensor a{{3}, {1.f, 2.f, 3.f}};
+  HostTensor b{{3}, {1.f, 2.f, 3.f}};
+  OneOpPlan p(m.op, {}, {a, b}, Mode::Training);
+  auto g = p.gradients({0, 1}, {1.f, 2.f, 3.f});
+  EXPECT_EQ(g[0], (std::vector<float>{1.f, 2.f, 3.f}));
+  EXPECT_EQ(g[1], (std::vector<float>{0.f, 0.f, 0.f}));
+}
+
+/// Min and Max: finite differences with inputs that never come within 0.1
+/// of a tie (a on odd, b on even multiples of 0.1), broadcast either way.
+inline void checkGradientAwayFromTies(const BinaryMath& m) {
+  for (const auto& [ad, bd] : {std::pair<Dims, Dims>{{2, 13, 3}, {13, 1}},
+                               {{13, 1}, {2, 13, 3}},
+                               {{1}, {2, 3}},
+                               {{2, 11}, {2, 11}}}) {
+    SCOPED_TRACE(dimsStr(ad) + " with " + dimsStr(bd));
+    HostTensor a = randomTensor(ad, 3), b = randomTensor(bd, 4);
+    for (float& v : a.data) v = 0.2f * std::round(v * 5.f) + 0.1f;
+    for (float& v : b.data) v = 0.2f * std::round(v * 5.f);
+    auto r = gradCheck(m.op, {}, {a, b}, SampleCase{});
+    EXPECT_TRUE(r.ok) << r.report;
+    EXPECT_EQ(r.checked, int(a.data.size() + b.data.size()));
+  }
 }
 
 /// Finite differences through the op, broadcast either way or not at all.
