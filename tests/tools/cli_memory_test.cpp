@@ -15,6 +15,7 @@
 #include "core/memory_budget.h"
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "ops/registry.h"
+#include "tests/support/text_files.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/tiny_mnist.h"
 
@@ -31,19 +32,8 @@ namespace tapeflow {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string readAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
+using testing::lines;
+using testing::readAll;
 
 struct CliRun {
   int code = -1;

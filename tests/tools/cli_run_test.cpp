@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/param_store.h"
+#include "tests/support/text_files.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/tiny_mnist.h"
 #include "train/evaluation.h"
@@ -23,19 +24,8 @@ namespace tapeflow {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string readAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
+using testing::lines;
+using testing::readAll;
 
 std::string firstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
 

@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/support/text_files.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/tiny_mnist.h"
 #include "train/checkpoint.h"
@@ -28,14 +29,8 @@ namespace tapeflow {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::readAll;
 using Clock = std::chrono::steady_clock;
-
-std::string readAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Polls `done` every 10 ms for up to two minutes (a generous bound for
 // a loaded machine and sanitizers; nothing here measures time).

@@ -14,12 +14,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/text_files.h"
 #include "tests/support/scratch_dir.h"
 #include "tools/cli.h"
 #include "train/solver.h"
 
 namespace tapeflow {
 namespace {
+
+using testing::lines;
 
 struct CliRun {
   int code = -1;
@@ -45,12 +48,6 @@ CliRun tapeflow(const std::string& args) {
   ss << e.rdbuf();
   r.err = ss.str();
   return r;
-}
-
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
 }
 
 /// Parses `tapeflow ARGS...` in-process and returns what the command gets.
