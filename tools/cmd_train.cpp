@@ -191,7 +191,7 @@ int trainOnRanks(const Args& a, const std::shared_ptr<Communicator>& comm) {
     if (comm->rank() != 0) s = parseSolverText(text, "the solver of rank 0");
   }
   o.comm = comm;
-  o.cancel = &installStopHandler(o.runDir);
+  o.cancel = &installStopHandler(o.runDir, comm->size() == 1);
   setNumThreads(threadsPerRank(s, *comm));
   const bool root = comm->rank() == 0;
   o.quiet = !root;

@@ -17,6 +17,7 @@ namespace {
 CancellationToken gStop;
 std::atomic<int> gSignals{0};
 std::string gFirstMessage, gSecondMessage;  // formatted at installation
+bool gForceOnSecond = true;
 
 void say(const std::string& m) {
   if (::write(STDERR_FILENO, m.data(), m.size()) < 0) {
@@ -28,7 +29,7 @@ void onSignal(int) {
   if (gSignals.fetch_add(1) == 0) {
     gStop.request();
     say(gFirstMessage);
-  } else {
+  } else if (gForceOnSecond) {
     say(gSecondMessage);
     exitAfterAtomicWrites(kForcedStopExitCode);
   }
@@ -36,10 +37,12 @@ void onSignal(int) {
 
 }  // namespace
 
-const CancellationToken& installStopHandler(const std::string& runDir) {
-  gFirstMessage =
-      "\ntapeflow: stopping after this step and writing a checkpoint "
-      "(a second signal stops at once)\n";
+const CancellationToken& installStopHandler(const std::string& runDir, bool forceOnSecond) {
+  gForceOnSecond = forceOnSecond;
+  gFirstMessage = forceOnSecond ? "\ntapeflow: stopping after this step and writing a checkpoint "
+                                  "(a second signal stops at once)\n"
+                                : "\ntapeflow: every rank stops after this step and rank 0 "
+                                  "writes a checkpoint\n";
   gSecondMessage = "\ntapeflow: stopped at once (exit 5); the step in progress is lost; "
                    "resume with --resume " + runDir + "\n";
   struct sigaction sa {};

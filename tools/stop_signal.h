@@ -22,6 +22,11 @@ inline constexpr int kForcedStopExitCode = 5;
 
 /// Installs the handlers described above and returns the token they
 /// request. `runDir` is named in the messages the handler prints on stderr.
-const CancellationToken& installStopHandler(const std::string& runDir);
+/// With `forceOnSecond` false (a rank of several under mpirun, which
+/// forwards the user's signal and then SIGTERMs the ranks still running
+/// when the first one exits), a second signal is the same stop request: the
+/// ranks stop together after the same step.
+const CancellationToken& installStopHandler(const std::string& runDir,
+                                            bool forceOnSecond = true);
 
 }  // namespace tapeflow::cli
