@@ -112,6 +112,7 @@ class Exporter {
 
   void conv(int node);
   void pool(int node, const std::string& op);
+  void split(int node);
   void linear(int node);
   void node(int node);
   std::set<int> neededNodes() const;
@@ -130,6 +131,30 @@ void Exporter::conv(int node) {
   setInts(n, "kernel_shape", kernel);
   setInts(n, "pads", windowPads(node, kernel, stride, dilation));
   setInts(n, "strides", stride);
+}
+
+// Opset 13: the part sizes are an int64 input, written for every split
+// into several parts (tapeflow's equal parts may leave the last one
+// smaller, which opset 13 cannot say); one part is the whole axis, the
+// batch axis included, and needs no sizes.
+void Exporter::split(int node) {
+  const std::string& name = p_.graph().nodes[size_t(node)].name;
+  const int64_t rank = int64_t(inDims(node, 0).size());
+  int64_t axis = attr(node, "axis").i;
+  if (axis < 0) axis += rank;
+  std::vector<std::string> ins{in(node, 0)};
+  if (p_.nodeOutputs(node).size() > 1) {
+    if (p_.value(p_.nodeInputs(node)[0]).dims.at(size_t(axis)) < 0)
+      fail(node, "splitting the batch axis has no export (its size is known at run time only)");
+    Ints sizes;
+    for (int v : p_.nodeOutputs(node)) sizes.push_back(dims1_.at(size_t(v)).at(size_t(axis)));
+    addIntInit(name + ".split", sizes);
+    ins.push_back(name + ".split");
+  }
+  onnx::NodeProto* n = add("Split", name, ins, out(node));
+  for (size_t k = 1; k < p_.nodeOutputs(node).size(); ++k)
+    n->add_output(p_.value(p_.nodeOutputs(node)[k]).name);
+  setInt(n, "axis", axis);
 }
 
 void Exporter::pool(int node, const std::string& op) {
@@ -159,6 +184,7 @@ void Exporter::node(int i) {
   const Node& n = p_.graph().nodes[size_t(i)];
   const std::string& op = n.op;
   if (op == "Conv2D") return conv(i);
+  if (op == "Split") return split(i);
   if (op == "Linear") return linear(i);
   if (op == "MaxPool") return pool(i, "MaxPool");
   if (op == "AvgPool") return pool(i, "AveragePool");

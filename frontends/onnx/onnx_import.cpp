@@ -277,15 +277,18 @@ Dims Importer::dimsOf(const std::string& tfValue) {
 }
 
 void Importer::emit(const onnx::NodeProto& n, const std::string& op,
-                    std::vector<std::string> inputs, std::map<std::string, AttrValue> attrs) {
+                    std::vector<std::string> inputs, std::map<std::string, AttrValue> attrs,
+                    int numOutputs) {
   Node node;
   node.name = uniqueName(n.name().empty() ? n.op_type() : n.name(), usedNodeNames_);
   node.op = op;
   node.inputs = std::move(inputs);
   node.attrs = std::move(attrs);
-  node.outputs = {uniqueName(n.output(0), usedValueNames_)};
+  for (int k = 0; k < numOutputs; ++k) {
+    node.outputs.push_back(uniqueName(n.output(k), usedValueNames_));
+    names_[n.output(k)] = node.outputs.back();
+  }
   node.loc = {file_, 0, 0};
-  names_[n.output(0)] = node.outputs[0];
   g_.nodes.push_back(std::move(node));
 }
 

@@ -318,6 +318,35 @@ void globalMaxPool(Importer& imp, const onnx::NodeProto& n) {
   imp.emit(n, "GlobalMaxPool", {imp.value(n, 0)});
 }
 
+// Sizes: an input from opset 13, the attribute before it; none: equal
+// parts, which before opset 18 must divide the axis exactly.
+void split(Importer& imp, const onnx::NodeProto& n) {
+  const bool input = imp.opset() >= 13;
+  Attrs a = input ? Attrs(imp, n, {"axis"}) : Attrs(imp, n, {"axis", "split"});
+  for (int k = 0; k < n.output_size(); ++k)
+    if (n.output(k).empty()) imp.fail(n, "output " + std::to_string(k) + " has no name");
+  std::string src = imp.value(n, 0);
+  Ints sizes = !input ? a.ints("split", {})
+               : Importer::hasInput(n, 1) ? imp.constInts(n, 1, "split") : Ints{};
+  const int64_t parts = n.output_size(), axis = a.i("axis", 0);
+  std::map<std::string, AttrValue> at{{"axis", AttrValue::ofInt(axis)}};
+  if (!sizes.empty()) {
+    if (int64_t(sizes.size()) != parts)
+      imp.fail(n, "split has " + std::to_string(sizes.size()) + " sizes for " +
+                      std::to_string(parts) + " outputs");
+    at["split"] = AttrValue::ofInts(sizes);
+  } else if (parts > 1) {
+    Dims d = imp.dimsOf(src);
+    const int64_t rank = int64_t(d.size()), ax = axis < 0 ? axis + rank : axis;
+    a.require(ax >= 0 && ax < rank, "axis", "out of range for a rank " + std::to_string(rank) + " input");
+    if (d[size_t(ax)] < 0) imp.fail(n, "equal parts of the batch axis are not supported");
+    if (d[size_t(ax)] % parts != 0)
+      imp.fail(n, "axis " + std::to_string(axis) + " has " + std::to_string(d[size_t(ax)]) +
+                      ", not divisible into " + std::to_string(parts) + " equal parts");
+  }
+  imp.emit(n, "Split", {src}, at, int(parts));
+}
+
 void transpose(Importer& imp, const onnx::NodeProto& n) {
   Attrs a(imp, n, {"perm"});
   std::map<std::string, AttrValue> at;
@@ -413,6 +442,7 @@ const std::map<std::string, Fn>& table() {
       {"Relu", unary},          {"Reshape", reshape},
       {"Sigmoid", unary},       {"Slice", slice},
       {"Softmax", axisOp},      {"Softplus", unary},
+      {"Split", split},
       {"Sqrt", unary},          {"Squeeze", squeeze},
       {"Sub", binary},          {"Tanh", unary},
       {"Transpose", transpose}, {"Unsqueeze", squeeze},

@@ -47,10 +47,10 @@ class Importer {
   std::vector<int64_t> constInts(const onnx::NodeProto& n, int port, const char* what);
   /// Dims of a tapeflow value (-1 for the batch axis), by shape inference.
   Dims dimsOf(const std::string& tfValue);
-  /// Adds a tapeflow node computing ONNX output 0 of `n` (more outputs
-  /// than one, if used, are an error).
+  /// Adds a tapeflow node computing ONNX outputs 0 .. numOutputs-1 of `n`
+  /// (the mappings check that no further output is used).
   void emit(const onnx::NodeProto& n, const std::string& op, std::vector<std::string> inputs,
-            std::map<std::string, AttrValue> attrs = {});
+            std::map<std::string, AttrValue> attrs = {}, int numOutputs = 1);
   /// ONNX output 0 of `n` is the tapeflow value `tfValue` (no node).
   void alias(const onnx::NodeProto& n, const std::string& tfValue);
   /// Records a constant produced by a Constant node.

@@ -1,7 +1,8 @@
 // tests/frontends/onnx_export_test.cpp - tapeflow export: every exported file
 // passes the full ONNX checker, ONNX Runtime reproduces tapeflow's logits
 // (both LeNet-5s and graphs with batch norm, a residual Add, Concat, Pad,
-// Dropout and an MLP), and export -> import -> export is the identity.
+// Dropout, Split and an MLP), and export -> import -> export is the
+// identity with bit-identical weights.
 #include <gtest/gtest.h>
 
 #include "../support/onnx_support.h"
@@ -110,6 +111,30 @@ output: "prob"
 prediction: "prob"
 )";
 
+// Split three ways: equal parts of channels (the node's output count),
+// equal parts of an odd axis (3 + 2: the last part smaller, written as
+// explicit sizes), and explicit sizes along a negative axis with one output
+// nobody uses.
+constexpr const char* kSplit = R"(
+format_version: 1
+name: "split"
+input { name: "x" dtype: F32 shape: [-1, 2, 5, 6] }
+param { name: "w" shape: [4, 27] init { kind: "xavier_uniform" } }
+node { name: "ch" op: "Split" input: "x" output: ["a", "b"] attr { name: "axis" i: 1 } }
+node { name: "m" op: "Mul" input: ["a", "b"] output: "m" }
+node { name: "rows" op: "Split" input: "m" output: ["top", "bottom"]
+       attr { name: "axis" i: 2 } attr { name: "num_outputs" i: 2 } }
+node { name: "cols" op: "Split" input: "top" output: ["p1", "p2", "p3"]
+       attr { name: "axis" i: -1 } attr { name: "split" ints: [1, 2, 3] } }
+node { name: "join" op: "Concat" input: ["p3", "p2"] output: "join" attr { name: "axis" i: 3 } }
+node { name: "f1" op: "Flatten" input: "join" output: "f1" }
+node { name: "f2" op: "Flatten" input: "bottom" output: "f2" }
+node { name: "cat" op: "Concat" input: ["f1", "f2"] output: "cat" }
+node { name: "fc" op: "Linear" input: ["cat", "w"] output: "fc" }
+output: "fc"
+prediction: "fc"
+)";
+
 struct Case {
   std::string name;
   std::shared_ptr<const Program> program;
@@ -122,7 +147,8 @@ std::vector<Case> cases() {
           {"lenet5_c3table", buildModel("lenet5_c3table.pbtxt"), {3, 1, 32, 32}},
           {"resmix", buildText(kResMix), {3, 3, 8, 8}},
           {"mlp", buildText(kMlp), {3, 1, 4, 4}},
-          {"eltwise", buildText(kEltwise), {3, 2, 4, 4}}};
+          {"eltwise", buildText(kEltwise), {3, 2, 4, 4}},
+          {"split", buildText(kSplit), {3, 2, 5, 6}}};
 }
 
 size_t numel(const std::vector<int64_t>& d) {
@@ -171,6 +197,7 @@ TEST(OnnxExportTest, ExportImportExportIsTheIdentity) {
     std::string second = onnxio::exportModel(*imported, values, {"0.1.0", {}});
     EXPECT_EQ(first.size(), second.size());
     EXPECT_TRUE(first == second) << "the re-exported model differs";
+    expectSameWeights(initialValues(c.program, 1), r);
     // The imported graph computes what the original computes.
     std::vector<float> x = randomInput(numel(c.inputDims), 5);
     expectNear(runTapeflow(c.program, initialValues(c.program, 1), x, c.inputDims[0]),
@@ -192,6 +219,40 @@ TEST(OnnxExportTest, DropsTrainingNodesAndMarksTheBatchAxis) {
   EXPECT_EQ(r.graph.prediction, "logp");
   for (const ParamDef& d : r.graph.params)  // running statistics stay constants
     EXPECT_EQ(d.trainable, d.name != "bn.mean" && d.name != "bn.var") << d.name;
+}
+
+TEST(OnnxExportTest, SplitWritesItsSizesAsAnInput) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  auto p = buildText(kSplit);
+  onnxio::ImportResult r =
+      onnxio::importModel(onnxio::exportModel(*p, initialValues(p, 1), {}), "split.onnx", {});
+  std::map<std::string, std::vector<int64_t>> sizes;
+  for (const Node& n : r.graph.nodes)
+    if (n.op == "Split") {
+      sizes[n.name] = n.attrs.at("split").ints;
+      EXPECT_EQ(n.outputs.size(), sizes[n.name].size()) << n.name;
+    }
+  EXPECT_EQ(sizes["ch"], (std::vector<int64_t>{1, 1}));
+  EXPECT_EQ(sizes["rows"], (std::vector<int64_t>{3, 2}));
+  EXPECT_EQ(sizes["cols"], (std::vector<int64_t>{1, 2, 3}));
+}
+
+TEST(OnnxExportTest, ASplitIntoOnePartNeedsNoSizesEvenOnTheBatchAxis) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  auto p = buildText(R"(format_version: 1
+input { name: "x" dtype: F32 shape: [-1, 4] }
+node { name: "whole" op: "Split" input: "x" output: "a" }
+node { name: "r" op: "Relu" input: "a" output: "y" }
+output: "y"
+prediction: "y")");
+  std::string first = onnxio::exportModel(*p, {}, {});
+  EXPECT_NO_THROW(onnxio::checkModel(first, "whole.onnx"));
+  onnxio::ImportResult r = onnxio::importModel(first, "whole.onnx", {});
+  ASSERT_EQ(r.graph.nodes.size(), 2u);
+  EXPECT_EQ(r.graph.nodes[0].op, "Split");
+  EXPECT_FALSE(r.graph.nodes[0].attrs.count("split"));
+  auto back = Program::build(r.graph, ops::registry());
+  EXPECT_TRUE(onnxio::exportModel(*back, {}, {}) == first);
 }
 
 TEST(OnnxExportTest, RejectsAGraphWithoutPrediction) {

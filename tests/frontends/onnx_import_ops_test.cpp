@@ -1,9 +1,9 @@
 // tests/frontends/onnx_import_ops_test.cpp - the ONNX ops import maps beyond
 // LeNet's (ConvTranspose, PRelu, Softplus, Log, Sqrt, Max, Min, Clip, Pow,
 // HardSigmoid, Abs, Neg, Exp, GlobalMaxPool, Squeeze, ReduceMax, ReduceMean,
-// Unsqueeze, Transpose, LayerNormalization, Slice, ReduceSum): one opset-17
-// model through tapeflow and ONNX Runtime gives the same output; attributes
-// tapeflow cannot compute are errors naming them.
+// Unsqueeze, Transpose, LayerNormalization, Slice, ReduceSum, Split at
+// opsets 11, 13 and 17): models through tapeflow and ONNX Runtime give the
+// same output; attributes tapeflow cannot compute are errors naming them.
 #include <gtest/gtest.h>
 
 #include <onnx/onnx_pb.h>
@@ -107,6 +107,63 @@ TEST(OnnxImportOpsTest, NewOpsMatchOnnxRuntime) {
              runOrt(dir.path(), dir.path() + "/new_ops.onnx", x, {3, 2, 6, 6}), 1e-4f);
 }
 
+// x [N,2,4,4]: Split axis 3 into [1, 3] (sizes an attribute before opset
+// 13, an input from it), then the [N,2,4,3] part into two equal halves
+// along axis 2 (no sizes); out [N,20] joins what remains.
+onnx::ModelProto splitModel(int opset) {
+  onnx::ModelProto m = tinyModel("Split", opset);
+  onnx::GraphProto* g = m.mutable_graph();
+  onnx::NodeProto* s = g->mutable_node(0);
+  s->set_output(0, "left");
+  s->add_output("right");
+  intAttr(s, "axis", 3);
+  if (opset >= 13) {
+    addInts(g, "sizes", {1, 3});
+    s->add_input("sizes");
+  } else {
+    intsAttr(s, "split", {1, 3});
+  }
+  auto* halves = addNode(g, "Split", {"right"}, "up");
+  halves->add_output("down");
+  intAttr(halves, "axis", -2);
+  addNode(g, "Mul", {"up", "down"}, "m");                   // [N,2,2,3]
+  intAttr(addNode(g, "Flatten", {"m"}, "fm"), "axis", 1);    // [N,12]
+  intAttr(addNode(g, "Flatten", {"left"}, "fl"), "axis", 1); // [N,8]
+  intAttr(addNode(g, "Concat", {"fm", "fl"}, "out"), "axis", 1);
+  g->mutable_output(0)->set_name("out");
+  auto* t = g->mutable_output(0)->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(onnx::TensorProto::FLOAT);
+  t->mutable_shape()->add_dim()->set_dim_param("N");
+  t->mutable_shape()->add_dim()->set_dim_value(20);
+  return m;
+}
+
+TEST(OnnxImportOpsTest, SplitMatchesOnnxRuntimeWithSizesAsAttributeOrInput) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  for (int opset : {11, 13, 17}) {
+    SCOPED_TRACE("opset " + std::to_string(opset));
+    const std::string bytes = splitModel(opset).SerializeAsString();
+    ASSERT_NO_THROW(onnxio::checkModel(bytes, "split.onnx"));
+    onnxio::ImportResult r = onnxio::importModel(bytes, "split.onnx", {});
+    std::vector<const Node*> splits;
+    for (const auto& n : r.graph.nodes)
+      if (n.op == "Split") splits.push_back(&n);
+    ASSERT_EQ(splits.size(), 2u);
+    EXPECT_EQ(splits[0]->outputs.size(), 2u);
+    EXPECT_EQ(splits[0]->attrs.at("split").ints, (std::vector<int64_t>{1, 3}));
+    EXPECT_EQ(splits[1]->outputs.size(), 2u);
+    EXPECT_FALSE(splits[1]->attrs.count("split"));  // equal parts
+    auto p = Program::build(r.graph, ops::registry());
+    if (std::string why = ortMissing(); !why.empty()) GTEST_SKIP() << why;
+    testing::ScratchDir dir("onnx_split");
+    writeBytes(dir.path() + "/split.onnx", bytes);
+    std::vector<float> x = randomInput(3 * 2 * 4 * 4, 13);
+    std::vector<float> ours = runTapeflow(p, {}, x, 3);
+    ASSERT_EQ(ours.size(), 3u * 20u);
+    expectNear(ours, runOrt(dir.path(), dir.path() + "/split.onnx", x, {3, 2, 4, 4}), 1e-4f);
+  }
+}
+
 void expectError(onnx::ModelProto m, const std::vector<std::string>& parts) {
   try {
     onnxio::importModel(m.SerializeAsString(), "m.onnx", {});
@@ -146,6 +203,31 @@ TEST(OnnxImportOpsTest, WhatCannotBeMappedExactlyIsAnError) {
     a->set_type(onnx::AttributeProto::STRING);
     a->set_s("SAME_UPPER");
     expectError(m, {"'n1'", "auto_pad"});
+  }
+  {  // Split: equal parts that do not divide the axis (before opset 18)
+    onnx::ModelProto m = tinyModel("Split", 13);
+    m.mutable_graph()->mutable_node(0)->add_output("z");
+    m.mutable_graph()->mutable_node(0)->add_output("w");
+    intAttr(m.mutable_graph()->mutable_node(0), "axis", 2);
+    expectError(m, {"'n1'", "Split", "axis 2 has 4", "3 equal parts", "opset 13"});
+  }
+  {  // Split: as many sizes as outputs
+    onnx::ModelProto m = tinyModel("Split", 11);
+    m.mutable_graph()->mutable_node(0)->add_output("z");
+    intsAttr(m.mutable_graph()->mutable_node(0), "split", {1, 1, 2});
+    expectError(m, {"'n1'", "split has 3 sizes for 2 outputs"});
+  }
+  {  // Split from opset 13 takes its sizes as an input, not an attribute
+    onnx::ModelProto m = tinyModel("Split", 13);
+    m.mutable_graph()->mutable_node(0)->add_output("z");
+    intsAttr(m.mutable_graph()->mutable_node(0), "split", {2, 2});
+    expectError(m, {"'n1'", "attribute 'split' is not supported", "opset 13"});
+  }
+  {  // Split sizes computed at run time
+    onnx::ModelProto m = tinyModel("Split", 13);
+    m.mutable_graph()->mutable_node(0)->add_input("x");
+    m.mutable_graph()->mutable_node(0)->add_output("z");
+    expectError(m, {"'n1'", "split input 'x'", "constant"});
   }
   {  // Max of three inputs
     onnx::ModelProto m = tinyModel("Max", 17);

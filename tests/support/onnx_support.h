@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -115,6 +116,24 @@ inline void expectNear(const std::vector<float>& a, const std::vector<float>& b,
   float worst = 0;
   for (size_t k = 0; k < a.size(); ++k) worst = std::max(worst, std::abs(a[k] - b[k]));
   EXPECT_LE(worst, tol) << "worst |difference| over " << a.size() << " values";
+}
+
+/// Every imported tensor holds exactly the bits of the exported param; the
+/// others are constants the export made (ScaledTanh's factors).
+inline void expectSameWeights(const onnxio::ParamValues& exported, const onnxio::ImportResult& r) {
+  int compared = 0;
+  for (const auto& t : r.tensors) {
+    auto it = exported.find(t.name);
+    if (it == exported.end()) {
+      EXPECT_FALSE(t.trainable) << "imported tensor '" << t.name << "' was not exported";
+      continue;
+    }
+    ++compared;
+    EXPECT_TRUE(it->second.size() == t.data.size() &&
+                std::memcmp(it->second.data(), t.data.data(), t.data.size() * 4) == 0)
+        << "weights of '" << t.name << "' differ";
+  }
+  EXPECT_GT(compared, 0) << "no weight was compared";
 }
 
 }  // namespace tapeflow::onnxtest
