@@ -42,7 +42,7 @@ std::vector<std::string> loggedOutputs(const Program& p) {
 int64_t predictionClasses(const Program& p) {
   if (p.predictionValue() < 0) return 0;
   const Dims& d = p.value(p.predictionValue()).dims;
-  return d.size() == 2 ? d.back() : 0;
+  return d.size() == 2 && d.back() > 1 ? d.back() : 0;  // [N, 1]: one score, no classes
 }
 
 std::string labelFieldOf(const Program& p, const std::vector<InputBinding>& bindings,

@@ -40,7 +40,8 @@ struct EvalResult {
 /// accuracy already.
 std::vector<std::string> loggedOutputs(const Program& program);
 
-/// The last dim of the graph's prediction (its classes), 0 without one.
+/// The last dim of the graph's rank-2 prediction (its classes); 0 without
+/// one, and for a single score per sample ([N, 1], a regression).
 int64_t predictionClasses(const Program& program);
 
 /// The field that holds class labels for accuracy: the one bound to the

@@ -111,6 +111,7 @@ class Exporter {
   }
 
   void conv(int node);
+  void convTranspose(int node);
   void pool(int node, const std::string& op);
   void split(int node);
   void linear(int node);
@@ -131,6 +132,20 @@ void Exporter::conv(int node) {
   setInts(n, "kernel_shape", kernel);
   setInts(n, "pads", windowPads(node, kernel, stride, dilation));
   setInts(n, "strides", stride);
+}
+
+void Exporter::convTranspose(int node) {
+  const Dims& w = inDims(node, 1);
+  std::vector<std::string> ins{in(node, 0), in(node, 1)};
+  if (p_.nodeInputs(node).size() > 2) ins.push_back(in(node, 2));
+  onnx::NodeProto* n =
+      add("ConvTranspose", p_.graph().nodes[size_t(node)].name, ins, out(node));
+  setInts(n, "dilations", attr(node, "dilation").ints);
+  setInt(n, "group", attr(node, "groups").i);
+  setInts(n, "kernel_shape", {w[2], w[3]});
+  setInts(n, "output_padding", attr(node, "output_padding").ints);
+  setInts(n, "pads", attr(node, "pads").ints);
+  setInts(n, "strides", attr(node, "stride").ints);
 }
 
 // Opset 13: the part sizes are an int64 input, written for every split
@@ -184,6 +199,7 @@ void Exporter::node(int i) {
   const Node& n = p_.graph().nodes[size_t(i)];
   const std::string& op = n.op;
   if (op == "Conv2D") return conv(i);
+  if (op == "ConvTranspose2D") return convTranspose(i);
   if (op == "Split") return split(i);
   if (op == "Linear") return linear(i);
   if (op == "MaxPool") return pool(i, "MaxPool");
@@ -194,7 +210,8 @@ void Exporter::node(int i) {
   }
   static const std::set<std::string> sameName = {
       "Relu", "Sigmoid", "Tanh", "Add", "Sub", "Mul", "Div", "Exp", "Log",
-      "Sqrt", "Abs", "Neg", "Softplus", "Min", "Max", "GlobalMaxPool"};
+      "Sqrt", "Abs", "Neg", "Softplus", "Min", "Max", "GlobalMaxPool",
+      "GlobalAveragePool"};
   if (sameName.count(op)) {
     std::vector<std::string> ins;
     for (size_t k = 0; k < p_.nodeInputs(i).size(); ++k) ins.push_back(in(i, int(k)));

@@ -93,7 +93,7 @@ void globalAveragePool(Importer& imp, const onnx::NodeProto& n) {
   std::string src = imp.value(n, 0);
   Dims d = imp.dimsOf(src);
   if (d.size() != 4) imp.fail(n, "only rank-4 [N,C,H,W] inputs are supported");
-  imp.emit(n, "AvgPool", {src}, {{"kernel", AttrValue::ofInts({d[2], d[3]})}});
+  imp.emit(n, "GlobalAveragePool", {src});
 }
 
 void batchNorm(Importer& imp, const onnx::NodeProto& n) {
