@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
-"""Runs tapeflow_bench and torch_lenet.py in alternation and prints a table.
+"""Runs tapeflow_bench, torch_lenet.py and ort_bench.js in alternation and
+prints a table.
 
 Started by bench/compare/run.sh (which installs PyTorch, selects OpenBLAS and
 builds the bench first); only the Python standard library is used here.
 
 Each round runs, for each model: the tapeflow timings, then PyTorch's with
-NCHW tensors, then PyTorch's with channels_last tensors; then the peak memory
-runs. PyTorch's figure for a metric in a round is the better of its two memory
-formats.
+NCHW tensors, then PyTorch's with channels_last tensors, then ONNX Runtime's
+inference timings (batch 1 and --infer batch) on the model as `tapeflow
+export` writes it (ort_bench.js: CPU, --threads intra-op threads, all graph
+optimisations); then the peak memory runs. PyTorch's figure for a metric in a
+round is the better of its two memory formats. Without node, onnxruntime-node
+(tests/onnx/install-ort.sh) or an ONNX-enabled tapeflow CLI, the ONNX Runtime
+column says why it is empty.
 
 With 2 threads on a small machine, any other busy process distorts the
 timings badly (OpenMP threads wait for a descheduled peer), so each timing run
@@ -48,6 +53,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 TORCH_SCRIPT = os.path.join(HERE, "torch_lenet.py")
+ORT_SCRIPT = os.path.join(HERE, "ort_bench.js")
 PYTHON = "/usr/bin/python3"          # Debian's interpreter: python3-torch lives there
 GNU_TIME = "/usr/bin/time"
 MODELS = ("lenet5_keras", "lenet5", "vgg_cifar")
@@ -332,6 +338,56 @@ def torch_memory(a, env, model, layout):
                          "--warmup-seconds=0.5"], env)
 
 
+# ---------------------------------------------------------------- ONNX Runtime
+
+ORT_KEYS = ("infer", "latency")
+
+
+def input_dims(model):
+    """C,H,W of the first input of models/<model>.pbtxt."""
+    with open(os.path.join(ROOT, "models", model + ".pbtxt")) as f:
+        mm = re.search(r"input\s*\{[^}]*shape:\s*\[\s*-1\s*,([^\]]*)\]", f.read())
+    return ",".join(x.strip() for x in mm.group(1).split(","))
+
+
+def ort_setup(a, env):
+    """Exports every model for ONNX Runtime; (files by model, None) or
+    (None, why ONNX Runtime cannot run)."""
+    if not shutil_which("node"):
+        return None, "node is not on the PATH"
+    if not os.path.exists(os.path.join(a.ort_modules, "onnxruntime-node", "package.json")):
+        return None, (f"onnxruntime-node is not in {a.ort_modules} "
+                      f"(bash tests/onnx/install-ort.sh {os.path.dirname(a.ort_modules)})")
+    if not os.access(a.cli, os.X_OK):
+        return None, f"no tapeflow CLI at {a.cli}"
+    out = os.path.join(a.ort_dir, "models")
+    os.makedirs(out, exist_ok=True)
+    files = {}
+    for m in MODELS:
+        files[m] = os.path.join(out, m + ".onnx")
+        r = run([a.cli, "export", "--model", os.path.join("models", m + ".pbtxt"),
+                 "-o", files[m]], env=env, check=False)
+        if r.returncode != 0:
+            return None, f"tapeflow export of {m} failed: {r.stderr.strip()[-300:]}"
+    return files, None
+
+
+def shutil_which(name):
+    return any(os.access(os.path.join(d, name), os.X_OK)
+               for d in os.environ.get("PATH", "").split(os.pathsep) if d)
+
+
+def ort_timings(a, env, model, path):
+    cmd = ["node", ORT_SCRIPT, path, "--dims", input_dims(model),
+           f"--batches=1,{INFER_BATCH}", f"--threads={a.threads}",
+           f"--windows={a.windows}", f"--window-seconds={a.window_seconds:g}",
+           f"--warmup-seconds={a.warmup_seconds:g}"]
+    data = json.loads(run(cmd, env=dict(env, NODE_PATH=a.ort_modules)).stdout)
+    out = {key: {"seconds_per_call": r["ms_per_call"] / 1e3, "batch": r["batch"]}
+           for key, r in data["results"].items()}
+    return out, data["env"]
+
+
 # ---------------------------------------------------------------- report
 
 def best_of(per_format):
@@ -384,7 +440,15 @@ def main():
     p.add_argument("--command", default="bash bench/compare/run.sh",
                    help="the command line to print in the report")
     p.add_argument("--json-out", help="also write every measurement to this file")
+    p.add_argument("--cli", default="build/tools/tapeflow",
+                   help="tapeflow CLI that exports the models for ONNX Runtime")
+    p.add_argument("--ort-modules", default="build/ort/node_modules",
+                   help="node_modules directory holding onnxruntime-node")
+    p.add_argument("--ort-dir", default="/tmp/tapeflow_compare_ort",
+                   help="where the exported models go")
     a = p.parse_args()
+    a.cli, a.ort_modules = (os.path.join(ROOT, x) if not os.path.isabs(x) else x
+                            for x in (a.cli, a.ort_modules))
 
     model, flags = cpu_info()
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
@@ -398,13 +462,17 @@ def main():
     a.bench_warmup = "--benchmark_min_warmup_time" in run(
         [a.bench, "--help"], env=env, check=False).stdout
 
+    ort_files, ort_why = ort_setup(a, env)
+    if ort_why:
+        log(f"ONNX Runtime column: not run ({ort_why})")
+    ort_info = None
     started = datetime.datetime.now(datetime.timezone.utc)
     loads = [os.getloadavg()]
     rounds = []
     stats = {"segments": 0, "reruns": 0, "foreign": [], "kept": [], "unclean": []}
     bench_ctx = torch_info = None
     for i in range(a.rounds):
-        tf = {}
+        tf, ort = {}, {}
         per_format = {layout: {} for layout in TORCH_FORMATS}
         for m in MODELS:
             log(f"round {i + 1}/{a.rounds}: {m}: tapeflow (load {os.getloadavg()[0]:.2f})")
@@ -416,12 +484,17 @@ def main():
                 per_format[layout][m], torch_info = segment(
                     a, f"round {i + 1} PyTorch {layout} {m}",
                     lambda: torch_timings(a, torch_env, layout, m), stats)
+            if ort_files:
+                log(f"round {i + 1}/{a.rounds}: {m}: ONNX Runtime "
+                    f"(load {os.getloadavg()[0]:.2f})")
+                ort[m], ort_info = segment(a, f"round {i + 1} ONNX Runtime {m}",
+                                           lambda: ort_timings(a, env, m, ort_files[m]), stats)
         log(f"round {i + 1}/{a.rounds}: peak memory runs")
         for m in MODELS:
             tf[m]["memory"] = tapeflow_memory(a, env, m)
             for layout in TORCH_FORMATS:
                 per_format[layout][m]["memory"] = torch_memory(a, torch_env, m, layout)
-        rounds.append({"tapeflow": tf, "torch_formats": per_format,
+        rounds.append({"tapeflow": tf, "torch_formats": per_format, "ort": ort,
                        "torch": best_of(per_format), "load": os.getloadavg()})
         loads.append(os.getloadavg())
 
@@ -469,7 +542,11 @@ def main():
                  + (f" (OPENBLAS_CORETYPE={coretype}; auto-detection chose "
                     f"{openblas_core(env)})" if coretype else "")
                  + f"; {', '.join(blas['loaded'])}")
-    lines.append(f"Rounds: {a.rounds}, alternating tapeflow and PyTorch; per round "
+    lines.append(f"ONNX Runtime: onnxruntime-node {ort_info['ort']} (CPU execution provider, "
+                 f"{ort_info['threads']} intra-op threads, 1 inter-op, sequential, "
+                 "graph optimisation level all) on `tapeflow export` files"
+                 if ort_info else f"ONNX Runtime: not run ({ort_why or 'no result'})")
+    lines.append(f"Rounds: {a.rounds}, alternating tapeflow, PyTorch and ONNX Runtime; per round "
                  f"{a.windows} timed windows/repetitions of >= {a.window_seconds:g} s "
                  f"after >= {a.warmup_seconds:g} s of warm-up; medians")
     lines.append("Load average (1 min) before/after each round: "
@@ -482,8 +559,9 @@ def main():
                  + (f"; NOT clean: {', '.join(stats['unclean'])}" if stats["unclean"] else ""))
     lines.append(f"Command: `{a.command}`")
 
-    table = ["| metric | tapeflow | PyTorch | tapeflow/PyTorch |",
-             "|---|---:|---:|---:|"]
+    ort_cols = "ONNX Runtime | tapeflow/ORT" if ort_info else f"ONNX Runtime: not run ({ort_why})"
+    table = [f"| metric | tapeflow | PyTorch | tapeflow/PyTorch | {ort_cols} |",
+             "|---|---:|---:|---:|---:|" + ("---:|" if ort_info else "")]
     detail = []
     summary = {}
     for m in MODELS:
@@ -492,20 +570,31 @@ def main():
             mt, mp = statistics.median(tf), statistics.median(pt)
             summary[f"{m}/{key}"] = {"tapeflow": mt, "torch": mp,
                                      "tapeflow_rounds": tf, "torch_rounds": pt}
-            table.append(f"| {m}: {label} | {fmt(mt)} | {fmt(mp)} | {mt / mp:.2f} |")
+            row = f"| {m}: {label} | {fmt(mt)} | {fmt(mp)} | {mt / mp:.2f} |"
+            ort_txt = ""
+            if ort_info and key in ORT_KEYS:
+                ox = [value(key, rd["ort"][m][key]) for rd in rounds]
+                mo = statistics.median(ox)
+                summary[f"{m}/{key}"].update(ort=mo, ort_rounds=ox)
+                row += f" {fmt(mo)} | {mt / mo:.2f} |"
+                ort_txt = " | ONNX Runtime " + " ".join(fmt(x) for x in ox)
+            else:
+                row += " - |" + (" - |" if ort_info else "")
+            table.append(row)
             by_fmt = "; ".join(
                 f"{f} " + " ".join(fmt(value(key, rd["torch_formats"][f][m][key])
                                       if key != "memory" else rd["torch_formats"][f][m][key])
                                   for rd in rounds)
                 for f in TORCH_FORMATS)
             detail.append(f"{m + ' ' + key:21s} ({unit}) tapeflow {' '.join(fmt(x) for x in tf)}"
-                          f" | PyTorch {by_fmt}")
+                          f" | PyTorch {by_fmt}{ort_txt}")
 
     print("\n".join(lines))
     print()
     print("\n".join(table))
     print()
-    print("images/s: higher is better; ms and MiB: lower is better.")
+    print("images/s: higher is better; ms and MiB: lower is better. ONNX Runtime runs "
+          "inference only (the exported graph).")
     print()
     print("Training step time (ms) against batch size, one run each "
           "(tapeflow / PyTorch, and the ratio of their images/s):")
@@ -531,7 +620,8 @@ def main():
     if a.json_out:
         with open(a.json_out, "w") as f:
             json.dump({"header": lines, "summary": summary, "rounds": rounds, "scaling": scaling,
-                       "bench_context": bench_ctx, "torch_env": torch_info}, f, indent=1)
+                       "bench_context": bench_ctx, "torch_env": torch_info,
+                       "ort_env": ort_info, "ort_missing": ort_why}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -2,17 +2,23 @@
 # tapeflow vs PyTorch on the two LeNet-5s and vgg_cifar of models/: training
 # images/s (batch 64), inference images/s (batch 256), batch-1 latency and
 # peak memory in alternating rounds, then training step time against batch
-# size (1 to 512); prints Markdown tables.
+# size (1 to 512); prints Markdown tables. ONNX Runtime (onnxruntime-node,
+# CPU, on the files `tapeflow export` writes) is a third column for the
+# inference rows; without it the column says why.
 #
 #   bash bench/compare/run.sh [--rounds N] [--threads N] [--build-dir DIR]
 #                             [--max-wait SECONDS] [--json-out FILE]
-#                             [--retries N] [--quiet-cpus X]
+#                             [--retries N] [--quiet-cpus X] [--windows N]
+#                             [--window-seconds S] [--warmup-seconds S]
+#                             [--scaling-seconds S]
 #
 # As root it installs what is missing (Debian's python3-torch, OpenBLAS and
 # GNU time; tapeflow's own build dependencies through scripts/install-deps.sh)
 # and makes OpenBLAS the system BLAS, so that PyTorch's Linear layers do not
 # run on the reference BLAS. It then builds tapeflow_bench (Release) in
-# --build-dir (default: build) and runs bench/compare/compare.py, which starts
+# --build-dir (default: build), with the tapeflow CLI that exports the models,
+# installs onnxruntime-node into --build-dir/ort (tests/onnx/install-ort.sh,
+# npm; skipped when that fails) and runs bench/compare/compare.py, which starts
 # each timing run on a quiet machine (waiting up to --max-wait seconds,
 # default 1200) and re-runs those that other processes disturbed. PyTorch is
 # only used here: it is never a build or test dependency of tapeflow.
@@ -29,7 +35,8 @@ while [ $# -gt 0 ]; do
     --build-dir) build_dir="$2"; shift 2 ;;
     --max-wait) max_wait="$2"; shift 2 ;;
     --json-out) json_out="$2"; shift 2 ;;
-    --retries|--quiet-cpus|--max-foreign-cpus) extra+=("$1" "$2"); shift 2 ;;
+    --retries|--quiet-cpus|--max-foreign-cpus|--windows|--window-seconds|--warmup-seconds|--scaling-seconds)
+      extra+=("$1" "$2"); shift 2 ;;
     -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -91,13 +98,18 @@ case "$build_type" in
   Release|RelWithDebInfo) ;;
   *) say "warning: $build_dir is a '$build_type' build; timings need Release" ;;
 esac
-say "building tapeflow_bench in $build_dir"
-cmake --build "$build_dir" -j"$(nproc)" --target tapeflow_bench >&2
+say "building tapeflow_bench and tapeflow_cli in $build_dir"
+cmake --build "$build_dir" -j"$(nproc)" --target tapeflow_bench tapeflow_cli >&2
 bench="$build_dir/bench/tapeflow_bench"
 
-# 4. Measure.
+# 4. ONNX Runtime for the third column (best effort: the column says why it
+# is empty when this fails).
+bash tests/onnx/install-ort.sh "$build_dir/ort" >&2 || say "warning: ONNX Runtime not installed"
+
+# 5. Measure.
 args=(--bench "$bench" --rounds "$rounds" --threads "$threads" --max-wait "$max_wait"
-      --build-type "$build_type" --command "$command_line")
+      --build-type "$build_type" --command "$command_line"
+      --cli "$build_dir/tools/tapeflow" --ort-modules "$build_dir/ort/node_modules")
 [ -n "$json_out" ] && args+=(--json-out "$json_out")
 args+=("${extra[@]}")
 exec /usr/bin/python3 bench/compare/compare.py "${args[@]}"
