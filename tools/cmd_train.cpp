@@ -272,13 +272,18 @@ int cmdPredict(const Args& a) {
   const char* usage = "tapeflow predict --model FILE --checkpoint FILE IMAGE.pgm|png";
   requirePositional(a, 1, usage);
   auto program = loadProgram(requireFlag(a, "model", usage));
+  const Program& p = *program;
+  if (p.predictionValue() < 0)
+    throw GraphError(p.graph().loc, "", "", "the graph declares no prediction");
+  if (predictionClasses(p) < 1)  // a regressed value or a reconstruction
+    throw GraphError(p.graph().loc, "", "",
+                     "predict ranks classes; the prediction '" + p.value(p.predictionValue()).name +
+                         "' " + dimsStr(p.value(p.predictionValue()).dims, true) +
+                         " has none (it needs [N, C], C > 1)");
   SolverConfig s = evalSolverFrom(a, requireFlag(a, "checkpoint", usage));
   ParamStore store(program);
   store.initialize(s.seed);
   loadParams(requireFlag(a, "checkpoint", usage), *program, store);
-  const Program& p = *program;
-  if (p.predictionValue() < 0)
-    throw GraphError(p.graph().loc, "", "", "the graph declares no prediction");
   int in = p.findValue(s.inputName);
   if (in < 0)
     throw UsageError(p.graph().loc, "", "", "the graph has no input '" + s.inputName + "'");

@@ -99,6 +99,18 @@ TEST(CliTest, TrainHelpHasEverySolverFieldWithItsDefault) {
   }
 }
 
+TEST(CliTest, PredictRefusesAPredictionWithoutClasses) {
+  for (const char* model : {"mlp_regression", "autoencoder_mnist"}) {
+    CliRun r = tapeflow(std::string("predict --model models/") + model +
+                        ".pbtxt --checkpoint none.tfck digit.png");
+    EXPECT_EQ(r.code, 2) << model;
+    EXPECT_EQ(lines(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find("predict ranks classes"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("has none"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+}
+
 TEST(CliTest, UnknownOptionIsOneLineWithSuggestion) {
   CliRun r = tapeflow("gradcheck models/lenet5.pbtxt --batchsize 4");
   EXPECT_EQ(r.code, 2);
