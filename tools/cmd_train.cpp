@@ -97,11 +97,7 @@ SolverConfig resumedSolver(const Args& a, const std::string& dir,
   for (const auto& [flag, value] : a.flags)
     if (!isCommandFlag(flag)) applyOverride(s, flag, value);
   *changes = checkResumeChanges(run.solver, s);
-  if (run.epoch >= s.epochs)
-    throw UsageError({}, "", "", "the run in " + dir + " is finished (" +
-                                     std::to_string(run.epoch) + " epochs, step " +
-                                     std::to_string(run.step) +
-                                     "); --epochs N with N more than that trains further");
+  checkNotFinished(dir, run.epoch, run.step, s);
   return s;
 }
 

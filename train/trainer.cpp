@@ -11,6 +11,7 @@
 #include "train/distributed/data_parallel_step.h"
 #include "train/distributed/sharding.h"
 #include "train/optimizer.h"
+#include "train/resume_recipe.h"
 #include "train/train_log.h"
 #include "train/train_step.h"
 
@@ -138,6 +139,10 @@ class Trainer {
   void resume(const std::string& path) {
     CheckpointData ck = readCheckpoint(path);
     checkCompatibleData(ck, path);
+    // The same rules as `tapeflow train --resume`: only changes that keep
+    // the continuation exact, and something left to train.
+    if (!ck.solverText.empty()) checkResumeChanges(parseSolverText(ck.solverText, path), s_);
+    checkNotFinished(opt_.runDir, ck.epoch, ck.step, s_);
     at_ = restoreCheckpoint(ck, path, *program_, store_, optimizer_.get());
     if (ck.ranks != comm_->size() && root_ && !opt_.quiet)
       std::fprintf(opt_.out,
