@@ -30,7 +30,7 @@ constexpr const char* kTrainUsage =
 bool isCommandFlag(const std::string& f) {
   for (const char* k : {"model", "solver", "out", "resume", "checkpoint", "help", "top", "raw",
                         "overwrite", "init-from", "init-skip-mismatched", "accumulate",
-                        "check-replicas", "collective-timeout", "mem-limit"})
+                        "bucket-mb", "check-replicas", "collective-timeout", "mem-limit"})
     if (f == k) return true;
   return false;
 }
@@ -125,7 +125,11 @@ void setupTrain(const Args& a, const Communicator& comm, TrainOptions* o, Solver
   if (check < 0)
     throw UsageError({}, "", "", "--check-replicas must not be negative, found " +
                                      std::to_string(check));
+  const double bucketMiB = a.getFloat("bucket-mb", 1);
+  if (!(bucketMiB >= 0 && bucketMiB <= 4096))
+    throw UsageError({}, "", "", "--bucket-mb must be in [0, 4096], found " + a.get("bucket-mb"));
   o->accumulate = int(accumulate);
+  o->bucketMiB = bucketMiB;
   o->checkReplicasEvery = check;
   if (a.has("resume")) {
     if (a.has("out"))
