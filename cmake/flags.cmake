@@ -6,6 +6,12 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # GCC 12 reports -Wrestrict inside libstdc++ for `"literal" + std::string`
   # at -O2 (GCC bug 105329, a false positive).
   target_compile_options(tapeflow_flags INTERFACE -Wno-restrict)
+  # Position-independent code (for libtapeflow.so) without GCC's default
+  # semantic interposition, which would stop inlining across our own
+  # functions; clang already behaves so. Nobody interposes our symbols.
+  if(CMAKE_POSITION_INDEPENDENT_CODE)
+    target_compile_options(tapeflow_flags INTERFACE -fno-semantic-interposition)
+  endif()
 endif()
 if(TAPEFLOW_WERROR)
   target_compile_options(tapeflow_flags INTERFACE -Werror)

@@ -392,6 +392,15 @@ void Plan::backward() {
   cpuStream().wait();
 }
 
+int Plan::gradientFinalAfter(int value) const {
+  for (int n : tape_) {  // the first on the tape is the last replayed
+    if (!runsBackward_[n]) continue;
+    for (const GradEdge& e : edges_[n])
+      if (e.value == value) return n;
+  }
+  return -1;
+}
+
 void Plan::seedGrad(const std::string& name, const float* data) {
   int v = program_->findValue(name);
   if (v < 0 || !isTarget_[v] || !grad_[v])

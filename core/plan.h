@@ -107,6 +107,11 @@ class Plan final : private PlanAccess {
   /// Calls `observer` around every node call from now on (nullptr: none).
   /// The plan does not own it.
   void setObserver(NodeObserver* observer) { observer_ = observer; }
+  NodeObserver* observer() const { return observer_; }
+  /// The node after whose backward call (NodeObserver::endNode(n, true))
+  /// the gradient of `value` holds every contribution, for the tape of
+  /// the last forward(); -1 when no node that runs backward contributes.
+  int gradientFinalAfter(int value) const;
   /// Step counter used to derive per-step random seeds (dropout).
   void setStep(uint64_t step) { step_ = step; }
   uint64_t step() const { return step_; }

@@ -30,7 +30,7 @@ constexpr const char* kTrainUsage =
 bool isCommandFlag(const std::string& f) {
   for (const char* k : {"model", "solver", "out", "resume", "checkpoint", "help", "top", "raw",
                         "overwrite", "init-from", "init-skip-mismatched", "accumulate",
-                        "check-replicas", "collective-timeout", "mem-limit"})
+                        "bucket-mb", "check-replicas", "collective-timeout", "mem-limit"})
     if (f == k) return true;
   return false;
 }
@@ -97,11 +97,7 @@ SolverConfig resumedSolver(const Args& a, const std::string& dir,
   for (const auto& [flag, value] : a.flags)
     if (!isCommandFlag(flag)) applyOverride(s, flag, value);
   *changes = checkResumeChanges(run.solver, s);
-  if (run.epoch >= s.epochs)
-    throw UsageError({}, "", "", "the run in " + dir + " is finished (" +
-                                     std::to_string(run.epoch) + " epochs, step " +
-                                     std::to_string(run.step) +
-                                     "); --epochs N with N more than that trains further");
+  checkNotFinished(dir, run.epoch, run.step, s);
   return s;
 }
 
@@ -129,7 +125,11 @@ void setupTrain(const Args& a, const Communicator& comm, TrainOptions* o, Solver
   if (check < 0)
     throw UsageError({}, "", "", "--check-replicas must not be negative, found " +
                                      std::to_string(check));
+  const double bucketMiB = a.getFloat("bucket-mb", 1);
+  if (!(bucketMiB >= 0 && bucketMiB <= 4096))
+    throw UsageError({}, "", "", "--bucket-mb must be in [0, 4096], found " + a.get("bucket-mb"));
   o->accumulate = int(accumulate);
+  o->bucketMiB = bucketMiB;
   o->checkReplicasEvery = check;
   if (a.has("resume")) {
     if (a.has("out"))

@@ -96,6 +96,10 @@ std::vector<std::unique_ptr<Command>> declareCommands(CLI::App& root) {
               "1")
       .option("check-replicas", "--check-replicas", "K",
               "under mpirun: compare a hash of the params across ranks every K steps", "0 (off)")
+      .option("bucket-mb", "--bucket-mb", "MB",
+              "under mpirun: allreduce the gradients in buckets of about MB MiB, overlapped "
+              "with the backward pass (0: one allreduce after it)",
+              "1")
       .option("collective-timeout", "--collective-timeout", "S",
               "under mpirun: stop every rank when a collective waits longer than S seconds",
               "300")

@@ -11,6 +11,7 @@
 #include "train/distributed/data_parallel_step.h"
 #include "train/distributed/sharding.h"
 #include "train/optimizer.h"
+#include "train/resume_recipe.h"
 #include "train/train_log.h"
 #include "train/train_step.h"
 
@@ -104,9 +105,7 @@ class Trainer {
       std::filesystem::create_directories(opt_.runDir);
       writeFileAtomically(opt_.runDir + "/solver.pbtxt", solverToText(s_));
       log.emplace(opt_.runDir, opt_.resume, at_.step, opt_.out, opt_.quiet, s_, perEpoch_);
-      // NOTE: under MPI the extra outputs are not logged (each rank holds
-      // only its shard's values; only loss and accuracy are reduced).
-      if (!distributed_) log->setOutputNames(logged_);
+      log->setOutputNames(logged_);
     });
     log_ = log ? &*log : nullptr;
     loop();
@@ -138,6 +137,10 @@ class Trainer {
   void resume(const std::string& path) {
     CheckpointData ck = readCheckpoint(path);
     checkCompatibleData(ck, path);
+    // The same rules as `tapeflow train --resume`: only changes that keep
+    // the continuation exact, and something left to train.
+    if (!ck.solverText.empty()) checkResumeChanges(parseSolverText(ck.solverText, path), s_);
+    checkNotFinished(opt_.runDir, ck.epoch, ck.step, s_);
     at_ = restoreCheckpoint(ck, path, *program_, store_, optimizer_.get());
     if (ck.ranks != comm_->size() && root_ && !opt_.quiet)
       std::fprintf(opt_.out,
@@ -215,14 +218,14 @@ class Trainer {
     float loss = 0, lr = 0;
     int64_t correct = -1;
     bool stop = false;
-    std::vector<double> outputs;  ///< the logged outputs (one process only)
+    std::vector<double> outputs;  ///< the logged outputs (global batch means)
   };
   StepOutcome runStep(TrainStep& step, PlanCache& plans, const Batch& b) {
     StepOutcome o;
     if (dp_) {
       try {
         DataParallelStep::Result r = dp_->run(plans, b, at_.step, cancelled());
-        o = {r.loss, r.lr, r.correct, r.stop, {}};
+        o = {r.loss, r.lr, r.correct, r.stop, std::move(r.outputs)};
       } catch (const DistributedError& e) {
         if (e.exitCode() != ExitCode::Numerical) throw;
         throw DistributedError(e.text() + keptCheckpoint(), e.exitCode(), e.failedRank());
@@ -254,7 +257,8 @@ class Trainer {
     prediction_ = outputs_.size() > 1 ? outputs_[1] : "";
     std::optional<DataParallelStep> dp;
     if (distributed_)
-      dp.emplace(*comm_, step, store_, opt_.accumulate, prediction_, labelField_, classes_);
+      dp.emplace(*comm_, step, store_, opt_.accumulate, prediction_, labelField_, classes_,
+                 logged_, size_t(opt_.bucketMiB * (1 << 20) / sizeof(float)));
     dp_ = dp ? &*dp : nullptr;
     bool stop = false;
     for (; at_.epoch < s_.epochs && !stop; ++at_.epoch, at_.positionInEpoch = 0) {

@@ -45,6 +45,10 @@ struct TrainOptions {
   /// Each rank runs its slice as this many micro-batches, summing their
   /// gradients before the one allreduce of the step (>= 1).
   int accumulate = 1;
+  /// Several ranks, one micro-batch: the gradient allreduce runs in
+  /// buckets of about this many MiB overlapped with the backward pass
+  /// (0: one allreduce after it).
+  double bucketMiB = 1;
   /// Compare a hash of the params across ranks every this many steps
   /// (0: never); a rank that diverged stops every rank (DistributedError).
   int64_t checkReplicasEvery = 0;

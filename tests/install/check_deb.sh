@@ -45,8 +45,12 @@ export PKG_CONFIG_PATH=$(dirname "$pc")
 g++ -o "$work/consumer" "$src_dir/main.cpp" $(pkg-config --cflags --libs tapeflow)
 "$work/consumer" | tee "$work/consumer.txt"
 [ -s "$work/consumer.txt" ] || { echo "the pkg-config consumer printed nothing"; exit 1; }
-# The shared library, when built (TAPEFLOW_SHARED), carries its SOVERSION.
+# The shared library (TAPEFLOW_SHARED, on by default) carries its SOVERSION
+# and is what the pkg-config consumer loads.
 so=$(find "$root" -name 'libtapeflow.so.*' | head -1)
+if [ "${TAPEFLOW_SHARED:-ON}" = ON ] && [ -z "$so" ]; then
+  echo "no libtapeflow.so.* in the package (TAPEFLOW_SHARED is ON)"; exit 1
+fi
 if [ -n "$so" ]; then
   soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
   echo "shared library: $(basename "$so") (SONAME $soname)"

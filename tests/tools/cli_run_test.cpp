@@ -208,11 +208,37 @@ loss_weight: [1, 0.1]
 prediction: "logits"
 )";
 
+// The loss of every record is the objective ce + 0.1 mse of its logged
+// parts: outputs are reduced (over micro-batches, intervals) like the loss.
+void expectObjectiveOfOutputs(const MetricsHistory& h) {
+  for (const MetricPoint& p : h.train) {
+    std::map<std::string, double> out(p.outputs.begin(), p.outputs.end());
+    ASSERT_TRUE(out.count("ce") && out.count("mse")) << "step " << p.step;
+    EXPECT_NEAR(p.loss, out["ce"] + 0.1 * out["mse"], 1e-4 * (1 + p.loss)) << "step " << p.step;
+  }
+}
+
+// --accumulate 2 runs each step as two micro-batches through the
+// data-parallel step (one process): the outputs are still logged.
+TEST_F(CliRunTest, AccumulatedStepsLogEveryOutput) {
+  std::ofstream(root() / "two.pbtxt") << kTwoLosses;
+  CliRun r = tapeflow("train --model two.pbtxt --data data --pad-to 0 --batch 32 --epochs 1 "
+                      "--log-every 1 --threads 1 --accumulate 2 --out r");
+  ASSERT_EQ(r.code, 0) << r.err;
+  MetricsHistory h = readMetrics((root() / "r/metrics.jsonl").string());
+  ASSERT_EQ(h.train.size(), 6u);
+  expectObjectiveOfOutputs(h);
+  ASSERT_EQ(h.eval.size(), 1u);
+  EXPECT_EQ(h.eval.back().outputs.size(), 3u);
+  EXPECT_NE(r.out.find(" mae "), std::string::npos) << r.out;
+}
+
 TEST_F(CliRunTest, MetricsCarryEveryOutputAndEachLoss) {
   std::ofstream(root() / "two.pbtxt") << kTwoLosses;
   CliRun r = tapeflow("train --model two.pbtxt --data data --pad-to 0 --batch 32 --epochs 2 "
                       "--log-every 2 --threads 1 --out r");
   ASSERT_EQ(r.code, 0) << r.err;
+  expectObjectiveOfOutputs(readMetrics((root() / "r/metrics.jsonl").string()));
   const std::string metrics = readAll(root() / "r/metrics.jsonl");
   std::istringstream in(metrics);
   int train = 0, eval = 0;

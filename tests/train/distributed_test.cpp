@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 
 #include "core/param_store.h"
@@ -20,6 +21,7 @@
 #include "train/distributed/data_parallel_step.h"
 #include "train/distributed/gradient_buffer.h"
 #include "train/distributed/sharding.h"
+#include "train/checkpoint.h"
 #include "train/trainer.h"
 
 namespace tapeflow {
@@ -180,6 +182,109 @@ TEST(DistributedTest, AccumulatedMicroBatchesFollowThePlainStep) {
   o.quiet = true;
   o.accumulate = 4;
   EXPECT_THROW(train(tinyProgram(), bad, tinyData(256, 1), nullptr, o), UsageError);
+  fs::remove_all(root);
+}
+
+// Two ranks that hold the same data: every sum doubles. Sums started with
+// startAllreduceSum complete only in finishAllreduces (as MPI's do), and
+// their ranges are recorded.
+class TwinRanks final : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 2; }
+  void allreduceSum(float* d, size_t n) override { twice(d, n); }
+  void allreduceSum(double* d, size_t n) override { twice(d, n); }
+  void allreduceMin(int64_t*, size_t) override {}
+  std::vector<uint64_t> allgather(uint64_t v) override { return {v, v}; }
+  void broadcast(float*, size_t, int) override {}
+  void broadcast(std::string*, int) override {}
+  [[noreturn]] void abort(const std::string& m, int) override { throw std::runtime_error(m); }
+  std::string describe() const override { return "twin ranks"; }
+  void startAllreduceSum(float* d, size_t n) override {
+    if (pending.empty() && probe > 0) probed.push_back(d[probe]);
+    pending.push_back({d, n});
+  }
+  void finishAllreduces() override {
+    steps.push_back(pending);
+    for (auto [d, n] : pending) twice(d, n);
+    pending.clear();
+  }
+  std::vector<std::pair<float*, size_t>> pending;
+  std::vector<std::vector<std::pair<float*, size_t>>> steps;
+  size_t probe = 0;            // float read (from the first bucket's start) ...
+  std::vector<float> probed;   // ... when each step's first bucket starts
+
+ private:
+  template <class T>
+  static void twice(T* d, size_t n) {
+    for (size_t i = 0; i < n; ++i) d[i] *= 2;
+  }
+};
+
+constexpr const char* kTwoLayers = R"(format_version: 1
+name: "two_layers"
+input { name: "image" dtype: F32 shape: [-1, 1, 4, 4] }
+input { name: "label" dtype: I32 shape: [-1] }
+param { name: "h.w" shape: [8, 16] init { kind: "xavier_uniform" } }
+param { name: "h.b" shape: [8] init { kind: "zeros" } }
+param { name: "fc.w" shape: [3, 8] init { kind: "xavier_uniform" } }
+param { name: "fc.b" shape: [3] init { kind: "zeros" } }
+node { name: "flat" op: "Flatten" input: "image" output: "flat" }
+node { name: "h" op: "Linear" input: ["flat", "h.w", "h.b"] output: "h" }
+node { name: "t" op: "Tanh" input: "h" output: "t" }
+node { name: "fc" op: "Linear" input: ["t", "fc.w", "fc.b"] output: "logits" }
+node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "label"] output: "loss" }
+loss: "loss"
+prediction: "logits"
+)";
+
+// The bucketed allreduce (overlapped with the backward pass) gives the same
+// training, bit for bit, as one allreduce after the backward pass; its
+// buckets start in buffer order, some during the backward pass, and cover
+// the buffer exactly once per step.
+TEST(DistributedTest, BucketedAllreduceMatchesOneAllreduceAfterBackward) {
+  const fs::path root = fs::path(::testing::TempDir()) /
+                        ("distributed_buckets_" + std::to_string(getpid()));
+  fs::remove_all(root);
+  auto program = Program::build(parseGraphText(kTwoLayers, "two.pbtxt"), ops::registry());
+  SolverConfig s;
+  s.padTo = 0;
+  s.batchSize = 32;
+  s.epochs = 1;
+  s.lr = 0.1f;
+  s.momentum = 0.9f;
+  s.threads = 1;
+  auto runWith = [&](double bucketMiB, const std::string& dir, TwinRanks* comm) {
+    TrainOptions o;
+    o.runDir = (root / dir).string();
+    o.quiet = true;
+    o.comm = std::shared_ptr<Communicator>(comm, [](Communicator*) {});
+    o.bucketMiB = bucketMiB;
+    return train(program, s, tinyData(256, 1), tinyData(64, 2), o);
+  };
+  TwinRanks once, buckets;
+  buckets.probe = 27 + 136;  // the loss slot of the extras, written after backward
+  TrainResult a = runWith(0, "once", &once);
+  TrainResult b = runWith(16 * sizeof(float) / double(1 << 20), "buckets", &buckets);
+  ASSERT_EQ(a.losses.size(), size_t(8));
+  ASSERT_EQ(a.losses.size(), b.losses.size());
+  for (size_t i = 0; i < a.losses.size(); ++i) EXPECT_EQ(a.losses[i], b.losses[i]) << i;
+  EXPECT_EQ(readCheckpoint(a.checkpoint).params.at(0).data,
+            readCheckpoint(b.checkpoint).params.at(0).data);
+  EXPECT_TRUE(once.steps.empty());  // one blocking allreduce per step
+  ASSERT_EQ(buckets.steps.size(), a.losses.size());
+  for (const auto& step : buckets.steps) {
+    // fc.b and fc.w (27 floats) close the first bucket, h.b and h.w go
+    // with the extras: two buckets, back to back from the buffer's start.
+    ASSERT_EQ(step.size(), 2u);
+    EXPECT_EQ(step[0].second, size_t(3 + 24));
+    EXPECT_EQ(step[1].first, step[0].first + step[0].second);
+    EXPECT_EQ(step[1].second, size_t(8 + 128) + 2 * 2 + 2);
+  }
+  // The first bucket started during the backward pass: the loss slot was
+  // still zero (it is written after the backward pass, before the last).
+  ASSERT_EQ(buckets.probed.size(), a.losses.size());
+  for (float v : buckets.probed) EXPECT_EQ(v, 0.f);
   fs::remove_all(root);
 }
 

@@ -16,6 +16,7 @@
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "ops/registry.h"
 #include "train/checkpoint.h"
+#include "train/resume_recipe.h"
 #include "train/trainer.h"
 
 namespace tapeflow {
@@ -193,6 +194,37 @@ TEST_F(TrainerTest, CancellationFinishesTheStepAndCheckpoints) {
   TrainResult r2 = run(again);
   EXPECT_FALSE(r2.interrupted);
   EXPECT_EQ(r2.steps, 21);
+}
+
+// A C++ caller that resumes gets the rules of `tapeflow train --resume`:
+// the stored recipe with only the changes that keep the run exact.
+TEST_F(TrainerTest, ResumeRefusesARecipeChangeThatBreaksExactness) {
+  TrainOptions first = options("recipe");
+  first.stopAfterSteps = 3;
+  run(first);
+  EXPECT_EQ(readStoredRun(first.runDir).solver.lr, 0.05f);
+  TrainOptions again = options("recipe");
+  again.resume = true;
+  SolverConfig changed = solver();
+  changed.lr = 0.1f;
+  try {
+    run(again, changed);
+    FAIL() << "resumed with another learning rate";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("lr (0.05 -> 0.1)"), std::string::npos) << e.what();
+  }
+  SolverConfig longer = solver();
+  longer.epochs = 4;     // more epochs: allowed
+  longer.logEverySteps = 5;
+  TrainResult r = run(again, longer);
+  EXPECT_EQ(r.steps, 4 * 7);
+  EXPECT_EQ(readStoredRun(first.runDir).solver.epochs, 4);
+  try {
+    run(again, longer);  // nothing left to train
+    FAIL() << "resumed a finished run";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("finished"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(TrainerTest, RefusesCheckpointOfAnotherModel) {

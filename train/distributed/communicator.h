@@ -48,6 +48,14 @@ class Communicator {
   virtual int size() const = 0;
   /// Element-wise sum over ranks, in place; every rank gets the result.
   virtual void allreduceSum(float* data, size_t n) = 0;
+  /// Starts the element-wise sum of data[0, n) over ranks, in place, and
+  /// returns at once; every rank starts the same sequence. progress()
+  /// moves started sums on (MPI has no progress thread: call it often);
+  /// finishAllreduces() completes them all (its time counts as allreduce
+  /// time). The defaults sum at once.
+  virtual void startAllreduceSum(float* data, size_t n) { allreduceSum(data, n); }
+  virtual void progress() {}
+  virtual void finishAllreduces() {}
   virtual void allreduceSum(double* data, size_t n) = 0;
   /// Element-wise minimum over ranks, in place.
   virtual void allreduceMin(int64_t* data, size_t n) = 0;

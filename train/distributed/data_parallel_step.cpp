@@ -11,8 +11,9 @@ namespace tapeflow {
 namespace {
 
 // The extra floats after the gradients: per rank its loss and its failure
-// flag, then the sum of correct predictions and of stop requests.
-size_t extraFloats(int ranks) { return 2 * size_t(ranks) + 2; }
+// flag, then the sum of correct predictions and of stop requests, then the
+// sum over ranks of each logged output.
+size_t extraFloats(int ranks, size_t logged) { return 2 * size_t(ranks) + 2 + logged; }
 
 }  // namespace
 
@@ -57,24 +58,31 @@ std::pair<int64_t, int64_t> rankSlice(int64_t global, int rank, int ranks, int a
 
 DataParallelStep::DataParallelStep(Communicator& comm, TrainStep& step, ParamStore& store,
                                    int accumulate, std::string prediction,
-                                   std::string labelField, int64_t classes)
+                                   std::string labelField, int64_t classes,
+                                   std::vector<std::string> logged, size_t bucketFloats)
     : comm_(comm),
       step_(step),
       accumulate_(accumulate),
       prediction_(std::move(prediction)),
       labelField_(std::move(labelField)),
       classes_(classes),
-      buffer_(store, extraFloats(comm.size())) {}
+      logged_(std::move(logged)),
+      buffer_(store, extraFloats(comm.size(), logged_.size())) {
+  if (comm.size() > 1 && accumulate == 1 && bucketFloats > 0)
+    overlap_.emplace(comm, buffer_, store, bucketFloats);
+}
 
 DataParallelStep::Result DataParallelStep::run(PlanCache& plans, const Batch& local,
                                                int64_t step, bool stopLocal,
                                                StepObserver* observer) {
   const int ranks = comm_.size(), me = comm_.rank();
   float* extra = buffer_.extra();
-  std::fill(extra, extra + extraFloats(ranks), 0.f);
+  std::fill(extra, extra + extraFloats(ranks, logged_.size()), 0.f);
   std::exception_ptr failure;
   double loss = 0;
   int64_t correct = 0;
+  std::vector<double> outputs(logged_.size(), 0.0);
+  if (overlap_) overlap_->begin();
   try {
     injectFault(me, step);
     const int64_t micro = local.size / accumulate_;
@@ -82,11 +90,14 @@ DataParallelStep::Result DataParallelStep::run(PlanCache& plans, const Batch& lo
       Batch part = accumulate_ == 1 ? Batch() : sliceBatch(local, k * micro, micro);
       const Batch& b = accumulate_ == 1 ? local : part;
       Plan& plan = plans.get(b.size);
+      if (overlap_) overlap_->attach(plan);
       loss += double(step_.computeGradients(plan, b, step, observer));
       if (!labelField_.empty())
         correct += countCorrect(plan.readValue(prediction_), b.find(labelField_)->i32.data(),
                                 b.size, classes_, nullptr);
-      buffer_.accumulate(k == 0);
+      for (size_t i = 0; i < logged_.size(); ++i)
+        outputs[i] += double(plan.readScalar(logged_[i]));
+      if (!overlap_) buffer_.accumulate(k == 0);
     }
   } catch (...) {
     failure = std::current_exception();
@@ -96,9 +107,14 @@ DataParallelStep::Result DataParallelStep::run(PlanCache& plans, const Batch& lo
   extra[2 * me + 1] = failure ? 1.f : 0.f;
   extra[2 * ranks] = float(correct);
   extra[2 * ranks + 1] = stopLocal ? 1.f : 0.f;
+  for (size_t i = 0; i < logged_.size(); ++i)
+    extra[2 * ranks + 2 + i] = float(outputs[i] / accumulate_);
   {
     PhaseScope phase(observer, StepPhase::Allreduce);
-    comm_.allreduceSum(buffer_.data(), buffer_.size());
+    if (overlap_)
+      overlap_->finish();
+    else
+      comm_.allreduceSum(buffer_.data(), buffer_.size());
   }
   extra = buffer_.extra();
   bool anyFailed = false;
@@ -112,6 +128,9 @@ DataParallelStep::Result DataParallelStep::run(PlanCache& plans, const Batch& lo
   r.loss = float(lossSum / ranks);
   r.correct = labelField_.empty() ? -1 : int64_t(std::lround(extra[2 * ranks]));
   r.stop = extra[2 * ranks + 1] != 0.f;
+  // Equal slices: the global mean is the mean of the ranks' means.
+  for (size_t i = 0; i < logged_.size(); ++i)
+    r.outputs.push_back(double(extra[2 * ranks + 2 + i]) / ranks);
   buffer_.unpack(1.f / float(ranks * accumulate_));
   r.lr = step_.applyUpdate(step, observer);
   return r;

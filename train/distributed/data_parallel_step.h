@@ -14,8 +14,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "train/distributed/bucketed_allreduce.h"
 #include "train/distributed/communicator.h"
 #include "train/distributed/gradient_buffer.h"
 #include "train/train_step.h"
@@ -37,12 +40,19 @@ class DataParallelStep {
     int64_t correct = -1;  ///< correct predictions in the global batch (-1: unknown)
     float lr = 0;
     bool stop = false;     ///< some rank asked to stop: every rank stops now
+    std::vector<double> outputs;  ///< each logged output, the global batch's mean
   };
 
   /// `prediction`, `labelField` and `classes` count correct predictions
-  /// (labelField empty: none). `store` and `step` must outlive this.
+  /// (labelField empty: none); `logged` names f32 scalar outputs (each a
+  /// mean over the samples) reduced with the loss. With several ranks, one
+  /// micro-batch and `bucketFloats` > 0 the allreduce runs in buckets of
+  /// about that many floats overlapped with the backward pass
+  /// (bucketed_allreduce.h); otherwise as one call after it. `store` and
+  /// `step` must outlive this.
   DataParallelStep(Communicator& comm, TrainStep& step, ParamStore& store, int accumulate,
-                   std::string prediction, std::string labelField, int64_t classes);
+                   std::string prediction, std::string labelField, int64_t classes,
+                   std::vector<std::string> logged = {}, size_t bucketFloats = 0);
 
   /// Runs global step `step` on this rank's slice `local`. `stopLocal`
   /// is this rank's stop request. An error on any rank (a non-finite loss,
@@ -57,7 +67,9 @@ class DataParallelStep {
   int accumulate_;
   std::string prediction_, labelField_;
   int64_t classes_;
+  std::vector<std::string> logged_;
   GradientBuffer buffer_;
+  std::optional<BucketedAllreduce> overlap_;
 };
 
 }  // namespace tapeflow

@@ -7,7 +7,7 @@
 namespace tapeflow {
 
 GradientBuffer::GradientBuffer(ParamStore& store, size_t extra) : store_(store) {
-  for (int p = 0; p < store.numParams(); ++p) {
+  for (int p = store.numParams() - 1; p >= 0; --p) {
     if (!store.def(p).trainable) continue;
     const size_t n = size_t(store.size(p));
     slots_.push_back({p, gradients_, n});
@@ -27,6 +27,11 @@ void GradientBuffer::accumulate(bool first) {
       for (size_t i = 0; i < s.size; ++i) d[i] += g[i];
     }
   }
+}
+
+void GradientBuffer::pack(size_t slot) {
+  const Slot& s = slots_.at(slot);
+  std::memcpy(buf_.data() + s.offset, store_.gradData(s.param), s.size * sizeof(float));
 }
 
 void GradientBuffer::unpack(float scale) {

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "train/distributed/communicator.h"
 
@@ -51,6 +52,27 @@ class MpiCommunicator final : public Communicator {
     wait(&r, "allreduce of the gradients");
     allreduceSeconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
     ++allreduceCalls_;
+  }
+  void startAllreduceSum(float* data, size_t n) override {
+    MPI_Request r;
+    check(MPI_Iallreduce(MPI_IN_PLACE, data, count(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &r),
+          "allreduce");
+    pending_.push_back(r);
+    ++allreduceCalls_;
+  }
+  void progress() override {
+    for (MPI_Request& r : pending_) {
+      if (r == MPI_REQUEST_NULL) continue;
+      int done = 0;
+      check(MPI_Test(&r, &done, MPI_STATUS_IGNORE), "allreduce");
+    }
+  }
+  void finishAllreduces() override {
+    const auto t0 = Clock::now();
+    for (MPI_Request& r : pending_)
+      if (r != MPI_REQUEST_NULL) wait(&r, "allreduce of the gradients");
+    pending_.clear();
+    allreduceSeconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
   }
   void allreduceSum(double* data, size_t n) override {
     MPI_Request r;
@@ -147,6 +169,7 @@ class MpiCommunicator final : public Communicator {
   }
 
   double timeout_;
+  std::vector<MPI_Request> pending_;  // started by startAllreduceSum
   int rank_ = 0, size_ = 1;
   std::string library_;
 };

@@ -21,12 +21,15 @@ void reduceEval(Communicator& comm, EvalResult* r) {
   std::vector<double> v = {double(r->samples), double(r->correct),
                            r->loss * double(r->samples)};
   for (int64_t c : r->confusion) v.push_back(double(c));
+  for (const auto& [name, mean] : r->outputs) v.push_back(mean * double(r->samples));
   comm.allreduceSum(v.data(), v.size());
   r->samples = int64_t(std::llround(v[0]));
   r->correct = int64_t(std::llround(v[1]));
   r->loss = v[2] / double(std::max<int64_t>(r->samples, 1));
   for (size_t i = 0; i < r->confusion.size(); ++i)
     r->confusion[i] = int64_t(std::llround(v[3 + i]));
+  size_t at = 3 + r->confusion.size();
+  for (auto& [name, mean] : r->outputs) mean = v[at++] / double(std::max<int64_t>(r->samples, 1));
   int64_t ns = -int64_t(r->seconds * 1e9);  // the slowest rank: min of -time
   comm.allreduceMin(&ns, 1);
   r->seconds = double(-ns) * 1e-9;

@@ -38,8 +38,8 @@ std::shared_ptr<const DataSource> evaluationShard(std::shared_ptr<const DataSour
                                                   int rank, int ranks);
 
 /// Sums samples, correct predictions, loss and the confusion matrix of
-/// every rank's shard into `r` (on every rank); the loss becomes the mean
-/// over all samples, the time the longest.
+/// every rank's shard into `r` (on every rank); the loss and each logged
+/// output become the mean over all samples, the time the longest.
 void reduceEval(Communicator& comm, EvalResult* r);
 
 /// Copies rank 0's non-trainable params (running statistics) to every

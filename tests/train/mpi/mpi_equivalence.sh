@@ -27,4 +27,22 @@ for model in lenet5_keras lenet5; do
       fail "$model on $n ranks: the result was printed more than once"
   done
 done
+# Logged outputs are reduced over the ranks like the loss: the "mae" of
+# models/mlp_regression (a mean over the batch) follows one process.
+maes() {
+  grep -v '"kind":"eval"' "$1/metrics.jsonl" |
+    sed -n 's/.*"step":\([0-9]*\).*"outputs":{[^}]*"mae":\([^,}]*\).*/\1 \2/p'
+}
+reg=(train --model "$src/models/mlp_regression.pbtxt"
+     --solver "$src/models/mlp_regression.solver.pbtxt" --data "$data" --epochs 1
+     --log-every 1 --threads 1)
+rm -rf "$work"/eq-reg-*
+OMP_NUM_THREADS=1 "$bin" "${reg[@]}" --out "$work/eq-reg-1" > "$work/eq-reg-1.log"
+run_mpi 2 "$bin" "${reg[@]}" --out "$work/eq-reg-2" > "$work/eq-reg-2.log"
+[ "$(maes "$work/eq-reg-2" | wc -l)" -ge 20 ] || fail "mlp_regression on 2 ranks: no mae logged"
+join <(maes "$work/eq-reg-1") <(maes "$work/eq-reg-2") | awk '
+  $1 <= 20 { n++; d = $2 - $3; if (d < 0) d = -d; r = d / $2; if (r > w) w = r }
+  END { printf "mlp_regression mae, steps 1-20: largest relative difference %.3g\n", w
+        exit n == 20 && w < 1e-4 ? 0 : 1 }' || fail "mlp_regression: 2 ranks log another mae"
+grep -q '^test mae: ' "$work/eq-reg-2.log" || fail "mlp_regression on 2 ranks: no test mae"
 echo "ok"
