@@ -3,6 +3,7 @@
 #include "core/plan.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
@@ -47,6 +48,8 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
   runsBackward_.assign(nn, false);
   fusedInto_.assign(nn, -1);
   fusedChild_.assign(nn, -1);
+  chainOf_.assign(nn, -1);
+  internal_.assign(nv, false);
   postOps_.resize(nn);
   state_.resize(nn);
   gradInMd_.resize(nn);
@@ -65,9 +68,12 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
                         " needs more than 32 GiB of activations (value '" +
                         p.value(v).name + "' " + dimsStr(dims_[v]) + ")");
   }
+  if (const char* off = std::getenv("TAPEFLOW_NO_FUSE"); off && *off && std::string(off) != "0")
+    options_.fuse = false;
   markActive();
   markGradients();
   if (options_.fuse) planFusion();
+  if (options_.fuse && !options_.checkNumerics) planChains();
   prepareNodes();
   allocateGradients();
 }
@@ -213,6 +219,87 @@ void Plan::planFusion() {
   }
 }
 
+// Runs of elementwise nodes become one fused node each.
+void Plan::planChains() {
+  const Program& p = *program_;
+  std::vector<bool> excluded(size_t(p.numNodes()), true), pinned(isTarget_);
+  for (int n : order_) excluded[n] = fusedInto_[n] >= 0 || fusedChild_[n] >= 0;
+  for (int v : p.outputValues()) pinned[v] = true;
+  for (int v : p.lossTerms()) pinned[v] = true;
+  for (const auto& name : options_.outputs) pinned[p.findValue(name)] = true;
+  for (int v : {p.lossValue(), p.predictionValue()})
+    if (v >= 0) pinned[v] = true;
+  chains_ = findChains(p, order_, dims_, excluded, pinned);
+  for (size_t c = 0; c < chains_.size(); ++c) {
+    const std::vector<int>& nodes = chains_[c].nodes;
+    for (size_t k = 0; k < nodes.size(); ++k) {
+      chainOf_[nodes[k]] = int(c);
+      if (k + 1 < nodes.size()) internal_[p.nodeOutputs(nodes[k])[0]] = true;
+    }
+  }
+  chainNodes_.resize(chains_.size());
+}
+
+void Plan::prepareChain(int c) {
+  const Program& p = *program_;
+  const FusedChain& ch = chains_[c];
+  std::vector<dnnl::memory::desc> operandMds(ch.nodes.size());
+  for (size_t k = 0; k < ch.nodes.size(); ++k)
+    if (ch.operandPorts[k] >= 0)
+      operandMds[k] = md_[p.nodeInputs(ch.nodes[k])[ch.operandPorts[k]]];
+  auto node = std::make_unique<FusedChainNode>(
+      ch.steps, md_[ch.input], operandMds,
+      [this](const dnnl::memory::desc& md) { return scratchMemory(md); });
+  md_[ch.output] = node->dataDesc();
+  mem_[ch.output] = allocate(md_[ch.output], ch.output);
+  gradInMd_[ch.nodes[0]][ch.dataPorts[0]] = node->dataDesc();
+  for (size_t k = 0; k < ch.nodes.size(); ++k)
+    if (ch.operandPorts[k] >= 0)
+      gradInMd_[ch.nodes[k]][ch.operandPorts[k]] =
+          plainDesc(dims_[p.nodeInputs(ch.nodes[k])[ch.operandPorts[k]]]);
+  info_[ch.nodes.back()].impl = node->impl();
+  info_[ch.nodes.back()].reorders += node->reorders();
+  chainNodes_[c] = std::move(node);
+}
+
+std::vector<int> Plan::backwardUnit(int n) const {
+  if (chainOf_[n] < 0) return {n};
+  const std::vector<int>& nodes = chains_[chainOf_[n]].nodes;
+  if (nodes.back() != n) return {};
+  return std::vector<int>(nodes.rbegin(), nodes.rend());
+}
+
+void Plan::runChain(int c, bool backwardPass) {
+  const Program& p = *program_;
+  const FusedChain& ch = chains_[c];
+  const int last = ch.nodes.back();
+  if (observer_) observer_->beginNode(last, backwardPass);
+  if (!backwardPass) {
+    std::vector<dnnl::memory> operands(ch.nodes.size());
+    for (size_t k = 0; k < ch.nodes.size(); ++k)
+      if (ch.operandPorts[k] >= 0)
+        operands[k] = mem_[p.nodeInputs(ch.nodes[k])[ch.operandPorts[k]]];
+    chainNodes_[c]->forward(mem_[ch.input], operands, mem_[ch.output]);
+  } else {
+    int first = 0;
+    while (!runsBackward_[ch.nodes[first]]) ++first;
+    auto edge = [&](size_t k, int port) -> const dnnl::memory* {
+      if (port < 0) return nullptr;
+      const GradEdge& e = edges_[ch.nodes[k]][size_t(port)];
+      return e.value >= 0 ? &e.mem : nullptr;
+    };
+    std::vector<const dnnl::memory*> dOperands(ch.nodes.size(), nullptr);
+    for (size_t k = 0; k < ch.nodes.size(); ++k)
+      if (ch.operandPorts[k] >= 0) dOperands[k] = edge(k, ch.operandPorts[k]);
+    chainNodes_[c]->backward(mem_[ch.input], mem_[ch.output], grad_[ch.output],
+                             edge(0, ch.dataPorts[0]), dOperands, first);
+    for (int m : backwardUnit(last))
+      for (GradEdge& e : edges_[m])
+        if (e.value >= 0) runEdge(e);
+  }
+  if (observer_) observer_->endNode(last, backwardPass);
+}
+
 void Plan::prepareNodes() {
   const Program& p = *program_;
   for (int v = 0; v < int(p.values().size()); ++v) {
@@ -229,6 +316,18 @@ void Plan::prepareNodes() {
   for (int n : order_) {
     allocNode_ = n;
     const Node& node = p.graph().nodes[n];
+    if (chainOf_[n] >= 0) {
+      if (chains_[chainOf_[n]].nodes.back() != n) continue;
+      try {
+        prepareChain(chainOf_[n]);
+      } catch (const dnnl::error& e) {
+        throw UnsupportedError(node.loc, node.name, node.op,
+                               std::string("oneDNN cannot reorder the input of the fused "
+                                           "chain ") +
+                                   chains_[chainOf_[n]].names(p) + ": " + e.what());
+      }
+      continue;
+    }
     std::vector<Dims> inDims;
     std::vector<DType> inTypes;
     for (int u : p.nodeInputs(n)) {
@@ -270,7 +369,7 @@ void Plan::prepareNodes() {
 void Plan::allocateGradients() {
   const Program& p = *program_;
   for (int v = 0; v < int(p.values().size()); ++v) {
-    if (!needsGrad_[v]) continue;
+    if (!needsGrad_[v] || internal_[v]) continue;
     const ValueInfo& info = p.value(v);
     allocNode_ = info.kind == ValueKind::NodeOutput ? info.owner : -1;
     if (info.kind == ValueKind::Param) {
@@ -285,7 +384,7 @@ void Plan::allocateGradients() {
     if (!runsBackward_[n]) continue;
     allocNode_ = n;
     for (int o : p.nodeOutputs(n))
-      if (!grad_[o]) {
+      if (!grad_[o] && !internal_[o]) {
         grad_[o] = allocate(md_[o], o, true);
         std::memset(grad_[o].get_data_handle(), 0, md_[o].get_size());
       }
@@ -293,40 +392,43 @@ void Plan::allocateGradients() {
   // One edge per (node, input) that needs a gradient, in backward order, so
   // the first contribution to a value assigns and later ones accumulate.
   std::vector<bool> seen(isTarget_);
+  // A fused chain's edges are all run by its last node.
   for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
-    int n = *it;
-    if (!runsBackward_[n]) continue;
-    allocNode_ = n;
-    for (size_t i = 0; i < p.nodeInputs(n).size(); ++i) {
-      int v = p.nodeInputs(n)[i];
-      if (!needsGrad_[v] || !p.op(n).inputPort(int(i)).differentiable) continue;
-      GradEdge& e = edges_[n][i];
-      e.value = v;
-      e.assign = !seen[v];
-      seen[v] = true;
-      const dnnl::memory::desc& want = gradInMd_[n][i];
-      e.reduce = !sameDims(want, dims_[v]);
-      if (e.assign && !e.reduce && want == md_[v]) {
-        e.direct = true;
-        e.mem = grad_[v];
-        continue;
-      }
-      e.mem = allocate(want, v, true);
-      dnnl::memory::desc have = want;
-      if (e.reduce) {
-        have = plainDesc(dims_[v], DType::F32);
-        e.reduced = allocate(have, v, true);
-      }
-      dnnl::memory src = e.reduce ? e.reduced : e.mem;
-      if (have != md_[v]) {
-        e.converted = allocate(md_[v], v, true);
-        e.toValueLayout = dnnl::reorder(src, e.converted);
-        info_[n].reorders++;
-      }
-      if (!e.assign) {
-        dnnl::binary::primitive_desc pd(
-            {dnnl::algorithm::binary_add, md_[v], md_[v], md_[v]}, cpuEngine());
-        e.add = dnnl::binary(pd);
+    for (int n : backwardUnit(*it)) {
+      if (!runsBackward_[n]) continue;
+      allocNode_ = n;
+      for (size_t i = 0; i < p.nodeInputs(n).size(); ++i) {
+        int v = p.nodeInputs(n)[i];
+        if (!needsGrad_[v] || internal_[v] || !p.op(n).inputPort(int(i)).differentiable)
+          continue;
+        GradEdge& e = edges_[n][i];
+        e.value = v;
+        e.assign = !seen[v];
+        seen[v] = true;
+        const dnnl::memory::desc& want = gradInMd_[n][i];
+        e.reduce = !sameDims(want, dims_[v]);
+        if (e.assign && !e.reduce && want == md_[v]) {
+          e.direct = true;
+          e.mem = grad_[v];
+          continue;
+        }
+        e.mem = allocate(want, v, true);
+        dnnl::memory::desc have = want;
+        if (e.reduce) {
+          have = plainDesc(dims_[v], DType::F32);
+          e.reduced = allocate(have, v, true);
+        }
+        dnnl::memory src = e.reduce ? e.reduced : e.mem;
+        if (have != md_[v]) {
+          e.converted = allocate(md_[v], v, true);
+          e.toValueLayout = dnnl::reorder(src, e.converted);
+          info_[*it].reorders++;
+        }
+        if (!e.assign) {
+          dnnl::binary::primitive_desc pd(
+              {dnnl::algorithm::binary_add, md_[v], md_[v], md_[v]}, cpuEngine());
+          e.add = dnnl::binary(pd);
+        }
       }
     }
   }
@@ -359,7 +461,9 @@ void Plan::forward() {
   const Program& p = *program_;
   tape_.clear();
   for (int n : order_) {
-    if (fusedInto_[n] < 0) {
+    if (chainOf_[n] >= 0) {
+      if (chains_[chainOf_[n]].nodes.back() == n) runChain(chainOf_[n], false);
+    } else if (fusedInto_[n] < 0) {
       ExecContext ctx(*this, n);
       if (observer_) observer_->beginNode(n, false);
       p.op(n).forwardFn()(ctx);
@@ -381,6 +485,10 @@ void Plan::backward() {
   for (auto it = tape_.rbegin(); it != tape_.rend(); ++it) {
     int n = *it;
     if (!runsBackward_[n]) continue;
+    if (chainOf_[n] >= 0) {
+      if (chains_[chainOf_[n]].nodes.back() == n) runChain(chainOf_[n], true);
+      continue;
+    }
     GradContext ctx(*this, n);
     if (observer_) observer_->beginNode(n, true);
     p.op(n).backwardFn()(ctx);
