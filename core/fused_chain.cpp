@@ -13,7 +13,10 @@
 //   Relu, LeakyRelu, Elu, Sigmoid, Tanh, ScaledTanh: from z, as their ops'
 //   oneDNN backward reads dst (ops/relu.cpp ... ops/scaled_tanh.cpp).
 // NOTE: exp and tanh are the branch-free Cephes approximations below (about
-// 2 ulp) so that GCC vectorizes the loops; std::exp would not.
+// 2 ulp) so that GCC vectorizes the loops; std::exp would not. The loops
+// are built for AVX-512, AVX2 and the baseline (target_clones, chosen once
+// at load time), as the rest of tapeflow is built for the baseline only;
+// without FMA contraction every clone computes the same values.
 #include "core/fused_chain.h"
 
 #include <algorithm>
@@ -63,6 +66,7 @@ inline float tanhApprox(float x) {
   return x < 0 ? -t : t;
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void stepForward(const ChainStep& s, const float* a, const float* b, float* z,
                  int64_t n) {
   const float alpha = s.op.alpha, beta = s.op.beta;
@@ -114,6 +118,7 @@ void stepForward(const ChainStep& s, const float* a, const float* b, float* z,
 
 /// g becomes the gradient of a; contrib (when not null) receives each
 /// element's share of the operand's gradient.
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void stepBackward(const ChainStep& s, const float* a, const float* z,
                   const float* b, float* g, float* contrib, int64_t n) {
   const float alpha = s.op.alpha, beta = s.op.beta;
