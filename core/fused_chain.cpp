@@ -177,6 +177,11 @@ void stepBackward(const ChainStep& s, const float* a, const float* z,
   }
 }
 
+bool isBinary(PointwiseKind k) {
+  return k == PointwiseKind::Add || k == PointwiseKind::Sub ||
+         k == PointwiseKind::Mul || k == PointwiseKind::Div;
+}
+
 /// Zeroes the padding lanes (from `valid` on) of n elements.
 void zeroPadding(float* out, int64_t n, int64_t lanes, int64_t valid) {
   for (int64_t j = 0; j < n; j += lanes)
@@ -247,7 +252,12 @@ ChainKernel::ChainKernel(std::vector<ChainStep> steps, ChainLayout layout)
                      "a fused chain has 1 to " + std::to_string(kMaxSteps) +
                          " steps, found " + std::to_string(steps_.size()));
   tile_ = layout_.lanes <= kTile ? (kTile / layout_.lanes) * layout_.lanes : kTile;
-  partial_.resize(steps_.size() * size_t(layout_.outer * layout_.blocks * layout_.lanes));
+  // One slot of partial sums per binary step (the ones with an operand).
+  slot_.assign(steps_.size(), -1);
+  int slots = 0;
+  for (size_t k = 0; k < steps_.size(); ++k)
+    if (isBinary(steps_[k].op.kind)) slot_[k] = slots++;
+  partial_.resize(size_t(slots) * size_t(layout_.outer * layout_.blocks * layout_.lanes));
 }
 
 // Operand values of a segment's tiles: the lane pattern repeats every
@@ -316,7 +326,8 @@ void ChainKernel::backward(const float* x, const float* y, const float* dy,
   const int steps = int(steps_.size());
   const size_t slot = size_t(segments * L.lanes);
   for (int k = first; k < steps; ++k)
-    if (dOperands[k]) std::fill_n(partial_.begin() + k * slot, slot, 0.0);
+    if (dOperands[k] && slot_[k] >= 0)
+      std::fill_n(partial_.begin() + slot_[k] * slot, slot, 0.0);
 #pragma omp parallel if (segments > 1 && L.size() >= kParallelMin)
   {
     Scratch sc;
@@ -343,10 +354,10 @@ void ChainKernel::backward(const float* x, const float* y, const float* dy,
         }
         std::memcpy(sc.g, dy + off, size_t(n) * sizeof(float));
         for (int k = steps - 1; k >= first; --k) {
-          float* contrib = dOperands[k] ? sc.contrib : nullptr;
+          float* contrib = dOperands[k] && slot_[k] >= 0 ? sc.contrib : nullptr;
           stepBackward(steps_[k], in[k], in[k + 1], b[k], sc.g, contrib, n);
           if (!contrib) continue;
-          double* acc = partial_.data() + k * slot + size_t(seg * L.lanes);
+          double* acc = partial_.data() + slot_[k] * slot + size_t(seg * L.lanes);
           if (L.lanes == 1) {
             acc[0] += sumTile(contrib, n);
           } else if (L.lanes > kTile) {
@@ -365,8 +376,8 @@ void ChainKernel::backward(const float* x, const float* y, const float* dy,
   }
   // Sums over the samples, in order.
   for (int k = first; k < steps; ++k) {
-    if (!dOperands[k]) continue;
-    const double* acc = partial_.data() + k * slot;
+    if (!dOperands[k] || slot_[k] < 0) continue;
+    const double* acc = partial_.data() + slot_[k] * slot;
     std::vector<double> perChannel(size_t(L.channels), 0.0);
     for (int64_t o = 0; o < L.outer; ++o)
       for (int64_t c = 0; c < L.channels; ++c)

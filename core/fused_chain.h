@@ -71,6 +71,7 @@ class ChainKernel {
   ChainLayout layout_;
   int64_t tile_ = 0;              ///< elements per tile
   std::vector<double> partial_;   ///< per operand, segment and lane
+  std::vector<int> slot_;         ///< step -> its operand's partials, or -1
 };
 
 /// A chain as a plan runs it, on dnnl memories: the loop walks the input's
