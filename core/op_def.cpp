@@ -110,6 +110,11 @@ OpDef& OpDef::fusesAsPostOp(PostOpFn fn) {
   return *this;
 }
 
+OpDef& OpDef::pointwise(PointwiseFn fn) {
+  pointwiseFn_ = std::move(fn);
+  return *this;
+}
+
 OpDef& OpDef::acceptsPostOps() {
   acceptsPostOps_ = true;
   return *this;

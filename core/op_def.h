@@ -51,6 +51,22 @@ struct PostOpSpec {
   float scale = 1.f;  ///< multiplies the post-op's result
 };
 
+/// The elementwise math of an op the plan may fuse with its neighbours
+/// into one loop (core/chain_fusion.h): an activation of src, or a binary
+/// op of which one input may be broadcast along channels (or a scalar).
+enum class PointwiseKind {
+  Relu, LeakyRelu, Elu, Sigmoid, Tanh, ScaledTanh,  // unary: src -> dst
+  Add, Sub, Mul, Div                                // binary: a, b -> c
+};
+
+/// One pointwise op with its constants: LeakyRelu and Elu read alpha;
+/// ScaledTanh computes alpha * tanh(beta * x).
+struct PointwiseOp {
+  PointwiseKind kind = PointwiseKind::Relu;
+  float alpha = 0.f;
+  float beta = 0.f;
+};
+
 /// A sample configuration the registry-driven tests run for every op.
 struct SampleCase {
   std::string label;                       ///< e.g. "3x5x7x7_stride2"
@@ -74,6 +90,9 @@ using FlopsFn = std::function<int64_t(const ShapeContext&)>;
 /// Returns the post-op chain equivalent to the op (empty: cannot fuse).
 using PostOpFn =
     std::function<std::vector<PostOpSpec>(const ShapeContext&)>;
+/// The op's elementwise math for the node (nullopt: not fusable this way).
+using PointwiseFn =
+    std::function<std::optional<PointwiseOp>(const ShapeContext&)>;
 using SamplesFn = std::function<std::vector<SampleCase>()>;
 /// The number of outputs a node's attributes (defaults applied) imply; -1
 /// when they imply none (any count from the minimum on).
@@ -122,6 +141,8 @@ class OpDef {
   OpDef& fusesAsPostOp(PostOpFn fn);
   /// This op applies post-ops given by PrepareContext::postOps().
   OpDef& acceptsPostOps();
+  /// This op is elementwise math the plan may fuse into a chain.
+  OpDef& pointwise(PointwiseFn fn);
   /// Sample configurations for the registry-driven tests.
   OpDef& samples(SamplesFn fn);
   /// One-line description shown by `tapeflow ops`.
@@ -159,6 +180,7 @@ class OpDef {
   const GradFn& backwardFn() const { return backwardFn_; }
   const FlopsFn& flopsFn() const { return flopsFn_; }
   const PostOpFn& postOpFn() const { return postOpFn_; }
+  const PointwiseFn& pointwiseFn() const { return pointwiseFn_; }
   const SamplesFn& samplesFn() const { return samplesFn_; }
   /// The inputs a node with these attributes updates in place (none when
   /// the op declares no stateInputs).
@@ -183,6 +205,7 @@ class OpDef {
   GradFn backwardFn_;
   FlopsFn flopsFn_;
   PostOpFn postOpFn_;
+  PointwiseFn pointwiseFn_;
   SamplesFn samplesFn_;
   StateInputsFn stateInputsFn_;
 };

@@ -3,6 +3,7 @@
 #include "core/plan.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
@@ -47,6 +48,8 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
   runsBackward_.assign(nn, false);
   fusedInto_.assign(nn, -1);
   fusedChild_.assign(nn, -1);
+  chainOf_.assign(nn, -1);
+  internal_.assign(nv, false);
   postOps_.resize(nn);
   state_.resize(nn);
   gradInMd_.resize(nn);
@@ -65,9 +68,12 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
                         " needs more than 32 GiB of activations (value '" +
                         p.value(v).name + "' " + dimsStr(dims_[v]) + ")");
   }
+  if (const char* off = std::getenv("TAPEFLOW_NO_FUSE"); off && *off && std::string(off) != "0")
+    options_.fuse = false;
   markActive();
   markGradients();
   if (options_.fuse) planFusion();
+  if (options_.fuse && !options_.checkNumerics) planChains();
   prepareNodes();
   allocateGradients();
 }
@@ -229,6 +235,18 @@ void Plan::prepareNodes() {
   for (int n : order_) {
     allocNode_ = n;
     const Node& node = p.graph().nodes[n];
+    if (chainOf_[n] >= 0) {
+      if (chains_[chainOf_[n]].nodes.back() != n) continue;
+      try {
+        prepareChain(chainOf_[n]);
+      } catch (const dnnl::error& e) {
+        throw UnsupportedError(node.loc, node.name, node.op,
+                               std::string("oneDNN cannot reorder the input of the fused "
+                                           "chain ") +
+                                   chains_[chainOf_[n]].names(p) + ": " + e.what());
+      }
+      continue;
+    }
     std::vector<Dims> inDims;
     std::vector<DType> inTypes;
     for (int u : p.nodeInputs(n)) {
@@ -270,7 +288,7 @@ void Plan::prepareNodes() {
 void Plan::allocateGradients() {
   const Program& p = *program_;
   for (int v = 0; v < int(p.values().size()); ++v) {
-    if (!needsGrad_[v]) continue;
+    if (!needsGrad_[v] || internal_[v]) continue;
     const ValueInfo& info = p.value(v);
     allocNode_ = info.kind == ValueKind::NodeOutput ? info.owner : -1;
     if (info.kind == ValueKind::Param) {
@@ -285,7 +303,7 @@ void Plan::allocateGradients() {
     if (!runsBackward_[n]) continue;
     allocNode_ = n;
     for (int o : p.nodeOutputs(n))
-      if (!grad_[o]) {
+      if (!grad_[o] && !internal_[o]) {
         grad_[o] = allocate(md_[o], o, true);
         std::memset(grad_[o].get_data_handle(), 0, md_[o].get_size());
       }
@@ -293,40 +311,43 @@ void Plan::allocateGradients() {
   // One edge per (node, input) that needs a gradient, in backward order, so
   // the first contribution to a value assigns and later ones accumulate.
   std::vector<bool> seen(isTarget_);
+  // A fused chain's edges are all run by its last node.
   for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
-    int n = *it;
-    if (!runsBackward_[n]) continue;
-    allocNode_ = n;
-    for (size_t i = 0; i < p.nodeInputs(n).size(); ++i) {
-      int v = p.nodeInputs(n)[i];
-      if (!needsGrad_[v] || !p.op(n).inputPort(int(i)).differentiable) continue;
-      GradEdge& e = edges_[n][i];
-      e.value = v;
-      e.assign = !seen[v];
-      seen[v] = true;
-      const dnnl::memory::desc& want = gradInMd_[n][i];
-      e.reduce = !sameDims(want, dims_[v]);
-      if (e.assign && !e.reduce && want == md_[v]) {
-        e.direct = true;
-        e.mem = grad_[v];
-        continue;
-      }
-      e.mem = allocate(want, v, true);
-      dnnl::memory::desc have = want;
-      if (e.reduce) {
-        have = plainDesc(dims_[v], DType::F32);
-        e.reduced = allocate(have, v, true);
-      }
-      dnnl::memory src = e.reduce ? e.reduced : e.mem;
-      if (have != md_[v]) {
-        e.converted = allocate(md_[v], v, true);
-        e.toValueLayout = dnnl::reorder(src, e.converted);
-        info_[n].reorders++;
-      }
-      if (!e.assign) {
-        dnnl::binary::primitive_desc pd(
-            {dnnl::algorithm::binary_add, md_[v], md_[v], md_[v]}, cpuEngine());
-        e.add = dnnl::binary(pd);
+    for (int n : backwardUnit(*it)) {
+      if (!runsBackward_[n]) continue;
+      allocNode_ = n;
+      for (size_t i = 0; i < p.nodeInputs(n).size(); ++i) {
+        int v = p.nodeInputs(n)[i];
+        if (!needsGrad_[v] || internal_[v] || !p.op(n).inputPort(int(i)).differentiable)
+          continue;
+        GradEdge& e = edges_[n][i];
+        e.value = v;
+        e.assign = !seen[v];
+        seen[v] = true;
+        const dnnl::memory::desc& want = gradInMd_[n][i];
+        e.reduce = !sameDims(want, dims_[v]);
+        if (e.assign && !e.reduce && want == md_[v]) {
+          e.direct = true;
+          e.mem = grad_[v];
+          continue;
+        }
+        e.mem = allocate(want, v, true);
+        dnnl::memory::desc have = want;
+        if (e.reduce) {
+          have = plainDesc(dims_[v], DType::F32);
+          e.reduced = allocate(have, v, true);
+        }
+        dnnl::memory src = e.reduce ? e.reduced : e.mem;
+        if (have != md_[v]) {
+          e.converted = allocate(md_[v], v, true);
+          e.toValueLayout = dnnl::reorder(src, e.converted);
+          info_[*it].reorders++;
+        }
+        if (!e.assign) {
+          dnnl::binary::primitive_desc pd(
+              {dnnl::algorithm::binary_add, md_[v], md_[v], md_[v]}, cpuEngine());
+          e.add = dnnl::binary(pd);
+        }
       }
     }
   }
@@ -359,7 +380,9 @@ void Plan::forward() {
   const Program& p = *program_;
   tape_.clear();
   for (int n : order_) {
-    if (fusedInto_[n] < 0) {
+    if (chainOf_[n] >= 0) {
+      if (chains_[chainOf_[n]].nodes.back() == n) runChain(chainOf_[n], false);
+    } else if (fusedInto_[n] < 0) {
       ExecContext ctx(*this, n);
       if (observer_) observer_->beginNode(n, false);
       p.op(n).forwardFn()(ctx);
@@ -381,6 +404,10 @@ void Plan::backward() {
   for (auto it = tape_.rbegin(); it != tape_.rend(); ++it) {
     int n = *it;
     if (!runsBackward_[n]) continue;
+    if (chainOf_[n] >= 0) {
+      if (chains_[chainOf_[n]].nodes.back() == n) runChain(chainOf_[n], true);
+      continue;
+    }
     GradContext ctx(*this, n);
     if (observer_) observer_->beginNode(n, true);
     p.op(n).backwardFn()(ctx);

@@ -15,6 +15,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "core/chain_fusion.h"
 #include "core/op_context.h"
 #include "core/param_store.h"
 #include "core/program.h"
@@ -32,7 +33,10 @@ struct PlanOptions {
   std::vector<std::string> gradTargets;
   /// Also compute gradients of f32 graph inputs.
   bool inputGrads = false;
-  /// Fold activations into their producer as oneDNN post-ops.
+  /// Fold activations into their producer as oneDNN post-ops, and run
+  /// chains of elementwise nodes as one fused node (core/chain_fusion.h;
+  /// not with checkNumerics, which checks every node). The environment
+  /// variable TAPEFLOW_NO_FUSE=1 turns both off for every plan.
   bool fuse = true;
   /// Check every node's outputs for NaN/Inf after it runs.
   bool checkNumerics = false;
@@ -98,6 +102,13 @@ class Plan final : private PlanAccess {
   bool fused(int node) const { return fusedInto_.at(node) >= 0; }
   int fusedInto(int node) const { return fusedInto_.at(node); }
   bool runsBackward(int node) const { return runsBackward_.at(node); }
+  /// The fused chain `node` belongs to, or nullptr. Its last node runs the
+  /// whole chain (NodeObserver calls name that node); the others run
+  /// nothing, and the values between them are never materialized.
+  const FusedChain* chainOf(int node) const {
+    return chainOf_.at(node) >= 0 ? &chains_[size_t(chainOf_[node])] : nullptr;
+  }
+  const std::vector<FusedChain>& chains() const { return chains_; }
   bool valueNeedsGrad(int value) const override { return needsGrad_.at(value); }
   /// Active nodes in execution order.
   const std::vector<int>& order() const { return order_; }
@@ -150,6 +161,12 @@ class Plan final : private PlanAccess {
   void markActive();
   void markGradients();
   void planFusion();
+  void planChains();
+  void prepareChain(int chain);
+  void runChain(int chain, bool backwardPass);
+  /// The nodes whose gradient edges node n's backward call runs, in
+  /// backward order: n itself, the members of the chain n runs, or none.
+  std::vector<int> backwardUnit(int n) const;
   void prepareNodes();
   void allocateGradients();
   void runEdge(GradEdge& e);
@@ -172,6 +189,10 @@ class Plan final : private PlanAccess {
   std::vector<int> fusedInto_;   ///< consumer -> producer it folded into
   std::vector<int> fusedChild_;  ///< producer -> folded consumer
   std::vector<dnnl::post_ops> postOps_;
+  std::vector<FusedChain> chains_;
+  std::vector<int> chainOf_;  ///< node -> index in chains_, or -1
+  std::vector<bool> internal_;  ///< value -> lives only inside a chain
+  std::vector<std::unique_ptr<FusedChainNode>> chainNodes_;
   std::vector<int> order_;
   std::vector<int> tape_;
   std::vector<std::shared_ptr<void>> state_;

@@ -13,6 +13,7 @@ const OpDef& eluOp() {
       "Elu",
       {.alg = algorithm::eltwise_elu_use_dst_for_bwd, .useDst = true,
        .alphaAttr = "alpha", .alphaDefault = 1.f, .fusable = true,
+       .pointwise = PointwiseKind::Elu,
        .kink = 0.f, .hasKink = true},
       "exponential linear unit, x > 0 ? x : alpha * (exp(x) - 1)");
   return def;

@@ -13,6 +13,7 @@ const OpDef& leakyReluOp() {
       "LeakyRelu",
       {.alg = algorithm::eltwise_relu_use_dst_for_bwd, .useDst = true,
        .alphaAttr = "alpha", .alphaDefault = 0.01f, .fusable = true,
+       .pointwise = PointwiseKind::LeakyRelu,
        .kink = 0.f, .hasKink = true},
       "leaky rectified linear unit, x > 0 ? x : alpha * x");
   return def;

@@ -10,7 +10,8 @@ const OpDef& reluOp() {
   static const OpDef def = makeEltwiseOp(
       "Relu",
       {.alg = algorithm::eltwise_relu_use_dst_for_bwd, .useDst = true,
-       .fusable = true, .kink = 0.f, .hasKink = true},
+       .fusable = true,
+       .pointwise = PointwiseKind::Relu, .kink = 0.f, .hasKink = true},
       "rectified linear unit, max(x, 0)");
   return def;
 }

@@ -95,6 +95,11 @@ const OpDef& scaledTanhOp() {
                 {algorithm::eltwise_linear, ctx.attrFloat("s"), 0.f, 1.f},
                 {algorithm::eltwise_tanh, 0.f, 0.f, ctx.attrFloat("a")}};
           })
+          .pointwise([](const ShapeContext& ctx) {
+            return std::optional<PointwiseOp>(
+                PointwiseOp{PointwiseKind::ScaledTanh, ctx.attrFloat("a"),
+                            ctx.attrFloat("s")});
+          })
           .samples([] {
             SampleCase a;
             a.label = "2x3x4x5";

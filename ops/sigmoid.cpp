@@ -14,7 +14,8 @@ const OpDef& sigmoidOp() {
   static const OpDef def = makeEltwiseOp(
       "Sigmoid",
       {.alg = algorithm::eltwise_logistic_use_dst_for_bwd, .useDst = true,
-       .fusable = true},
+       .fusable = true,
+       .pointwise = PointwiseKind::Sigmoid},
       "logistic sigmoid, 1 / (1 + exp(-x))");
   return def;
 }

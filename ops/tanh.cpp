@@ -10,7 +10,8 @@ const OpDef& tanhOp() {
   static const OpDef def = makeEltwiseOp(
       "Tanh",
       {.alg = algorithm::eltwise_tanh_use_dst_for_bwd, .useDst = true,
-       .fusable = true},
+       .fusable = true,
+       .pointwise = PointwiseKind::Tanh},
       "hyperbolic tangent");
   return def;
 }

@@ -71,6 +71,14 @@ Command& Command::flag(const std::string& name, const std::string& help) {
   return *this;
 }
 
+Command& Command::flagOn(const std::string& name, const std::string& help) {
+  bools_[name] = true;
+  CLI::Option* o =
+      app_->add_flag("--" + name + ",!--no-" + name, bools_[name], help + " (default: on)");
+  declared_.push_back({name, o, true, true});
+  return *this;
+}
+
 Command& Command::solverOptions() {
   option("solver", "--solver", "FILE",
          "solver settings (protobuf text); the flags below override it");

@@ -47,6 +47,9 @@ class Command {
   /// A boolean: --name, --no-name and --name=true|false. Stored under
   /// `name` ("true") when on, absent when off (the default).
   Command& flag(const std::string& name, const std::string& help);
+  /// A boolean that is on unless --no-name (or --name=false) is given;
+  /// stored under `name` as "false" then.
+  Command& flagOn(const std::string& name, const std::string& help);
   /// --solver FILE and one option per solver field (train/solver.cpp's
   /// table), with their defaults and help.
   Command& solverOptions();

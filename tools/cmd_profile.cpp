@@ -17,7 +17,8 @@ namespace {
 
 constexpr const char* kProfileUsage =
     "tapeflow profile MODEL [--batch 64] [--steps 20] [--warmup 5] [--inference] "
-    "[--data DIR] [--trace OUT.json] [--threads N] [--solver FILE] [--peak-size 2048]";
+    "[--data DIR] [--trace OUT.json] [--threads N] [--solver FILE] [--peak-size 2048] "
+    "[--no-fuse]";
 
 void printReport(const ProfileReport& r) {
   int wName = 4, wOp = 2;
@@ -119,6 +120,7 @@ int cmdProfile(const Args& a) {
   o.inference = a.has("inference");
   o.dataDir = a.get("data");
   o.peakSize = a.getInt("peak-size", o.peakSize);
+  o.fuse = a.get("fuse") != "false";
   checkMemoryFlag(a, *program, o.solver, !o.inference, path);
   int threads = int(a.getInt("threads", o.solver.threads));
   if (threads < 0 || o.peakSize < 0)
@@ -126,11 +128,12 @@ int cmdProfile(const Args& a) {
   setNumThreads(threads);
   if (root) {
     std::printf("profile %s: %s, batch %lld, %d timed steps after %d warm-up, threads: %d, %s "
-                "data%s\n",
+                "data%s%s\n",
                 path.c_str(), o.inference ? "inference" : "training",
                 static_cast<long long>(o.solver.batchSize), o.steps, o.warmup, numThreads(),
                 o.dataDir.empty() ? "random" : o.dataDir.c_str(),
-                o.inference ? "" : (", " + o.solver.optimizer).c_str());
+                o.inference ? "" : (", " + o.solver.optimizer).c_str(),
+                o.fuse ? "" : ", fusion off");
     if (o.comm->size() > 1)
       std::printf("data parallel: %s; times are rank 0's, the batch is split over the ranks\n",
                   o.comm->describe().c_str());

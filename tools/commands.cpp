@@ -131,6 +131,8 @@ std::vector<std::unique_ptr<Command>> declareCommands(CLI::App& root) {
       .option("solver", "--solver", "FILE", "optimizer and data settings", "SGD, momentum 0.9")
       .option("peak-size", "--peak-size", "N", "side of the sgemm timed for the peak; 0 skips it",
               std::to_string(p.peakSize))
+      .flagOn("fuse", "fuse as the trainer does (activations into their producer, chains "
+                      "of elementwise nodes into one loop); --no-fuse runs every node alone")
       .option("mem-limit", "--mem-limit", "SIZE", kMemLimitHelp, "available memory");
   add("export", "write the inference graph and weights as ONNX (opset 13)", cmdExport)
       .option("model", "--model", "FILE", "graph (.pbtxt or .pb); required")

@@ -8,6 +8,9 @@
 //                               (loss read back and checked), backward,
 //                               clipping (off), SGD momentum 0.9 update,
 //                               lr 0.01
+// BM_TrainStepUnfused/<model>/64  the same step with PlanOptions::fuse off
+//                               (no activation folded into its producer, no
+//                               fused chains), to compare with fusion on
 // BM_Inference/<model>/<batch>  forward of an inference plan computing the
 //                               prediction (logits) only
 // items_per_second counts images; Inference also reports GFLOP/s (forward
@@ -32,7 +35,7 @@ struct ModelPlan {
   std::unique_ptr<Plan> plan;
   std::string loss, prediction;
 
-  ModelPlan(const std::string& name, int64_t batch, Mode mode) {
+  ModelPlan(const std::string& name, int64_t batch, Mode mode, bool fuse = true) {
     model = std::make_unique<Model>(name);
     const Program& p = *model->program;
     loss = p.value(p.lossValue()).name;
@@ -40,6 +43,7 @@ struct ModelPlan {
     PlanOptions opts;
     opts.mode = mode;
     opts.batch = batch;
+    opts.fuse = fuse;
     opts.outputs = mode == Mode::Training
                        ? std::vector<std::string>{loss, prediction}
                        : std::vector<std::string>{prediction};
@@ -71,7 +75,7 @@ struct ModelPlan {
 };
 
 void runTrainStep(benchmark::State& state, const std::string& name,
-                  int64_t batch) {
+                  int64_t batch, bool fuse = true) {
   std::unique_ptr<ModelPlan> m;
   std::unique_ptr<Optimizer> optimizer;
   std::unique_ptr<TrainStep> step;
@@ -83,7 +87,7 @@ void runTrainStep(benchmark::State& state, const std::string& name,
   config.batchSize = batch;
   int64_t stepNo = 0;
   try {
-    m = std::make_unique<ModelPlan>(name, batch, Mode::Training);
+    m = std::make_unique<ModelPlan>(name, batch, Mode::Training, fuse);
     optimizer = Optimizer::create(config, *m->model->store);
     std::vector<InputBinding> bindings;
     data = m->batch(&bindings);
@@ -143,6 +147,13 @@ bool registerLeNet() {
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
     }
+  for (const char* model : kModels) {
+    std::string name = model;
+    benchmark::RegisterBenchmark(("BM_TrainStepUnfused/" + name + "/64").c_str(),
+                                 [name](benchmark::State& s) { runTrainStep(s, name, 64, false); })
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
   for (const char* model : kModels)
     for (int64_t batch : kLeNetBatches) {
       std::string suffix = std::string(model) + "/" + std::to_string(batch);

@@ -342,6 +342,17 @@ OpDef makeBinaryOp(std::string name, BinarySpec spec, std::string doc) {
   def.forward(forward);
   def.backward(backward);
   def.samples([spec] { return samples(spec); });
+  if (spec.kind != BinaryKind::Min && spec.kind != BinaryKind::Max) {
+    // Min and Max select: their gradient is not a function of the inputs
+    // the fused loop keeps, so they never join a chain.
+    def.pointwise([kind = spec.kind](const ShapeContext&) {
+      PointwiseKind k = kind == BinaryKind::Add   ? PointwiseKind::Add
+                        : kind == BinaryKind::Sub ? PointwiseKind::Sub
+                        : kind == BinaryKind::Mul ? PointwiseKind::Mul
+                                                  : PointwiseKind::Div;
+      return std::optional<PointwiseOp>(PointwiseOp{k});
+    });
+  }
   return def;
 }
 

@@ -164,6 +164,12 @@ OpDef makeEltwiseOp(std::string name, EltwiseSpec spec, std::string doc) {
           {alg, alphaOf(ctx, spec), betaOf(ctx, spec), 1.f}};
     });
   }
+  if (spec.pointwise) {
+    def.pointwise([spec](const ShapeContext& ctx) {
+      return std::optional<PointwiseOp>(
+          PointwiseOp{*spec.pointwise, alphaOf(ctx, spec), betaOf(ctx, spec)});
+    });
+  }
   def.samples([spec] {
     SampleCase a;
     a.label = "2x3x4x5";

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,9 @@ struct EltwiseSpec {
   /// Folds into a producer as a post-op (only when backward reads dst, so
   /// the fused output is all backward needs).
   bool fusable = false;
+  /// The op's math for the plan's fused chains (core/chain_fusion.h), with
+  /// alpha from alphaAttr; nullopt: never fused into a chain.
+  std::optional<PointwiseKind> pointwise = std::nullopt;
   float kink = 0.f;          ///< where the derivative jumps (tests)
   bool hasKink = false;
   /// String attribute choosing the algorithm among algChoices (the first

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/param_store.h"
+#include "core/plan.h"
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "ops/registry.h"
 #include "train/checkpoint.h"
@@ -115,6 +116,8 @@ class TrainerTest : public ::testing::Test {
   }
   TrainResult run(const TrainOptions& o) const { return run(o, solver()); }
 
+  void expectResumeExact() const;
+
   std::vector<float> paramsOf(const std::string& checkpoint) const {
     CheckpointData ck = readCheckpoint(checkpoint);
     std::vector<float> all;
@@ -143,9 +146,7 @@ TEST_F(TrainerTest, LearnsTheTaskAndWritesLogsCurvesAndCheckpoints) {
   EXPECT_TRUE(fs::exists(r.checkpoint));
 }
 
-// N steps, interrupt, resume, M steps == N+M steps in one go, bit for bit:
-// losses, parameters and optimizer state (dropout and shuffling included).
-TEST_F(TrainerTest, ResumeRepeatsTheUninterruptedRunExactly) {
+void TrainerTest::expectResumeExact() const {
   for (int64_t n : {3, 7, 10}) {  // mid-epoch, epoch boundary, next epoch
     SCOPED_TRACE("interrupt after " + std::to_string(n));
     const int64_t m = 21 - n;
@@ -172,6 +173,34 @@ TEST_F(TrainerTest, ResumeRepeatsTheUninterruptedRunExactly) {
     EXPECT_EQ(paramsOf(a.checkpoint), paramsOf(b2.checkpoint));
     EXPECT_EQ(a.test.correct, b2.test.correct);
   }
+}
+
+// N steps, interrupt, resume, M steps == N+M steps in one go, bit for bit:
+// losses, parameters and optimizer state (dropout and shuffling included).
+TEST_F(TrainerTest, ResumeRepeatsTheUninterruptedRunExactly) { expectResumeExact(); }
+
+// The same with a fused chain (conv, then per-channel scale and shift and
+// a sigmoid, as LeNet-5's subsampling): the fused loop is deterministic.
+TEST_F(TrainerTest, ResumeRepeatsTheUninterruptedRunExactlyWithAFusedChain) {
+  const std::string conv = "output: \"conv\" attr { name: \"padding\" s: \"SAME\" } }\n";
+  const std::string chain =
+      "output: \"conv\" attr { name: \"padding\" s: \"SAME\" } }\n"
+      "param { name: \"s.c\" shape: [1, 4, 1, 1] init { kind: \"uniform\" low: 0.5 high: 1.5 } }\n"
+      "param { name: \"s.b\" shape: [1, 4, 1, 1] init { kind: \"uniform\" low: -0.5 high: 0.5 } }\n"
+      "node { name: \"scale\" op: \"Mul\" input: [\"conv\", \"s.c\"] output: \"scaled\" }\n"
+      "node { name: \"shift\" op: \"Add\" input: [\"scaled\", \"s.b\"] output: \"pre\" }\n";
+  model_.replace(model_.find(conv), conv.size(), chain);
+  const std::string relu = "name: \"relu\" op: \"Relu\" input: \"conv\"";
+  model_.replace(model_.find(relu), relu.size(),
+                 "name: \"squash\" op: \"Sigmoid\" input: \"pre\"");
+  auto program = Program::build(parseGraphText(model_, "model.pbtxt"), ops::registry());
+  ParamStore store(program);
+  PlanOptions po;
+  po.batch = 32;
+  Plan plan(program, store, po);
+  ASSERT_EQ(plan.chains().size(), 1u);
+  EXPECT_EQ(plan.chains()[0].names(*program), "scale+shift+squash");
+  expectResumeExact();
 }
 
 TEST_F(TrainerTest, CancellationFinishesTheStepAndCheckpoints) {

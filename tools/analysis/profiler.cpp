@@ -297,6 +297,7 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
   PlanOptions po;
   po.mode = mode;
   po.batch = batch;
+  po.fuse = o.fuse;
   if (mode == Mode::Training) {
     po.outputs = {p.value(p.lossValue()).name};
     if (p.predictionValue() >= 0) po.outputs.push_back(p.value(p.predictionValue()).name);
@@ -388,14 +389,19 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
     if (timed.fused(n)) fusedChild[size_t(timed.fusedInto(n))] = n;
   for (int n : timed.order()) {
     const Node& node = p.graph().nodes[size_t(n)];
+    // A fused chain is one row, at its last node, which runs it.
+    const FusedChain* chain = timed.chainOf(n);
+    if (chain && chain->nodes.back() != n) continue;
     NodeProfile np;
     np.node = n;
-    np.name = node.name;
-    np.op = node.op;
+    np.name = chain ? chain->names(p) : node.name;
+    np.op = chain ? chain->ops(p) : node.op;
     np.forwardMs = timer.forwardMs(n) / o.steps;
     np.backwardMs = timer.backwardMs(n) / o.steps;
     np.backward = mode == Mode::Training && timed.runsBackward(n);
-    np.forwardFlops = double(p.flopsPerSample(n)) * double(batch);
+    np.forwardFlops = 0;
+    for (int m : chain ? chain->nodes : std::vector<int>{n})
+      np.forwardFlops += double(p.flopsPerSample(m)) * double(batch);
     np.backwardFlops = np.backward ? np.forwardFlops * (isMatrixOp(node.op) ? 2 : 1) : 0;
     np.fused = timed.fused(n);
     if (np.fused) np.fusedInto = p.graph().nodes[size_t(timed.fusedInto(n))].name;
@@ -452,9 +458,10 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
     for (; next < events.size() && events[next].start <= t.end; ++next) {
       const NodeEvent& ev = events[next];
       const Node& node = p.graph().nodes[size_t(ev.node)];
-      TraceEvent e = slice(node.name, ev.backward ? "backward" : "forward", ev.start,
-                           ev.end, s);
-      e.op = node.op;
+      const FusedChain* chain = timed.chainOf(ev.node);
+      TraceEvent e = slice(chain ? chain->names(p) : node.name,
+                           ev.backward ? "backward" : "forward", ev.start, ev.end, s);
+      e.op = chain ? chain->ops(p) : node.op;
       e.impl = timed.nodeInfo(ev.node).impl;
       r.trace.push_back(std::move(e));
       int child = fusedChild[size_t(ev.node)];

@@ -43,6 +43,7 @@ struct ProfileOptions {
   /// Side of the square sgemm timed for the machine peak; 0: not measured.
   int64_t peakSize = 2048;
   int peakRuns = 5;         ///< the best of this many sgemm runs
+  bool fuse = true;         ///< PlanOptions::fuse of both plans
   /// Data-parallel ranks (null or one rank: a single process); every rank
   /// calls profileModel, the batch is the global one.
   std::shared_ptr<Communicator> comm;

@@ -19,6 +19,7 @@
 
 #include "core/param_store.h"
 #include "frontends/cpp/api_internal.h"
+#include "frontends/pbtxt/pbtxt_loader.h"
 #include "tools/analysis/profiler.h"
 #include "ops/registry.h"
 
@@ -496,6 +497,31 @@ TEST(ProfilerTest, RejectsBadOptions) {
   inf.inference = true;
   inf.peakSize = 0;
   EXPECT_EQ(profileModel(p, inf, "noloss").nodes.size(), 1u);
+}
+
+// LeNet-5's subsampling chains are one row each, named after their nodes;
+// with fusion off every node has its own row.
+TEST(ProfilerTest, FusedChainsAreOneRow) {
+  auto p = Program::build(
+      loadGraphFile(std::string(TAPEFLOW_SOURCE_DIR) + "/models/lenet5.pbtxt"),
+      ops::registry());
+  ProfileOptions o = smallOptions();
+  o.steps = 1;
+  o.warmup = 0;
+  o.peakSize = 0;
+  auto rows = [&](bool fuse) {
+    o.fuse = fuse;
+    std::map<std::string, std::string> out;
+    for (const NodeProfile& n : profileModel(p, o, "lenet5").nodes) out[n.name] = n.op;
+    return out;
+  };
+  std::map<std::string, std::string> fused = rows(true), plain = rows(false);
+  EXPECT_EQ(fused["s2.scale+s2.shift+s2.sigmoid"], "Mul+Add+Sigmoid");
+  EXPECT_EQ(fused["s4.scale+s4.shift+s4.sigmoid"], "Mul+Add+Sigmoid");
+  EXPECT_EQ(fused.count("s2.sigmoid"), 0u);
+  EXPECT_EQ(plain.count("s2.scale+s2.shift+s2.sigmoid"), 0u);
+  EXPECT_EQ(plain["s2.sigmoid"], "Sigmoid");
+  EXPECT_EQ(plain.size(), fused.size() + 4);  // two chains of three nodes
 }
 
 TEST(ProfilerTest, MeasuresAPeak) { EXPECT_GT(measurePeakGflops(128, 1), 0); }
