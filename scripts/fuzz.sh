@@ -1,28 +1,25 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer harnesses (tests/fuzz) with clang, ASan and UBSan in
-# build-fuzz, writes their seed corpora and runs each for SECONDS (default
-# 60) with -timeout=20 -rss_limit_mb=2560. Fails on any crash, sanitizer
+# Runs each libFuzzer harness of tests/fuzz for SECONDS (default 60) with
+# -timeout=20 -rss_limit_mb=2560. They are built with ASan and UBSan in the
+# clang build, build-clang (scripts/build-clang.sh, built first if needed);
+# the seed corpora are written each time. Fails on any crash, sanitizer
 # report, timeout or out-of-memory; the input that did it is kept in
-# build-fuzz/artifacts/. Reproduce one with: build-fuzz/tests/fuzz/<fuzzer> FILE
+# build-clang/fuzz/artifacts/. Reproduce one with:
+#   build-clang/tests/fuzz/<fuzzer> FILE
 # usage: scripts/fuzz.sh [SECONDS] [FUZZER...]   (e.g. fuzz.sh 300 fuzz_idx)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 secs=${1:-60}
 shift || true
-export CCACHE_BASEDIR=$root  # clones elsewhere share the cache
 fuzzers=("$@")
 [ ${#fuzzers[@]} -gt 0 ] || fuzzers=(fuzz_graph_text fuzz_graph_binary fuzz_idx
                                      fuzz_checkpoint fuzz_image fuzz_solver)
 
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DTAPEFLOW_FUZZ=ON -DTAPEFLOW_BUILD_TESTS=OFF -DTAPEFLOW_BUILD_BENCH=OFF \
-  -DTAPEFLOW_WERROR=ON > build-fuzz.log 2>&1 || { cat build-fuzz.log; exit 1; }
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_all >> build-fuzz.log 2>&1 ||
-  { tail -50 build-fuzz.log; exit 1; }
+bash scripts/build-clang.sh  # the fuzzers are built there, with the tests
 
 # Seeds: the text files of the repository, and generated binary files.
-seeds=build-fuzz/seeds
+seeds=build-clang/fuzz/seeds
 rm -rf "$seeds"
 mkdir -p "$seeds"/{graph_text,solver}
 for f in models/*.pbtxt tests/graphs/invalid/*.pbtxt; do
@@ -31,20 +28,20 @@ for f in models/*.pbtxt tests/graphs/invalid/*.pbtxt; do
     *) cp "$f" "$seeds/graph_text/$(echo "$f" | tr / _)" ;;
   esac
 done
-build-fuzz/tests/fuzz/fuzz_make_seeds "$root" "$seeds"
+build-clang/tests/fuzz/fuzz_make_seeds "$root" "$seeds"
 
 export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-mkdir -p build-fuzz/artifacts
+mkdir -p build-clang/fuzz/artifacts
 status=0
 for f in "${fuzzers[@]}"; do
-  corpus=build-fuzz/corpus/$f
+  corpus=build-clang/fuzz/corpus/$f
   mkdir -p "$corpus"
-  log=build-fuzz/$f.log
+  log=build-clang/fuzz/$f.log
   echo "fuzz: $f for ${secs}s"
-  if build-fuzz/tests/fuzz/"$f" -max_total_time="$secs" -timeout=20 \
+  if build-clang/tests/fuzz/"$f" -max_total_time="$secs" -timeout=20 \
        -rss_limit_mb=2560 -print_final_stats=1 \
-       -artifact_prefix=build-fuzz/artifacts/"$f"- \
+       -artifact_prefix=build-clang/fuzz/artifacts/"$f"- \
        "$corpus" "$seeds/${f#fuzz_}" > "$log" 2>&1; then
     grep -E '^stat::number_of_executed_units|^#[0-9]+ *DONE' "$log" | tail -2 | sed 's/^/  /'
   else

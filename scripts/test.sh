@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test (the README's test
-# command; CI runs exactly this). With TAPEFLOW_EXTENDED_CHECKS=1 it also
-# builds with clang (warnings as errors), runs the whole suite under
-# ASan+UBSan and runs each fuzzer for 60 seconds (scripts/build-clang.sh,
-# sanitize.sh, fuzz.sh); each part prints its wall time.
+# command; CI runs it, then scripts/check-extended.sh: .ci/run). With
+# TAPEFLOW_EXTENDED_CHECKS=1 it goes on with scripts/check-extended.sh (the
+# clang build, the whole suite under ASan+UBSan, 60 s of each fuzzer) as CI
+# does. Each part prints its wall time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_BASEDIR=$PWD  # clones elsewhere share the cache
+# Runs a part and prints its wall and CPU time (user and system, children
+# included: on a shared machine the CPU time is the figure to compare).
 timed() {
-  local start=$SECONDS
-  "$@"
-  echo "test.sh: '$*' took $((SECONDS - start)) s"
+  local rc=0 TIMEFORMAT="test.sh: '$*' took %0R s (CPU %0U s user + %0S s sys)"
+  time "$@" || rc=$?
+  return $rc
 }
 bash scripts/check-line-budget.sh
 # CI also installs PyTorch (about 5 minutes of apt) so that the tests of
@@ -21,13 +23,9 @@ werror=OFF
 [ "${CI:-}" = true ] && werror=ON
 timed bash scripts/build.sh -DTAPEFLOW_WERROR=$werror
 # ONNX Runtime for the ONNX export tests (they skip, saying why, without it).
-bash tests/onnx/install-ort.sh build/ort || echo "test: onnxruntime-node not installed; ONNX Runtime tests will skip" >&2
+timed bash tests/onnx/install-ort.sh build/ort || echo "test: onnxruntime-node not installed; ONNX Runtime tests will skip" >&2
 timed ctest --test-dir build --output-on-failure -j"$(nproc)"
-# The clang build, the whole suite under ASan+UBSan and 60 s of each fuzzer
-# (about 40 minutes more on two cores with a cold cache): opt-in with
-# TAPEFLOW_EXTENDED_CHECKS=1; not yet part of CI.
+# The extended checks, as CI runs them after this script (.ci/run).
 if [ "${TAPEFLOW_EXTENDED_CHECKS:-}" = 1 ]; then
-  timed bash scripts/build-clang.sh
-  timed bash scripts/sanitize.sh
-  timed bash scripts/fuzz.sh 60
+  bash scripts/check-extended.sh 60
 fi
