@@ -1,5 +1,13 @@
 // ops/concat.cpp - Concat: dst = [src0, src1, ...] joined along `axis`
 //   d src_i = d dst[.., off_i : off_i + size_i, ..] (off_i = sizes before i)
+// NOTE: dst takes the layout most inputs already have (convolutions hand
+// over nChw16c or nChw8c), so that neither Concat nor its consumers convert
+// layouts; plain row-major when no input layout can hold every input's slice
+// (a blocked axis split at a multiple of the block). Inputs in another layout
+// are converted on their way into their slice. The copy itself stays: no
+// oneDNN 2.6.3 convolution, pooling or eltwise primitive has a jit kernel for
+// a dst (or diff_dst) that is a slice of a larger buffer at batch > 1 (each
+// falls back to ref:any), so producers cannot write into dst in place.
 #include <unordered_map>
 
 #include "ops/op_kit.h"
@@ -8,7 +16,6 @@ namespace tapeflow::ops {
 namespace {
 
 struct ConcatState {
-  std::vector<Relayout> plain;  ///< each input -> plain row-major
   dnnl::concat fwd;
   /// Per input (needsGrad only): its slice of diff_dst -> diff_src_i.
   std::vector<std::optional<dnnl::reorder>> bwd;
@@ -54,19 +61,78 @@ void inferShapes(ShapeContext& ctx) {
   ctx.setOutput(0, out);
 }
 
+/// The dense layouts an input may arrive in, by rank (plain first).
+std::vector<tag> layoutsOfRank(int rank) {
+  switch (rank) {
+    case 1: return {tag::a};
+    case 2: return {tag::ab};
+    case 3: return {tag::abc, tag::acb, tag::aBc8b, tag::aBc16b};
+    case 4: return {tag::abcd, tag::acdb, tag::aBcd8b, tag::aBcd16b};
+    case 5: return {tag::abcde, tag::acdeb, tag::aBcde8b, tag::aBcde16b};
+    case 6: return {tag::abcdef};
+    default: return {};
+  }
+}
+
+/// Input i's layout as a format tag, if it is one of layoutsOfRank.
+std::optional<tag> layoutOf(const PrepareContext& ctx, int i) {
+  for (tag t : layoutsOfRank(ctx.inputRank(i)))
+    if (dnnl::memory::desc(toDnnl(ctx.inputDims(i)), dt::f32, t) ==
+        ctx.inputDesc(i))
+      return t;
+  return std::nullopt;
+}
+
+/// The output layout (see the NOTE above): of the inputs' layouts in which
+/// every input's slice is a sub-memory, the one most inputs have (the
+/// earliest input's on ties); plain when there is none.
+dnnl::memory::desc chooseDst(const PrepareContext& ctx, int64_t axis) {
+  const int n = ctx.numInputs();
+  const dnnl::memory::dims out = toDnnl(ctx.outputDims(0));
+  std::vector<std::optional<tag>> have(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) have[size_t(i)] = layoutOf(ctx, i);
+  dnnl::memory::desc best = plainDesc(ctx.outputDims(0));
+  int bestCount = 0;
+  for (int c = 0; c < n; ++c) {
+    if (!have[size_t(c)]) continue;
+    dnnl::memory::desc md(out, dt::f32, *have[size_t(c)]);
+    int count = 0;
+    for (int i = 0; i < n; ++i) count += have[size_t(i)] == have[size_t(c)];
+    if (count <= bestCount) continue;
+    try {  // every slice must be expressible in this layout
+      dnnl::memory::dims off(out.size(), 0);
+      for (int i = 0; i < n; ++i) {
+        (void)md.submemory_desc(toDnnl(ctx.inputDims(i)), off);
+        off[size_t(axis)] += ctx.inputDims(i)[size_t(axis)];
+      }
+    } catch (const dnnl::error&) {
+      continue;
+    }
+    best = md;
+    bestCount = count;
+  }
+  return best;
+}
+
 void prepare(PrepareContext& ctx) {
   const int n = ctx.numInputs();
   const int64_t axis = resolveAxis(ctx);
   auto& st = ctx.makeState<ConcatState>();
+  ctx.setOutputDesc(0, chooseDst(ctx, axis));
+  const dnnl::memory::desc& dstMd = ctx.outputDesc(0);
   std::vector<dnnl::memory::desc> srcMds;
-  for (int i = 0; i < n; ++i) {
-    srcMds.push_back(plainDesc(ctx.inputDims(i)));
-    st.plain.emplace_back(ctx, ctx.inputDesc(i), srcMds.back());
-  }
-  const dnnl::memory::desc& dstMd = ctx.outputDesc(0);  // plain
+  for (int i = 0; i < n; ++i) srcMds.push_back(ctx.inputDesc(i));
   dnnl::concat::primitive_desc fwdPd(dstMd, int(axis), srcMds, ctx.engine());
   ctx.noteImpl("fwd", fwdPd.impl_info_str());
   st.fwd = dnnl::concat(fwdPd);
+  // A copy within one layout is no conversion; from another layout it is.
+  auto converts = [&](int i) {
+    std::optional<tag> t = layoutOf(ctx, i);
+    return !t || dnnl::memory::desc(toDnnl(ctx.outputDims(0)), dt::f32, *t) !=
+                     dstMd;
+  };
+  for (int i = 0; i < n; ++i)
+    if (converts(i)) ctx.countReorder();
   st.bwd.resize(n);
   st.slices.resize(n);
   dnnl::memory::dims offsets(ctx.inputRank(0), 0);
@@ -76,6 +142,7 @@ void prepare(PrepareContext& ctx) {
           dstMd.submemory_desc(toDnnl(ctx.inputDims(i)), offsets);
       dnnl::reorder::primitive_desc pd(ctx.engine(), slice, ctx.engine(),
                                        ctx.inputDesc(i));
+      if (converts(i)) ctx.countReorder();
       ctx.noteImpl("bwd" + std::to_string(i), pd.impl_info_str());
       st.bwd[i] = dnnl::reorder(pd);
       st.slices[i] = dnnl::memory(slice, ctx.engine(), DNNL_MEMORY_NONE);
@@ -88,8 +155,7 @@ void forward(ExecContext& ctx) {
   auto& st = ctx.state<ConcatState>();
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_DST, ctx.output(0)}};
   for (int i = 0; i < ctx.numInputs(); ++i)
-    args.insert(
-        {DNNL_ARG_MULTIPLE_SRC + i, st.plain[i](ctx.stream(), ctx.input(i))});
+    args.insert({DNNL_ARG_MULTIPLE_SRC + i, ctx.input(i)});
   st.fwd.execute(ctx.stream(), args);
 }
 

@@ -105,6 +105,65 @@ TEST(ConcatTest, AcceptsBlockedInputs) {
   }
 }
 
+// Inputs that share a blocked layout in which each one's channels start at
+// a multiple of the block hand it to the output: no layout conversion, the
+// same values and gradients as plain inputs. A split inside a block (13 + 5
+// above) or a mix of layouts falls back as counted below.
+TEST(ConcatTest, SharedBlockedLayoutBecomesTheOutputLayout) {
+  HostTensor a = testing::randomTensor({2, 8, 3, 3}, 1);
+  HostTensor b = testing::randomTensor({2, 16, 3, 3}, 2);
+  HostTensor c = testing::randomTensor({2, 8, 3, 3}, 3);
+  std::vector<float> seed = testing::randomTensor({2, 32, 3, 3}, 4).data;
+  auto tag8 = dnnl::memory::format_tag::nChw8c;
+  auto plain = testing::runWithLayout("Concat", {}, {a, b, c},
+                                      {false, false, false}, tag8, seed);
+  EXPECT_EQ(plain.outputDesc, plainDesc({2, 32, 3, 3}));
+  EXPECT_EQ(plain.output, reference::concat({a.data, b.data, c.data},
+                                            {a.dims, b.dims, c.dims}, 1));
+  auto blocked = testing::runWithLayout("Concat", {}, {a, b, c},
+                                        {true, true, true}, tag8, seed);
+  EXPECT_EQ(blocked.outputDesc,
+            dnnl::memory::desc({2, 32, 3, 3}, dnnl::memory::data_type::f32, tag8));
+  EXPECT_EQ(blocked.output, plain.output);
+  // Two of three blocked: the majority's layout, the plain input converted.
+  auto mixed = testing::runWithLayout("Concat", {}, {a, b, c},
+                                      {false, true, true}, tag8, seed);
+  EXPECT_EQ(mixed.outputDesc, blocked.outputDesc);
+  EXPECT_EQ(mixed.output, plain.output);
+  for (const auto* r : {&blocked, &mixed})
+    for (size_t i = 0; i < 3; ++i) EXPECT_EQ(r->grads[i], plain.grads[i]) << i;
+  // 13 + 5 + 14 channels: the second slice starts inside a block of 8.
+  HostTensor d = testing::randomTensor({2, 13, 3, 3}, 5);
+  HostTensor e = testing::randomTensor({2, 5, 3, 3}, 6);
+  HostTensor f = testing::randomTensor({2, 14, 3, 3}, 7);
+  auto split = testing::runWithLayout("Concat", {}, {d, e, f},
+                                      {true, true, true}, tag8, seed);
+  EXPECT_EQ(split.outputDesc, plainDesc({2, 32, 3, 3}));
+  EXPECT_EQ(split.output, reference::concat({d.data, e.data, f.data},
+                                            {d.dims, e.dims, f.dims}, 1));
+}
+
+int concatReorders(const std::map<int, dnnl::memory::format_tag>& layouts) {
+  testing::OneOpPlan p("Concat", {},
+                       {testing::randomTensor({2, 8, 3, 3}, 1),
+                        testing::randomTensor({2, 16, 3, 3}, 2),
+                        testing::randomTensor({2, 8, 3, 3}, 3)},
+                       Mode::Training, {}, layouts);
+  const auto& nodes = p.program->graph().nodes;
+  for (size_t n = 0; n < nodes.size(); ++n)
+    if (nodes[n].op == "Concat") return p.plan->nodeInfo(int(n)).reorders;
+  ADD_FAILURE() << "no Concat node";
+  return -1;
+}
+
+TEST(ConcatTest, CountsOnlyLayoutConversions) {
+  auto tag8 = dnnl::memory::format_tag::nChw8c;
+  EXPECT_EQ(concatReorders({}), 0);  // plain in, plain out
+  EXPECT_EQ(concatReorders({{0, tag8}, {1, tag8}, {2, tag8}}), 0);
+  // The plain input is converted into its slice and its gradient back.
+  EXPECT_EQ(concatReorders({{1, tag8}, {2, tag8}}), 2);
+}
+
 template <class E>
 void expectRejects(const std::vector<Dims>& dims, const Attrs& attrs,
                    const std::string& msg) {
