@@ -35,7 +35,8 @@ TEST(OnnxModelsTest, EveryShippedGraphExportsAndRunsInOnnxRuntime) {
   const std::vector<std::string> graphs = shippedGraphs();
   ASSERT_GE(graphs.size(), 7u);
   for (const char* name : {"resnet_mnist.pbtxt", "autoencoder_mnist.pbtxt",
-                           "mlp_regression.pbtxt", "vgg_cifar.pbtxt"})
+                           "mlp_regression.pbtxt", "vgg_cifar.pbtxt",
+                           "inception_mnist.pbtxt"})
     EXPECT_NE(std::find(graphs.begin(), graphs.end(), name), graphs.end()) << name;
   const std::string ortWhy = ortMissing();
   testing::ScratchDir dir("onnx_models");

@@ -1,7 +1,7 @@
 // tests/models/models_train_test.cpp - the small non-LeNet models of models/
 // train with their shipped solvers on the real MNIST digits (the 8k/2k
 // subset of scripts/fetch-data.sh) to a result their untrained weights and
-// the best input-blind predictor fail: the residual network's accuracy, the
+// the best input-blind predictor fail: the residual and inception networks' accuracy, the
 // regression MLP's mean squared error against the variance of the labels,
 // the autoencoder's reconstruction error against the mean training image.
 //
@@ -102,6 +102,19 @@ TEST(ModelsTrainTest, ResNetReachesAbove95PercentInTwoEpochs) {
   ASSERT_TRUE(r.test.hasAccuracy);
   EXPECT_GT(r.test.accuracy(), 0.95) << "test loss " << r.test.loss;
   EXPECT_LT(r.test.loss, before.loss / 5);
+}
+
+TEST(ModelsTrainTest, InceptionReachesAbove90PercentInFourEpochs) {
+  ModelRun s("inception_mnist");
+  EvalResult before = s.untrained();
+  ASSERT_TRUE(before.hasAccuracy);
+  EXPECT_LT(before.accuracy(), 0.3);  // ten classes: about chance
+  testing::ScratchDir dir("inception");
+  TrainResult r = s.run(dir);
+  EXPECT_EQ(r.steps, 4 * (7996 / 32));
+  ASSERT_TRUE(r.test.hasAccuracy);
+  EXPECT_GT(r.test.accuracy(), 0.9) << "test loss " << r.test.loss;
+  EXPECT_LT(r.test.loss, before.loss / 4);
 }
 
 TEST(ModelsTrainTest, RegressionMlpBeatsTheLabelVarianceByFar) {

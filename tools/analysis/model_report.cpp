@@ -170,11 +170,14 @@ struct KinkProbe {
   int out = -1;
 };
 
+/// The kinks a parameter change can move: a node whose output has no
+/// gradient (a max pool of the input image) depends on no parameter.
 std::vector<KinkProbe> kinkProbes(const Plan& plan) {
   const Program& p = plan.program();
   std::vector<KinkProbe> out;
   for (int n : plan.order()) {
     const std::string& op = p.graph().nodes[n].op;
+    if (!plan.valueNeedsGrad(p.nodeOutputs(n)[0])) continue;
     if (op == "Relu")
       out.push_back({-1, p.nodeOutputs(n)[0]});
     else if (op == "MaxPool")

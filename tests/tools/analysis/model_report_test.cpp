@@ -39,7 +39,8 @@ double worst(const std::vector<ParamGradCheck>& results, int* checked) {
 TEST(ModelGradCheckTest, EveryShippedGraphPassesWithDefaultsForSeveralSeeds) {
   std::vector<std::string> graphs = shippedGraphs();
   ASSERT_GE(graphs.size(), 6u);
-  for (const char* name : {"lenet5_keras", "resnet_mnist", "mlp_regression", "autoencoder_mnist"})
+  for (const char* name : {"lenet5_keras", "resnet_mnist", "mlp_regression", "autoencoder_mnist",
+                           "inception_mnist"})
     EXPECT_TRUE(std::any_of(graphs.begin(), graphs.end(), [&](const std::string& g) {
       return g.ends_with(std::string("/") + name + ".pbtxt");
     })) << name;
