@@ -3,6 +3,14 @@
 // NOTE: padding never wins a window (EXPLICIT pads are smaller than the
 // kernel, so every window holds an input pixel). On ties the whole gradient
 // goes to the one maximum oneDNN recorded in the workspace.
+// NOTE: a plain input with one channel runs the loop below, not oneDNN:
+// 2.6.3 has only its reference kernel (simple_nchw) for nchw with C = 1, and
+// its jit kernel for the same bytes seen as nhwc vectorises over channels,
+// one lane of 16 busy. At [64,1,28,28], 2x2, 1 thread (README, "Pooling a
+// one-channel image") the loop is several times faster than both, forward
+// and backward. Ties go to the first maximum in row-major window order.
+#include <algorithm>
+#include <limits>
 #include <unordered_map>
 
 #include "ops/internal/pool_common.h"
@@ -10,28 +18,82 @@
 namespace tapeflow::ops {
 namespace {
 
+/// The geometry of a one-channel pooling: images, sizes, window, pads.
+struct OneChannelLoop {
+  bool on = false;
+  int64_t n = 0, h = 0, w = 0, oh = 0, ow = 0, kh = 0, kw = 0, sh = 0, sw = 0,
+          top = 0, left = 0;
+  dnnl::memory argmax;  ///< s32 per output: flat index into its image
+
+  void forward(const float* src, float* dst, int32_t* at) const {
+    const bool parallel = n > 1 && n * h * w >= (int64_t{1} << 14);
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t b = 0; b < n; ++b) {
+      const float* x = src + b * h * w;
+      for (int64_t i = 0; i < oh; ++i)
+        for (int64_t j = 0; j < ow; ++j) {
+          float best = -std::numeric_limits<float>::infinity();
+          int32_t where = -1;
+          for (int64_t y = i * sh - top; y < i * sh - top + kh; ++y) {
+            if (y < 0 || y >= h) continue;
+            for (int64_t z = j * sw - left; z < j * sw - left + kw; ++z) {
+              if (z < 0 || z >= w) continue;
+              if (where < 0 || x[y * w + z] > best) {
+                best = x[y * w + z];
+                where = int32_t(y * w + z);
+              }
+            }
+          }
+          const int64_t o = (b * oh + i) * ow + j;
+          dst[o] = best;
+          if (at) at[o] = where;
+        }
+    }
+  }
+
+  void backward(const float* diffDst, const int32_t* at, float* diffSrc) const {
+    const bool parallel = n > 1 && n * h * w >= (int64_t{1} << 14);
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t b = 0; b < n; ++b) {
+      float* dx = diffSrc + b * h * w;
+      std::fill(dx, dx + h * w, 0.f);
+      for (int64_t o = b * oh * ow; o < (b + 1) * oh * ow; ++o)
+        dx[at[o]] += diffDst[o];
+    }
+  }
+};
+
 struct MaxPoolState {
+  OneChannelLoop loop;
   dnnl::pooling_forward fwd;
   dnnl::memory workspace;  ///< argmax per window (forward_training only)
   std::optional<dnnl::pooling_backward> bwd;
   Relayout diffDst;  ///< output layout -> the backward pd's diff_dst
-  OneChannelView view;
 };
 
 void prepare(PrepareContext& ctx) {
   Window2D w = readPoolWindow(ctx);
   auto& st = ctx.makeState<MaxPoolState>();
-  // src keeps its producer's layout (pooling cannot take `any` for src),
-  // seen as nhwc when it has one channel (OneChannelView).
-  st.view = oneChannelView(ctx);
-  const dnnl::memory::desc srcMd = st.view.on ? st.view.src : ctx.inputDesc(0);
+  const Dims& in = ctx.inputDims(0);
+  if (in[1] == 1 && isPlain(ctx.inputDesc(0))) {
+    st.loop = {true, in[0], in[2], in[3], w.out[0], w.out[1], w.kernel[0],
+               w.kernel[1], w.stride[0], w.stride[1], w.pads[0].begin,
+               w.pads[1].begin, {}};
+    if (ctx.needsGrad(0))
+      st.loop.argmax = ctx.scratch(plainDesc(ctx.outputDims(0), DType::I32));
+    ctx.noteImpl("fwd", "loop:one_channel");
+    if (ctx.needsGrad(0)) ctx.noteImpl("bwd", "loop:one_channel");
+    return;  // output and gradients plain
+  }
+  // src keeps its producer's layout (pooling cannot take `any` for src).
+  // Without a backward no workspace is written (forward_inference).
+  const dnnl::memory::desc srcMd = ctx.inputDesc(0);
   dnnl::pooling_forward::primitive_desc fwdPd(
-      {forwardKind(ctx), algorithm::pooling_max, srcMd,
-       st.view.on ? st.view.dst : anyDesc(ctx.outputDims(0)), w.strideDims(),
-       w.kernelDims(), w.padL(), w.padR()},
+      {ctx.needsGrad(0) ? forwardKind(ctx) : prop_kind::forward_inference,
+       algorithm::pooling_max, srcMd, anyDesc(ctx.outputDims(0)),
+       w.strideDims(), w.kernelDims(), w.padL(), w.padR()},
       ctx.engine());
-  ctx.setOutputDesc(0, st.view.on ? plainDesc(ctx.outputDims(0))
-                                  : fwdPd.dst_desc());
+  ctx.setOutputDesc(0, fwdPd.dst_desc());
   ctx.noteImpl("fwd", fwdPd.impl_info_str());
   st.fwd = dnnl::pooling_forward(fwdPd);
   if (fwdPd.workspace_desc().get_size() > 0)
@@ -43,17 +105,19 @@ void prepare(PrepareContext& ctx) {
       ctx.engine(), fwdPd);
   st.bwd = dnnl::pooling_backward(bwdPd);
   ctx.noteImpl("bwd", bwdPd.impl_info_str());
-  if (st.view.on) return;  // plain grads, seen through the views
   st.diffDst = Relayout(ctx, ctx.outputDesc(0), bwdPd.diff_dst_desc());
   ctx.setGradInputDesc(0, bwdPd.diff_src_desc());
 }
 
 void forward(ExecContext& ctx) {
   auto& st = ctx.state<MaxPoolState>();
-  auto& v = st.view;
-  std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC, v.on ? v.of(v.srcMem, ctx.input(0)) : ctx.input(0)},
-      {DNNL_ARG_DST, v.on ? v.of(v.dstMem, ctx.output(0)) : ctx.output(0)}};
+  if (st.loop.on) {
+    st.loop.forward(data(ctx.input(0)), data(ctx.output(0)),
+                    st.loop.argmax ? hostPtr<int32_t>(st.loop.argmax) : nullptr);
+    return;
+  }
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, ctx.input(0)},
+                                             {DNNL_ARG_DST, ctx.output(0)}};
   if (st.workspace) args.insert({DNNL_ARG_WORKSPACE, st.workspace});
   st.fwd.execute(ctx.stream(), args);
 }
@@ -61,14 +125,15 @@ void forward(ExecContext& ctx) {
 void backward(GradContext& ctx) {
   auto& st = ctx.state<MaxPoolState>();
   if (!ctx.needsGrad(0)) return;
-  auto& v = st.view;
-  st.bwd->execute(
-      ctx.stream(),
-      {{DNNL_ARG_DIFF_DST, v.on ? v.of(v.dstMem, ctx.gradOutput(0))
-                                : st.diffDst(ctx.stream(), ctx.gradOutput(0))},
-       {DNNL_ARG_WORKSPACE, st.workspace},
-       {DNNL_ARG_DIFF_SRC,
-        v.on ? v.of(v.srcMem, ctx.gradInput(0)) : ctx.gradInput(0)}});
+  if (st.loop.on) {
+    st.loop.backward(data(ctx.gradOutput(0)), hostPtr<int32_t>(st.loop.argmax),
+                     data(ctx.gradInput(0)));
+    return;
+  }
+  st.bwd->execute(ctx.stream(),
+                  {{DNNL_ARG_DIFF_DST, st.diffDst(ctx.stream(), ctx.gradOutput(0))},
+                   {DNNL_ARG_WORKSPACE, st.workspace},
+                   {DNNL_ARG_DIFF_SRC, ctx.gradInput(0)}});
 }
 
 }  // namespace

@@ -114,22 +114,52 @@ TEST(MaxPoolTest, KeepsBlockedInputLayout) {
   EXPECT_EQ(inference.output, plain.output);
 }
 
-TEST(MaxPoolTest, OneChannelAvoidsTheReferenceKernelWithoutReorders) {
-  // Plain nchw with C = 1 runs oneDNN's simple_nchw; the op builds its
-  // primitives on nhwc views of the same bytes instead.
+TEST(MaxPoolTest, OneChannelRunsTheLoopWithoutReorders) {
+  // Plain nchw with C = 1 runs oneDNN's simple_nchw (and nhwc a jit kernel
+  // with one lane of 16 busy); the op runs its own loop on the plain bytes.
   HostTensor x = testing::randomTensor({4, 1, 12, 12}, 5, -1.f, 1.f, true);
   testing::OneOpPlan p("MaxPool", {{"kernel", ints({2, 2})}}, {x},
                        Mode::Training);
   auto grads = p.gradients({0});
   std::string impl;
+  int reorders = -1;
   for (int n = 0; n < p.program->numNodes(); ++n)
-    if (p.program->graph().nodes[n].op == "MaxPool") impl = p.plan->nodeInfo(n).impl;
-  EXPECT_NE(impl.find("fwd="), std::string::npos) << impl;
-  EXPECT_EQ(impl.find("simple_nchw"), std::string::npos) << impl;
+    if (p.program->graph().nodes[n].op == "MaxPool") {
+      impl = p.plan->nodeInfo(n).impl;
+      reorders = p.plan->nodeInfo(n).reorders;
+    }
+  EXPECT_EQ(impl, "fwd=loop:one_channel, bwd=loop:one_channel");
+  EXPECT_EQ(reorders, 0);
   EXPECT_EQ(p.outputDesc(), plainDesc({4, 1, 6, 6}));
   EXPECT_EQ(p.outputs()[0].data,
             reference::pool2d(x.data, 4, 1, 12, 12, {2, 2, 2, 2}, false, false));
   EXPECT_EQ(grads[0].size(), x.data.size());
+}
+
+TEST(MaxPoolTest, OneChannelGradientMatchesFiniteDifferences) {
+  SampleCase opts;  // distinct values > one step apart: no ties cross
+  for (const Attrs& attrs :
+       {Attrs{{"kernel", ints({3, 2})},
+              {"stride", ints({2, 1})},
+              {"padding", AttrValue::ofString("EXPLICIT")},
+              {"pads", ints({1, 1, 2, 0})}},
+        Attrs{{"kernel", ints({3, 3})},
+              {"stride", ints({1, 1})},
+              {"padding", AttrValue::ofString("SAME")}}}) {
+    HostTensor x = testing::randomTensor({3, 1, 7, 6}, 12, -4.f, 4.f, true);
+    auto r = testing::gradCheck("MaxPool", attrs, {x}, opts);
+    EXPECT_TRUE(r.ok) << r.report;
+    EXPECT_EQ(r.checked, 126);
+  }
+}
+
+TEST(MaxPoolTest, OneChannelTiesGoToTheFirstMaximum) {
+  HostTensor x{{1, 1, 2, 4}, {3, 3, 2, 5, 3, 1, 5, 5}};
+  auto r = testing::runWithLayout("MaxPool", {{"kernel", ints({2, 2})}}, {x},
+                                  {false}, dnnl::memory::format_tag::nchw,
+                                  {10.f, 20.f});
+  EXPECT_EQ(r.output, (std::vector<float>{3, 5}));
+  EXPECT_EQ(r.grads[0], (std::vector<float>{10, 0, 0, 20, 0, 0, 0, 0}));
 }
 
 TEST(MaxPoolTest, CountsOneFlopPerWindowElement) {
