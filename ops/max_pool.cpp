@@ -3,12 +3,13 @@
 // NOTE: padding never wins a window (EXPLICIT pads are smaller than the
 // kernel, so every window holds an input pixel). On ties the whole gradient
 // goes to the one maximum oneDNN recorded in the workspace.
-// NOTE: a plain input with one channel runs the loop below, not oneDNN:
-// 2.6.3 has only its reference kernel (simple_nchw) for nchw with C = 1, and
-// its jit kernel for the same bytes seen as nhwc vectorises over channels,
-// one lane of 16 busy. At [64,1,28,28], 2x2, 1 thread (README, "Pooling a
-// one-channel image") the loop is several times faster than both, forward
-// and backward. Ties go to the first maximum in row-major window order.
+// NOTE: a plain input with one channel that needs a gradient runs the loop
+// below, not oneDNN: 2.6.3 has only its reference kernel (simple_nchw) for
+// nchw with C = 1, and its jit kernel for the same bytes seen as nhwc
+// vectorises over channels, one lane of 16 busy; its backward is slower
+// than the reference's. Forward only, that jit kernel is the fastest and
+// runs. Measured at [64,1,28,28], 2x2 (README, "Pooling a one-channel
+// image"). The loop gives ties to the first maximum in row-major order.
 #include <algorithm>
 #include <limits>
 #include <unordered_map>
@@ -28,26 +29,41 @@ struct OneChannelLoop {
   void forward(const float* src, float* dst, int32_t* at) const {
     const bool parallel = n > 1 && n * h * w >= (int64_t{1} << 14);
 #pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t b = 0; b < n; ++b) {
-      const float* x = src + b * h * w;
-      for (int64_t i = 0; i < oh; ++i)
-        for (int64_t j = 0; j < ow; ++j) {
-          float best = -std::numeric_limits<float>::infinity();
-          int32_t where = -1;
-          for (int64_t y = i * sh - top; y < i * sh - top + kh; ++y) {
-            if (y < 0 || y >= h) continue;
-            for (int64_t z = j * sw - left; z < j * sw - left + kw; ++z) {
-              if (z < 0 || z >= w) continue;
-              if (where < 0 || x[y * w + z] > best) {
-                best = x[y * w + z];
-                where = int32_t(y * w + z);
-              }
-            }
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t i = 0; i < oh; ++i) {
+        const int64_t o = (b * oh + i) * ow;
+        if (at)
+          row<true>(src + b * h * w, i, dst + o, at + o);
+        else
+          row<false>(src + b * h * w, i, dst + o, nullptr);
+      }
+  }
+
+  /// Output row i of one image: the window rows and columns as the outer
+  /// loops, so that the inner loop runs along the row without branches.
+  template <bool kArgmax>
+  void row(const float* x, int64_t i, float* best, int32_t* at) const {
+    std::fill(best, best + ow, -std::numeric_limits<float>::infinity());
+    if (kArgmax) std::fill(at, at + ow, -1);
+    for (int64_t y = i * sh - top; y < i * sh - top + kh; ++y) {
+      if (y < 0 || y >= h) continue;
+      for (int64_t kx = 0; kx < kw; ++kx) {
+        // Columns j whose pixel z = j * sw - left + kx lies in [0, w).
+        const int64_t lo = std::max<int64_t>(0, (left - kx + sw - 1) / sw);
+        const int64_t last = w - 1 + left - kx;
+        const int64_t hi = last < 0 ? 0 : std::min(ow, last / sw + 1);
+        const float* p = x + y * w + kx - left;
+        for (int64_t j = lo; j < hi; ++j) {
+          const float v = p[j * sw];
+          if (kArgmax) {
+            const bool take = v > best[j] || at[j] < 0;
+            best[j] = take ? v : best[j];
+            at[j] = take ? int32_t(y * w + j * sw + kx - left) : at[j];
+          } else {
+            best[j] = v > best[j] ? v : best[j];
           }
-          const int64_t o = (b * oh + i) * ow + j;
-          dst[o] = best;
-          if (at) at[o] = where;
         }
+      }
     }
   }
 
@@ -69,31 +85,36 @@ struct MaxPoolState {
   dnnl::memory workspace;  ///< argmax per window (forward_training only)
   std::optional<dnnl::pooling_backward> bwd;
   Relayout diffDst;  ///< output layout -> the backward pd's diff_dst
+  OneChannelView view;  ///< one plain channel, forward only
 };
 
 void prepare(PrepareContext& ctx) {
   Window2D w = readPoolWindow(ctx);
   auto& st = ctx.makeState<MaxPoolState>();
   const Dims& in = ctx.inputDims(0);
-  if (in[1] == 1 && isPlain(ctx.inputDesc(0))) {
+  if (in[1] == 1 && isPlain(ctx.inputDesc(0)) && ctx.needsGrad(0)) {
     st.loop = {true, in[0], in[2], in[3], w.out[0], w.out[1], w.kernel[0],
                w.kernel[1], w.stride[0], w.stride[1], w.pads[0].begin,
                w.pads[1].begin, {}};
-    if (ctx.needsGrad(0))
-      st.loop.argmax = ctx.scratch(plainDesc(ctx.outputDims(0), DType::I32));
+    st.loop.argmax = ctx.scratch(plainDesc(ctx.outputDims(0), DType::I32));
     ctx.noteImpl("fwd", "loop:one_channel");
-    if (ctx.needsGrad(0)) ctx.noteImpl("bwd", "loop:one_channel");
+    ctx.noteImpl("bwd", "loop:one_channel");
     return;  // output and gradients plain
   }
-  // src keeps its producer's layout (pooling cannot take `any` for src).
-  // Without a backward no workspace is written (forward_inference).
-  const dnnl::memory::desc srcMd = ctx.inputDesc(0);
+  // src keeps its producer's layout (pooling cannot take `any` for src);
+  // one plain channel without a backward is seen as nhwc (OneChannelView),
+  // where the jit forward beats the loop. Without a backward no workspace
+  // is written (forward_inference).
+  if (!ctx.needsGrad(0)) st.view = oneChannelView(ctx);
+  const dnnl::memory::desc srcMd = st.view.on ? st.view.src : ctx.inputDesc(0);
   dnnl::pooling_forward::primitive_desc fwdPd(
       {ctx.needsGrad(0) ? forwardKind(ctx) : prop_kind::forward_inference,
-       algorithm::pooling_max, srcMd, anyDesc(ctx.outputDims(0)),
-       w.strideDims(), w.kernelDims(), w.padL(), w.padR()},
+       algorithm::pooling_max, srcMd,
+       st.view.on ? st.view.dst : anyDesc(ctx.outputDims(0)), w.strideDims(),
+       w.kernelDims(), w.padL(), w.padR()},
       ctx.engine());
-  ctx.setOutputDesc(0, fwdPd.dst_desc());
+  ctx.setOutputDesc(0, st.view.on ? plainDesc(ctx.outputDims(0))
+                                  : fwdPd.dst_desc());
   ctx.noteImpl("fwd", fwdPd.impl_info_str());
   st.fwd = dnnl::pooling_forward(fwdPd);
   if (fwdPd.workspace_desc().get_size() > 0)
@@ -116,8 +137,10 @@ void forward(ExecContext& ctx) {
                     st.loop.argmax ? hostPtr<int32_t>(st.loop.argmax) : nullptr);
     return;
   }
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, ctx.input(0)},
-                                             {DNNL_ARG_DST, ctx.output(0)}};
+  auto& v = st.view;
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, v.on ? v.of(v.srcMem, ctx.input(0)) : ctx.input(0)},
+      {DNNL_ARG_DST, v.on ? v.of(v.dstMem, ctx.output(0)) : ctx.output(0)}};
   if (st.workspace) args.insert({DNNL_ARG_WORKSPACE, st.workspace});
   st.fwd.execute(ctx.stream(), args);
 }

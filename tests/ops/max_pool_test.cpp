@@ -116,7 +116,8 @@ TEST(MaxPoolTest, KeepsBlockedInputLayout) {
 
 TEST(MaxPoolTest, OneChannelRunsTheLoopWithoutReorders) {
   // Plain nchw with C = 1 runs oneDNN's simple_nchw (and nhwc a jit kernel
-  // with one lane of 16 busy); the op runs its own loop on the plain bytes.
+  // with one lane of 16 busy and a slow backward); with a gradient the op
+  // runs its own loop on the plain bytes.
   HostTensor x = testing::randomTensor({4, 1, 12, 12}, 5, -1.f, 1.f, true);
   testing::OneOpPlan p("MaxPool", {{"kernel", ints({2, 2})}}, {x},
                        Mode::Training);
@@ -134,6 +135,16 @@ TEST(MaxPoolTest, OneChannelRunsTheLoopWithoutReorders) {
   EXPECT_EQ(p.outputs()[0].data,
             reference::pool2d(x.data, 4, 1, 12, 12, {2, 2, 2, 2}, false, false));
   EXPECT_EQ(grads[0].size(), x.data.size());
+  // Forward only: oneDNN's jit kernel on an nhwc view of the same bytes.
+  testing::OneOpPlan q("MaxPool", {{"kernel", ints({2, 2})}}, {x},
+                       Mode::Inference);
+  q.plan->forward();
+  for (int n = 0; n < q.program->numNodes(); ++n)
+    if (q.program->graph().nodes[n].op == "MaxPool") impl = q.plan->nodeInfo(n).impl;
+  EXPECT_EQ(impl.find("simple_nchw"), std::string::npos) << impl;
+  EXPECT_EQ(impl.find("loop"), std::string::npos) << impl;
+  EXPECT_EQ(q.outputDesc(), plainDesc({4, 1, 6, 6}));
+  EXPECT_EQ(q.outputs()[0].data, p.outputs()[0].data);
 }
 
 TEST(MaxPoolTest, OneChannelGradientMatchesFiniteDifferences) {
