@@ -141,6 +141,19 @@ TEST(ConcatTest, SharedBlockedLayoutBecomesTheOutputLayout) {
   EXPECT_EQ(split.outputDesc, plainDesc({2, 32, 3, 3}));
   EXPECT_EQ(split.output, reference::concat({d.data, e.data, f.data},
                                             {d.dims, e.dims, f.dims}, 1));
+  // 16 + 5: the last slice ends inside its (padded) block, which fits.
+  HostTensor g = testing::randomTensor({2, 16, 3, 3}, 8);
+  std::vector<float> seed21 = testing::randomTensor({2, 21, 3, 3}, 9).data;
+  auto ref = testing::runWithLayout("Concat", {}, {g, e}, {false, false},
+                                    tag8, seed21);
+  auto tail = testing::runWithLayout("Concat", {}, {g, e}, {true, true},
+                                     tag8, seed21);
+  EXPECT_EQ(tail.outputDesc,
+            dnnl::memory::desc({2, 21, 3, 3}, dnnl::memory::data_type::f32, tag8));
+  EXPECT_EQ(tail.output,
+            reference::concat({g.data, e.data}, {g.dims, e.dims}, 1));
+  EXPECT_EQ(tail.grads[0], ref.grads[0]);
+  EXPECT_EQ(tail.grads[1], ref.grads[1]);
 }
 
 int concatReorders(const std::map<int, dnnl::memory::format_tag>& layouts) {
