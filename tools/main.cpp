@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "tools/cli.h"
+#include "tools/stop_signal.h"
 
 namespace {
 
@@ -29,6 +30,7 @@ void reopenClosedStandardFds() {
 int main(int argc, char** argv) {
   using namespace tapeflow;
   reopenClosedStandardFds();
+  cli::startSignalThread();  // before any other thread exists
   try {
     return cli::runCommandLine(argc, argv);
   } catch (const Error& e) {

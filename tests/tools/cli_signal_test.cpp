@@ -60,9 +60,11 @@ class CliSignalTest : public ::testing::Test {
 
   // Starts `sh -c "cd ROOT && exec tapeflow train ARGS 2>stderr REDIRECTIONS"`:
   // the shell execs, so the child's pid is tapeflow's.
-  void start(const std::string& args, const std::string& redirections = "> stdout") {
-    const std::string cmd = "cd " + root().string() + " && exec " + TAPEFLOW_CLI + " train " +
-                            args + " 2> stderr " + redirections;
+  // `shellPrefix` runs first (e.g. `trap '' HUP;`, as nohup does).
+  void start(const std::string& args, const std::string& redirections = "> stdout",
+             const std::string& shellPrefix = "") {
+    const std::string cmd = shellPrefix + "cd " + root().string() + " && exec " + TAPEFLOW_CLI +
+                            " train " + args + " 2> stderr " + redirections;
     fs::remove(root() / "stdout");  // firstLinePrinted() waits for the new one
     const char* argv[] = {"sh", "-c", cmd.c_str(), nullptr};
     ASSERT_EQ(::posix_spawn(&pid_, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv),
@@ -70,9 +72,10 @@ class CliSignalTest : public ::testing::Test {
               0);
   }
   // A new run in ROOT/r.
-  void startNew(const std::string& flags, const std::string& redirections = "> stdout") {
+  void startNew(const std::string& flags, const std::string& redirections = "> stdout",
+                const std::string& shellPrefix = "") {
     start("--model quad.pbtxt --data data --pad-to 0 --batch 32 --threads 1 --out r " + flags,
-          redirections);
+          redirections, shellPrefix);
   }
   bool firstLinePrinted() const {
     return readAll(root() / "stdout").find('\n') != std::string::npos;
@@ -149,6 +152,33 @@ TEST_F(CliSignalTest, SigtermAndSighupFinishTheStepCheckpointAndExit130) {
     EXPECT_NE(readAll(root() / "stdout").find("interrupted: resume with --resume r"),
               std::string::npos);
   }
+}
+
+// `nohup tapeflow train ...`: a signal ignored when the process started
+// stays ignored (the signals are taken by a thread of tapeflow's, which
+// must not turn an ignored SIGHUP into a stop).
+TEST_F(CliSignalTest, ASighupIgnoredAtStartStaysIgnored) {
+  startNew("--epochs 100000 --checkpoint-every 1 --keep 1000", "> stdout", "trap '' HUP; ");
+  // Checkpoints written so far (the run holds its directory's lock, so
+  // they are counted, not opened).
+  auto checkpoints = [&] {
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(root() / "r"))
+      n += e.path().extension() == ".tfck";
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] { return fs::exists(root() / "r/latest"); }));
+  ASSERT_EQ(::kill(pid_, SIGHUP), 0);
+  const int after = checkpoints();
+  // Still training well after the SIGHUP: three more checkpoints.
+  ASSERT_TRUE(eventually([&] {
+    int status = 0;
+    return ::waitpid(pid_, &status, WNOHANG) != 0 || checkpoints() >= after + 3;
+  }));
+  EXPECT_GE(checkpoints(), after + 3) << err();
+  EXPECT_EQ(err().find("stopping after this step"), std::string::npos) << err();
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(wait(), 130) << err();
 }
 
 // G02: the process is stopped so that both signals are pending together
