@@ -149,7 +149,9 @@ class Plan final : private PlanAccess {
   void* nodeState(int node) const override { return state_[node].get(); }
   NodeInfo& mutableNodeInfo(int node) override { return info_[node]; }
   dnnl::memory& valueMemory(int value) override { return mem_[value]; }
-  dnnl::memory& gradMemory(int value) override { return grad_[value]; }
+  dnnl::memory& gradMemory(int value) override {
+    return grad_[gradFrom_[value] >= 0 ? gradFrom_[value] : value];
+  }
   bool writesGradInput(int node, int input) const override {
     return edges_[node].at(input).value >= 0;
   }
@@ -160,6 +162,7 @@ class Plan final : private PlanAccess {
 
   void markActive();
   void markGradients();
+  int foldableConsumer(int node) const;
   void planFusion();
   void planChains();
   void prepareChain(int chain);
@@ -192,6 +195,9 @@ class Plan final : private PlanAccess {
   std::vector<FusedChain> chains_;
   std::vector<int> chainOf_;  ///< node -> index in chains_, or -1
   std::vector<bool> internal_;  ///< value -> lives only inside a chain
+  /// value -> the value whose gradient buffer its consumer's backward reads
+  /// (a BatchNorm output whose Relu folded into it), or -1
+  std::vector<int> gradFrom_;
   std::vector<std::unique_ptr<FusedChainNode>> chainNodes_;
   std::vector<int> order_;
   std::vector<int> tape_;
