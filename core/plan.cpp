@@ -51,6 +51,7 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
   chainOf_.assign(nn, -1);
   internal_.assign(nv, false);
   gradFrom_.assign(nv, -1);
+  reused_.assign(nv, false);
   postOps_.resize(nn);
   state_.resize(nn);
   gradInMd_.resize(nn);
@@ -75,7 +76,9 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
   markGradients();
   if (options_.fuse) planFusion();
   if (options_.fuse && !options_.checkNumerics) planChains();
+  sharing_ = options_.shareBuffers && options_.mode == Mode::Inference;
   prepareNodes();
+  if (sharing_) assignBuffers();
   allocateGradients();
 }
 
@@ -130,8 +133,11 @@ void Plan::markActive() {
     }
   }
   std::vector<int> roots;
-  for (int v : wanted)
+  kept_.assign(p.values().size(), false);
+  for (int v : wanted) {
+    kept_[v] = true;
     if (p.value(v).kind == ValueKind::NodeOutput) roots.push_back(p.value(v).owner);
+  }
   std::vector<bool> anc = ancestorsOf(p.numNodes(), p.edges(), roots);
   for (int n : p.order())
     if (anc[n]) {
@@ -299,10 +305,10 @@ void Plan::prepareNodes() {
     }
     for (int o : p.nodeOutputs(n)) {
       if (fusedInto_[n] >= 0) {
-        mem_[o] = mem_[p.nodeInputs(n)[0]];
+        if (!sharing_) mem_[o] = mem_[p.nodeInputs(n)[0]];  // else assignBuffers
         md_[o] = md_[p.nodeInputs(n)[0]];
       } else {
-        mem_[o] = allocate(md_[o], o);
+        placeValue(o);
       }
     }
   }
@@ -496,6 +502,11 @@ std::vector<float> toPlain(const dnnl::memory& m, const Dims& dims) {
 }  // namespace
 
 std::vector<float> Plan::readValue(int v) {
+  if (mem_.at(v) && reused_[v])
+    throw UsageError(program_->graph().loc, "", "",
+                     "value '" + program_->value(v).name +
+                         "' is not kept by this inference plan (its memory is reused after "
+                         "its last use); request it as an output");
   if (!mem_.at(v))
     throw UsageError(program_->graph().loc, "", "",
                      "value '" + program_->value(v).name +
