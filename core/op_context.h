@@ -151,7 +151,8 @@ class PrepareContext : public NodeView {
   /// down to the input's dims by the engine.
   void setGradInputDesc(int i, const dnnl::memory::desc& md);
 
-  /// Post-ops folded into this node (acceptsPostOps ops only).
+  /// Post-ops folded into this node (acceptsPostOps ops only; a foldsRelu
+  /// op sees one eltwise_relu).
   const dnnl::post_ops& postOps() const;
   bool hasPostOps() const;
   /// True when this node was folded into its producer: forward is skipped

@@ -120,6 +120,11 @@ OpDef& OpDef::acceptsPostOps() {
   return *this;
 }
 
+OpDef& OpDef::foldsRelu() {
+  foldsRelu_ = true;
+  return *this;
+}
+
 const AttrDef* OpDef::findAttr(const std::string& name) const {
   for (const AttrDef& a : attrs_)
     if (a.name == name) return &a;

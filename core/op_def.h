@@ -141,6 +141,11 @@ class OpDef {
   OpDef& fusesAsPostOp(PostOpFn fn);
   /// This op applies post-ops given by PrepareContext::postOps().
   OpDef& acceptsPostOps();
+  /// This op applies a folded Relu itself (BatchNorm: fuse_norm_relu):
+  /// forward writes the Relu's output and backward takes the Relu's output
+  /// gradient, so the Relu runs neither forward nor backward.
+  /// PrepareContext::hasPostOps() says when one is folded.
+  OpDef& foldsRelu();
   /// This op is elementwise math the plan may fuse into a chain.
   OpDef& pointwise(PointwiseFn fn);
   /// Sample configurations for the registry-driven tests.
@@ -169,6 +174,7 @@ class OpDef {
   int outputCountFor(const std::map<std::string, AttrValue>& attrs) const;
   bool isDifferentiable() const { return differentiable_; }
   bool acceptsPostOpsFlag() const { return acceptsPostOps_; }
+  bool foldsReluFlag() const { return foldsRelu_; }
   const std::string& nonDifferentiableReason() const { return nonDiffReason_; }
   const std::string& docText() const { return doc_; }
   /// Port i, resolving variadic repeats to the last declared port.
@@ -197,6 +203,7 @@ class OpDef {
   OutputCountFn outputCountFn_;
   bool differentiable_ = true;
   bool acceptsPostOps_ = false;
+  bool foldsRelu_ = false;
   std::string nonDiffReason_;
   std::string doc_;
   ShapeFn shapeFn_;

@@ -50,6 +50,8 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
   fusedChild_.assign(nn, -1);
   chainOf_.assign(nn, -1);
   internal_.assign(nv, false);
+  gradFrom_.assign(nv, -1);
+  reused_.assign(nv, false);
   postOps_.resize(nn);
   state_.resize(nn);
   gradInMd_.resize(nn);
@@ -74,7 +76,9 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
   markGradients();
   if (options_.fuse) planFusion();
   if (options_.fuse && !options_.checkNumerics) planChains();
+  sharing_ = options_.shareBuffers && options_.mode == Mode::Inference;
   prepareNodes();
+  if (sharing_) assignBuffers();
   allocateGradients();
 }
 
@@ -129,8 +133,11 @@ void Plan::markActive() {
     }
   }
   std::vector<int> roots;
-  for (int v : wanted)
+  kept_.assign(p.values().size(), false);
+  for (int v : wanted) {
+    kept_[v] = true;
     if (p.value(v).kind == ValueKind::NodeOutput) roots.push_back(p.value(v).owner);
+  }
   std::vector<bool> anc = ancestorsOf(p.numNodes(), p.edges(), roots);
   for (int n : p.order())
     if (anc[n]) {
@@ -185,22 +192,36 @@ void Plan::markGradients() {
   }
 }
 
-// Folds an activation into its producer when the producer's only output has
-// exactly one consumer, that activation, and nobody else reads the value.
+// The activation node n's output can fold into: the only consumer of n's
+// only output, when nobody else reads that value (not a graph output, the
+// loss, the prediction, a requested output or a gradient target) and the
+// consumer has a post-op form (OpDef::fusesAsPostOp); -1 otherwise.
+int Plan::foldableConsumer(int n) const {
+  const Program& p = *program_;
+  if (p.nodeOutputs(n).size() != 1) return -1;
+  int v = p.nodeOutputs(n)[0];
+  const ValueInfo& info = p.value(v);
+  if (info.consumers.size() != 1 || isTarget_[v]) return -1;
+  bool requested = false;
+  for (int o : p.outputValues()) requested |= o == v;
+  for (const auto& name : options_.outputs) requested |= p.findValue(name) == v;
+  if (requested || v == p.lossValue() || v == p.predictionValue()) return -1;
+  auto [c, port] = info.consumers[0];
+  if (port != 0 || !active_[c] || !p.op(c).postOpFn()) return -1;
+  return c;
+}
+
+// Folds an activation into its producer (foldableConsumer): a post-op of a
+// Conv2D/Linear (the activation's backward still runs, reading the shared
+// output), or a Relu into a BatchNorm (fuse_norm_relu: the BatchNorm's
+// backward covers the Relu, whose gradient it reads in place of its own).
 void Plan::planFusion() {
   const Program& p = *program_;
   for (int n : order_) {
     const OpDef& def = p.op(n);
-    if (!def.acceptsPostOpsFlag() || p.nodeOutputs(n).size() != 1) continue;
-    int v = p.nodeOutputs(n)[0];
-    const ValueInfo& info = p.value(v);
-    if (info.consumers.size() != 1 || isTarget_[v]) continue;
-    bool requested = false;
-    for (int o : p.outputValues()) requested |= o == v;
-    for (const auto& name : options_.outputs) requested |= p.findValue(name) == v;
-    if (requested || v == p.lossValue() || v == p.predictionValue()) continue;
-    auto [c, port] = info.consumers[0];
-    if (port != 0 || !active_[c] || !p.op(c).postOpFn()) continue;
+    if (!def.acceptsPostOpsFlag() && !def.foldsReluFlag()) continue;
+    const int c = foldableConsumer(n);
+    if (c < 0) continue;
     std::vector<Dims> inDims;
     std::vector<DType> inTypes;
     for (int u : p.nodeInputs(c)) {
@@ -210,12 +231,20 @@ void Plan::planFusion() {
     ShapeContext sctx(p.graph().nodes[c], p.op(c), p.attrs(c), inDims, inTypes);
     std::vector<PostOpSpec> chain = p.op(c).postOpFn()(sctx);
     if (chain.empty()) continue;
+    if (!def.acceptsPostOpsFlag() &&
+        (chain.size() != 1 || chain[0].alg != dnnl::algorithm::eltwise_relu ||
+         chain[0].alpha != 0.f || chain[0].scale != 1.f))
+      continue;  // a foldsRelu op takes a plain Relu only
     dnnl::post_ops po;
     for (const PostOpSpec& s : chain)
       po.append_eltwise(s.scale, s.alg, s.alpha, s.beta);
     postOps_[n] = po;
     fusedChild_[n] = c;
     fusedInto_[c] = n;
+    if (def.foldsReluFlag()) {
+      gradFrom_[p.nodeOutputs(n)[0]] = p.nodeOutputs(c)[0];
+      runsBackward_[c] = false;
+    }
   }
 }
 
@@ -276,10 +305,10 @@ void Plan::prepareNodes() {
     }
     for (int o : p.nodeOutputs(n)) {
       if (fusedInto_[n] >= 0) {
-        mem_[o] = mem_[p.nodeInputs(n)[0]];
+        if (!sharing_) mem_[o] = mem_[p.nodeInputs(n)[0]];  // else assignBuffers
         md_[o] = md_[p.nodeInputs(n)[0]];
       } else {
-        mem_[o] = allocate(md_[o], o);
+        placeValue(o);
       }
     }
   }
@@ -288,7 +317,7 @@ void Plan::prepareNodes() {
 void Plan::allocateGradients() {
   const Program& p = *program_;
   for (int v = 0; v < int(p.values().size()); ++v) {
-    if (!needsGrad_[v] || internal_[v]) continue;
+    if (!needsGrad_[v] || internal_[v] || gradFrom_[v] >= 0) continue;
     const ValueInfo& info = p.value(v);
     allocNode_ = info.kind == ValueKind::NodeOutput ? info.owner : -1;
     if (info.kind == ValueKind::Param) {
@@ -303,7 +332,7 @@ void Plan::allocateGradients() {
     if (!runsBackward_[n]) continue;
     allocNode_ = n;
     for (int o : p.nodeOutputs(n))
-      if (!grad_[o] && !internal_[o]) {
+      if (!grad_[o] && !internal_[o] && gradFrom_[o] < 0) {
         grad_[o] = allocate(md_[o], o, true);
         std::memset(grad_[o].get_data_handle(), 0, md_[o].get_size());
       }
@@ -473,6 +502,11 @@ std::vector<float> toPlain(const dnnl::memory& m, const Dims& dims) {
 }  // namespace
 
 std::vector<float> Plan::readValue(int v) {
+  if (mem_.at(v) && reused_[v])
+    throw UsageError(program_->graph().loc, "", "",
+                     "value '" + program_->value(v).name +
+                         "' is not kept by this inference plan (its memory is reused after "
+                         "its last use); request it as an output");
   if (!mem_.at(v))
     throw UsageError(program_->graph().loc, "", "",
                      "value '" + program_->value(v).name +

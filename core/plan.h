@@ -40,6 +40,11 @@ struct PlanOptions {
   bool fuse = true;
   /// Check every node's outputs for NaN/Inf after it runs.
   bool checkNumerics = false;
+  /// Inference plans: values whose lifetimes in the execution order do not
+  /// overlap share memory (core/plan_memory.cpp); only the values the plan
+  /// computes for its caller (outputs, prediction) keep theirs, and
+  /// readValue of any other value is an error.
+  bool shareBuffers = true;
 };
 
 /// Watches a plan run, node by node (the profiler times nodes with it).
@@ -130,6 +135,16 @@ class Plan final : private PlanAccess {
   uint64_t seed() const { return seed_; }
   /// Total bytes of activation and gradient buffers this plan allocated.
   int64_t bytesAllocated() const { return bytes_; }
+  /// The node outputs' buffers (PlanOptions::shareBuffers): the bytes they
+  /// would take each on its own, the most that is live at once in the
+  /// execution order, and the one arena they share (0: not shared; at
+  /// least the live peak, the rest is fragmentation).
+  struct BufferStats {
+    int64_t valueBytes = 0, livePeakBytes = 0, arenaBytes = 0;
+  };
+  const BufferStats& bufferStats() const { return bufferStats_; }
+  /// The memory of a value (empty when the plan computes none for it).
+  const dnnl::memory& memoryOf(int value) const { return mem_.at(value); }
 
  private:
   // PlanAccess, for the op contexts.
@@ -149,7 +164,9 @@ class Plan final : private PlanAccess {
   void* nodeState(int node) const override { return state_[node].get(); }
   NodeInfo& mutableNodeInfo(int node) override { return info_[node]; }
   dnnl::memory& valueMemory(int value) override { return mem_[value]; }
-  dnnl::memory& gradMemory(int value) override { return grad_[value]; }
+  dnnl::memory& gradMemory(int value) override {
+    return grad_[gradFrom_[value] >= 0 ? gradFrom_[value] : value];
+  }
   bool writesGradInput(int node, int input) const override {
     return edges_[node].at(input).value >= 0;
   }
@@ -160,6 +177,7 @@ class Plan final : private PlanAccess {
 
   void markActive();
   void markGradients();
+  int foldableConsumer(int node) const;
   void planFusion();
   void planChains();
   void prepareChain(int chain);
@@ -168,6 +186,10 @@ class Plan final : private PlanAccess {
   /// backward order: n itself, the members of the chain n runs, or none.
   std::vector<int> backwardUnit(int n) const;
   void prepareNodes();
+  /// Allocates a node output's buffer now, or (sharing) in assignBuffers.
+  void placeValue(int value);
+  /// Places the buffers placeValue deferred in one arena by liveness.
+  void assignBuffers();
   void allocateGradients();
   void runEdge(GradEdge& e);
   void checkFinite(int node, bool backwardPass);
@@ -192,8 +214,16 @@ class Plan final : private PlanAccess {
   std::vector<FusedChain> chains_;
   std::vector<int> chainOf_;  ///< node -> index in chains_, or -1
   std::vector<bool> internal_;  ///< value -> lives only inside a chain
+  /// value -> the value whose gradient buffer its consumer's backward reads
+  /// (a BatchNorm output whose Relu folded into it), or -1
+  std::vector<int> gradFrom_;
   std::vector<std::unique_ptr<FusedChainNode>> chainNodes_;
   std::vector<int> order_;
+  std::vector<bool> kept_;     ///< value -> computed for the caller
+  bool sharing_ = false;       ///< node outputs share memory by liveness
+  std::vector<int> deferred_;  ///< values placeValue left to assignBuffers
+  std::vector<bool> reused_;   ///< value -> memory reused after its last use
+  BufferStats bufferStats_;
   std::vector<int> tape_;
   std::vector<std::shared_ptr<void>> state_;
   std::vector<std::vector<dnnl::memory::desc>> gradInMd_;

@@ -40,7 +40,7 @@ void Plan::prepareChain(int c) {
       ch.steps, md_[ch.input], operandMds,
       [this](const dnnl::memory::desc& md) { return scratchMemory(md); });
   md_[ch.output] = node->dataDesc();
-  mem_[ch.output] = allocate(md_[ch.output], ch.output);
+  placeValue(ch.output);
   gradInMd_[ch.nodes[0]][ch.dataPorts[0]] = node->dataDesc();
   for (size_t k = 0; k < ch.nodes.size(); ++k)
     if (ch.operandPorts[k] >= 0)

@@ -13,6 +13,9 @@
 // the batch statistics with track_running_stats 0 (as PyTorch).
 // The running statistics are never trained (OpDef::stateInputs: the loader
 // requires constant params).
+// A Relu that reads nothing but dst folds in (OpDef::foldsRelu, the plan
+// decides): dst = max(bn(src), 0) with fuse_norm_relu, whose training
+// forward keeps a bit mask (workspace) from which backward masks d dst.
 // NOTE: oneDNN takes [N, C] directly (the same kernels as [N, C, 1, 1]).
 #include <cmath>
 #include <optional>
@@ -30,6 +33,7 @@ struct BatchNormState {
   std::optional<dnnl::batch_normalization_backward> bwd;
   dnnl::memory mean, variance;                 ///< batch statistics (training)
   dnnl::memory sinkSrc, sinkScale, sinkShift;  ///< gradients nobody needs
+  dnnl::memory workspace;  ///< Relu mask (folded Relu, forward_training)
   bool batchStats = false;  ///< normalise with the batch statistics
   bool update = false;      ///< move the running statistics (training)
   int scaleAt = 1, meanAt = 3;  ///< input indices; -1: absent
@@ -109,6 +113,7 @@ void prepare(PrepareContext& ctx) {
     flags = dnnl::normalization_flags::use_scale |
             dnnl::normalization_flags::use_shift;
   if (!st.batchStats) flags |= dnnl::normalization_flags::use_global_stats;
+  if (ctx.hasPostOps()) flags |= dnnl::normalization_flags::fuse_norm_relu;
   const dnnl::memory::desc& srcMd = ctx.inputDesc(0);  // keep its layout
   dnnl::batch_normalization_forward::primitive_desc fwdPd(
       {st.batchStats ? prop_kind::forward_training
@@ -122,6 +127,8 @@ void prepare(PrepareContext& ctx) {
     st.mean = ctx.scratch(fwdPd.mean_desc());
     st.variance = ctx.scratch(fwdPd.variance_desc());
   }
+  if (fwdPd.workspace_desc().get_size() > 0)
+    st.workspace = ctx.scratch(fwdPd.workspace_desc());
   if (!ctx.runsBackward()) return;
 
   dnnl::batch_normalization_backward::primitive_desc bwdPd(
@@ -153,6 +160,7 @@ void forward(ExecContext& ctx) {
   args[DNNL_ARG_MEAN] = st.batchStats ? st.mean : ctx.input(st.meanAt);
   args[DNNL_ARG_VARIANCE] =
       st.batchStats ? st.variance : ctx.input(st.meanAt + 1);
+  if (st.workspace) args[DNNL_ARG_WORKSPACE] = st.workspace;
   st.fwd.execute(s, args);
   if (!st.update) return;
   s.wait();
@@ -180,6 +188,7 @@ void backward(GradContext& ctx) {
       {DNNL_ARG_MEAN, st.mean},
       {DNNL_ARG_VARIANCE, st.variance},
       {DNNL_ARG_DIFF_SRC, pick(0, st.sinkSrc)}};
+  if (st.workspace) args[DNNL_ARG_WORKSPACE] = st.workspace;
   if (st.scaleAt >= 0) {
     args[DNNL_ARG_SCALE] = ctx.input(st.scaleAt);
     // unused, but oneDNN 2.6.3 fails to execute without it
@@ -219,6 +228,7 @@ const OpDef& batchNormOp() {
           return at < 0 ? std::vector<int>{} : std::vector<int>{at, at + 1};
         })
         .doc("batch normalisation over the channel axis (axis 1)")
+        .foldsRelu()
         .shapes(inferShapes)
         .prepare(prepare)
         .forward(forward)

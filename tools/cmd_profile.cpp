@@ -81,6 +81,12 @@ void printReport(const ProfileReport& r) {
   std::printf("memory: %.1f MiB of plan buffers (activations, gradients, workspaces), "
               "%.1f MiB of parameter and gradient arenas; %d reorders per step\n",
               double(r.planBytes) / (1 << 20), double(r.arenaBytes) / (1 << 20), r.reorders);
+  if (r.buffers.arenaBytes > 0)
+    std::printf("buffers by liveness: %lld bytes of values share %lld bytes (peak live %lld "
+                "bytes)\n",
+                static_cast<long long>(r.buffers.valueBytes),
+                static_cast<long long>(r.buffers.arenaBytes),
+                static_cast<long long>(r.buffers.livePeakBytes));
   if (r.peakGflops > 0)
     std::printf("peak: %.1f GFLOP/s (dnnl_sgemm %lldx%lldx%lld, best run, threads: %d)\n",
                 r.peakGflops, static_cast<long long>(r.peakSize),

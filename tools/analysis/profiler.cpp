@@ -376,6 +376,7 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
   r.imagesPerSecond =
       r.uninstrumentedMs > 0 ? double(globalBatch) / (r.uninstrumentedMs * 1e-3) : 0;
   r.planBytes = plain.bytesAllocated();
+  r.buffers = plain.bufferStats();
   r.arenaBytes = 2 * store.arenaSize() * int64_t(sizeof(float));
 
   if (o.peakSize > 0 && (!o.comm || o.comm->rank() == 0)) {

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "core/plan.h"
 #include "core/program.h"
 #include "train/distributed/communicator.h"
 #include "train/solver.h"
@@ -120,6 +121,9 @@ struct ProfileReport {
   /// Plan::bytesAllocated) and of the parameter arenas (parameters and
   /// gradients, ParamStore::arenaSize; optimizer state not counted).
   int64_t planBytes = 0, arenaBytes = 0;
+  /// The node outputs' buffers (Plan::bufferStats; inference plans share
+  /// them by liveness, arenaBytes 0 in training).
+  Plan::BufferStats buffers;
   int reorders = 0;  ///< layout conversions per step, all nodes
 
   /// Every timed step: the instrumented ones with their parts and nodes
