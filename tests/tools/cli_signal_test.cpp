@@ -22,6 +22,7 @@
 #include "tests/support/scratch_dir.h"
 #include "tests/support/tiny_mnist.h"
 #include "train/checkpoint.h"
+#include "tests/support/tree_paths.h"
 
 extern char** environ;
 
@@ -61,7 +62,7 @@ class CliSignalTest : public ::testing::Test {
   // Starts `sh -c "cd ROOT && exec tapeflow train ARGS 2>stderr REDIRECTIONS"`:
   // the shell execs, so the child's pid is tapeflow's.
   void start(const std::string& args, const std::string& redirections = "> stdout") {
-    const std::string cmd = "cd " + root().string() + " && exec " + TAPEFLOW_CLI + " train " +
+    const std::string cmd = "cd " + root().string() + " && exec " + tapeflow::paths::cliPath() + " train " +
                             args + " 2> stderr " + redirections;
     fs::remove(root() / "stdout");  // firstLinePrinted() waits for the new one
     const char* argv[] = {"sh", "-c", cmd.c_str(), nullptr};
@@ -111,7 +112,7 @@ TEST_F(CliSignalTest, AClosedOutputPipeOnlyStopsThePrinting) {
 
 TEST_F(CliSignalTest, TrainPipedIntoHeadCompletes) {
   const std::string cmd = std::string("cd ") + root().string() + " && set -o pipefail && " +
-                          TAPEFLOW_CLI +
+                          tapeflow::paths::cliPath() +
                           " train --model quad.pbtxt --data data --pad-to 0 --batch 32 "
                           "--threads 1 --out r --epochs 2 --log-every 1 2>stderr | head -1";
   std::string out;
