@@ -15,10 +15,7 @@
 #include "core/dnnl_context.h"
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "ops/registry.h"
-
-#ifndef TAPEFLOW_SOURCE_DIR
-#error "TAPEFLOW_SOURCE_DIR must name the source tree (see bench/CMakeLists.txt)"
-#endif
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow::bench {
 namespace {
@@ -130,7 +127,7 @@ OpPlan::OpPlan(const OpCase& c, int64_t batch, Mode mode) {
 }
 
 std::string modelPath(const std::string& name) {
-  return std::string(TAPEFLOW_SOURCE_DIR) + "/models/" + name + ".pbtxt";
+  return tapeflow::paths::sourceDir() + "/models/" + name + ".pbtxt";
 }
 
 Model::Model(const std::string& name) {

@@ -289,8 +289,20 @@ void ChainKernel::expandOperands(int64_t segment,
   }
 }
 
-void ChainKernel::forward(const float* x, const std::vector<const float*>& operands,
-                          float* y) const {
+// One tile: n elements at offset `off` of the data, `start` into segment
+// `seg`, whose channel block has `valid` real lanes; b[k] is step k's
+// operand values for the tile (nullptr for a unary step).
+struct ChainKernel::Tile {
+  int64_t seg, start, n, off, valid;
+  const float* b[kMaxSteps];
+  Scratch& sc;
+};
+
+// Walks the segments (in parallel when the data is large) and their tiles,
+// with each segment's operands expanded once, and calls body(tile).
+template <class Body>
+void ChainKernel::forEachTile(const std::vector<const float*>& operands,
+                              const Body& body) const {
   const ChainLayout& L = layout_;
   const int64_t segments = L.outer * L.blocks, segLen = L.spatial * L.lanes;
   const int steps = int(steps_.size());
@@ -302,78 +314,73 @@ void ChainKernel::forward(const float* x, const std::vector<const float*>& opera
       expandOperands(seg, operands, sc);
       const int64_t valid = std::min(L.lanes, L.channels - (seg % L.blocks) * L.lanes);
       for (int64_t start = 0; start < segLen; start += tile_) {
-        const int64_t n = std::min(tile_, segLen - start);
-        const int64_t off = seg * segLen + start;
-        const float* a = x + off;
-        float* out = y + off;
+        Tile t{seg, start, std::min(tile_, segLen - start), seg * segLen + start, valid, {}, sc};
         for (int k = 0; k < steps; ++k) {
-          const float* b = sc.opPtr[k];
-          if (operands[k] && !b) b = operands[k] + (seg % L.blocks) * L.lanes + start % L.lanes;
-          stepForward(steps_[k], a, b, out, n);
-          a = out;
+          t.b[k] = sc.opPtr[k];
+          if (operands[k] && !t.b[k])
+            t.b[k] = operands[k] + (seg % L.blocks) * L.lanes + start % L.lanes;
         }
-        if (valid < L.lanes) zeroPadding(out, n, L.lanes, valid);
+        body(t);
       }
     }
   }
+}
+
+void ChainKernel::forward(const float* x, const std::vector<const float*>& operands,
+                          float* y) const {
+  const int64_t lanes = layout_.lanes;
+  const int steps = int(steps_.size());
+  forEachTile(operands, [&](const Tile& t) {
+    const float* a = x + t.off;
+    float* out = y + t.off;
+    for (int k = 0; k < steps; ++k) {
+      stepForward(steps_[k], a, t.b[k], out, t.n);
+      a = out;
+    }
+    if (t.valid < lanes) zeroPadding(out, t.n, lanes, t.valid);
+  });
 }
 
 void ChainKernel::backward(const float* x, const float* y, const float* dy,
                            const std::vector<const float*>& operands, float* dx,
                            const std::vector<float*>& dOperands, int first) {
   const ChainLayout& L = layout_;
-  const int64_t segments = L.outer * L.blocks, segLen = L.spatial * L.lanes;
   const int steps = int(steps_.size());
-  const size_t slot = size_t(segments * L.lanes);
+  const size_t slot = size_t(L.outer * L.blocks * L.lanes);
   for (int k = first; k < steps; ++k)
     if (dOperands[k] && slot_[k] >= 0)
       std::fill_n(partial_.begin() + slot_[k] * slot, slot, 0.0);
-#pragma omp parallel if (segments > 1 && L.size() >= kParallelMin)
-  {
-    Scratch sc;
-#pragma omp for schedule(static)
-    for (int64_t seg = 0; seg < segments; ++seg) {
-      expandOperands(seg, operands, sc);
-      const int64_t valid = std::min(L.lanes, L.channels - (seg % L.blocks) * L.lanes);
-      for (int64_t start = 0; start < segLen; start += tile_) {
-        const int64_t n = std::min(tile_, segLen - start);
-        const int64_t off = seg * segLen + start;
-        const float* in[kMaxSteps + 1];
-        const float* b[kMaxSteps];
-        in[0] = x + off;
-        in[steps] = y + off;
-        for (int k = 0; k < steps; ++k) {
-          b[k] = sc.opPtr[k];
-          if (operands[k] && !b[k])
-            b[k] = operands[k] + (seg % L.blocks) * L.lanes + start % L.lanes;
-        }
-        // The intermediate values, exactly as forward computed them.
-        for (int k = 0; k + 1 < steps; ++k) {
-          stepForward(steps_[k], in[k], b[k], sc.vals[k + 1], n);
-          in[k + 1] = sc.vals[k + 1];
-        }
-        std::memcpy(sc.g, dy + off, size_t(n) * sizeof(float));
-        for (int k = steps - 1; k >= first; --k) {
-          float* contrib = dOperands[k] && slot_[k] >= 0 ? sc.contrib : nullptr;
-          stepBackward(steps_[k], in[k], in[k + 1], b[k], sc.g, contrib, n);
-          if (!contrib) continue;
-          double* acc = partial_.data() + slot_[k] * slot + size_t(seg * L.lanes);
-          if (L.lanes == 1) {
-            acc[0] += sumTile(contrib, n);
-          } else if (L.lanes > kTile) {
-            for (int64_t j = 0; j < n; ++j) acc[start % L.lanes + j] += double(contrib[j]);
-          } else {
-            for (int64_t j0 = 0; j0 < n; j0 += L.lanes)
-              for (int64_t l = 0; l < L.lanes; ++l) acc[l] += double(contrib[j0 + l]);
-          }
-        }
-        if (!dx) continue;
-        float* out = dx + off;
-        std::memcpy(out, sc.g, size_t(n) * sizeof(float));
-        if (valid < L.lanes) zeroPadding(out, n, L.lanes, valid);
+  forEachTile(operands, [&](const Tile& t) {
+    const int64_t n = t.n;
+    Scratch& sc = t.sc;
+    const float* in[kMaxSteps + 1];
+    in[0] = x + t.off;
+    in[steps] = y + t.off;
+    // The intermediate values, exactly as forward computed them.
+    for (int k = 0; k + 1 < steps; ++k) {
+      stepForward(steps_[k], in[k], t.b[k], sc.vals[k + 1], n);
+      in[k + 1] = sc.vals[k + 1];
+    }
+    std::memcpy(sc.g, dy + t.off, size_t(n) * sizeof(float));
+    for (int k = steps - 1; k >= first; --k) {
+      float* contrib = dOperands[k] && slot_[k] >= 0 ? sc.contrib : nullptr;
+      stepBackward(steps_[k], in[k], in[k + 1], t.b[k], sc.g, contrib, n);
+      if (!contrib) continue;
+      double* acc = partial_.data() + slot_[k] * slot + size_t(t.seg * L.lanes);
+      if (L.lanes == 1) {
+        acc[0] += sumTile(contrib, n);
+      } else if (L.lanes > kTile) {
+        for (int64_t j = 0; j < n; ++j) acc[t.start % L.lanes + j] += double(contrib[j]);
+      } else {
+        for (int64_t j0 = 0; j0 < n; j0 += L.lanes)
+          for (int64_t l = 0; l < L.lanes; ++l) acc[l] += double(contrib[j0 + l]);
       }
     }
-  }
+    if (!dx) return;
+    float* out = dx + t.off;
+    std::memcpy(out, sc.g, size_t(n) * sizeof(float));
+    if (t.valid < L.lanes) zeroPadding(out, n, L.lanes, t.valid);
+  });
   // Sums over the samples, in order.
   for (int k = first; k < steps; ++k) {
     if (!dOperands[k] || slot_[k] < 0) continue;

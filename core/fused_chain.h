@@ -64,8 +64,11 @@ class ChainKernel {
 
  private:
   struct Scratch;
+  struct Tile;
   void expandOperands(int64_t segment, const std::vector<const float*>& operands,
                       Scratch& sc) const;
+  template <class Body>
+  void forEachTile(const std::vector<const float*>& operands, const Body& body) const;
 
   std::vector<ChainStep> steps_;
   ChainLayout layout_;

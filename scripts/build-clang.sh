@@ -9,7 +9,11 @@
 # Extra arguments go to CMake. Does nothing more when build-clang is up to date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CCACHE_BASEDIR=$PWD  # clones elsewhere share the cache
+# Clones elsewhere share the cache: paths under here are hashed relative to
+# it, and the working directory is not hashed (no compile command names it;
+# in the clang build's debug information a reused object names the clone
+# that compiled it first).
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 CC=clang CXX=clang++ cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTAPEFLOW_FUZZ=ON -DTAPEFLOW_SANITIZE=ON -DTAPEFLOW_WERROR=ON "$@" \
   > build-clang.log 2>&1 || { cat build-clang.log; exit 1; }

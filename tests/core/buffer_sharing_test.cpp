@@ -14,12 +14,13 @@
 #include "core/plan.h"
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "ops/registry.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow {
 namespace {
 
 std::shared_ptr<const Program> model(const std::string& name) {
-  return Program::build(loadGraphFile(std::string(TAPEFLOW_SOURCE_DIR) + "/models/" + name),
+  return Program::build(loadGraphFile(tapeflow::paths::sourceDir() + "/models/" + name),
                         ops::registry());
 }
 

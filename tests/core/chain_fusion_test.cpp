@@ -15,6 +15,7 @@
 #include "core/plan.h"
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "ops/registry.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow {
 namespace {
@@ -24,7 +25,7 @@ std::shared_ptr<const Program> parse(const std::string& text) {
 }
 
 std::shared_ptr<const Program> model(const std::string& name) {
-  return Program::build(loadGraphFile(std::string(TAPEFLOW_SOURCE_DIR) + "/models/" + name),
+  return Program::build(loadGraphFile(tapeflow::paths::sourceDir() + "/models/" + name),
                         ops::registry());
 }
 

@@ -14,6 +14,7 @@
 #include "core/program.h"
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "ops/registry.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow {
 namespace {
@@ -22,7 +23,7 @@ namespace fs = std::filesystem;
 
 std::vector<std::string> corpus() {
   std::vector<std::string> files;
-  fs::path dir = fs::path(TAPEFLOW_SOURCE_DIR) / "tests/graphs/invalid";
+  fs::path dir = fs::path(tapeflow::paths::sourceDir()) / "tests/graphs/invalid";
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().extension() == ".pbtxt") files.push_back(e.path().filename());
   std::sort(files.begin(), files.end());
@@ -48,7 +49,7 @@ Expectation readHeader(const fs::path& path) {
 class InvalidGraphTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(InvalidGraphTest, FailsWithExpectedMessageAndLine) {
-  fs::path path = fs::path(TAPEFLOW_SOURCE_DIR) / "tests/graphs/invalid" / GetParam();
+  fs::path path = fs::path(tapeflow::paths::sourceDir()) / "tests/graphs/invalid" / GetParam();
   Expectation want = readHeader(path);
   ASSERT_GE(want.line, 0) << "missing '# expect-line:' header";
   ASSERT_FALSE(want.message.empty()) << "missing '# expect-error:' header";

@@ -13,6 +13,7 @@
 #include "../support/onnx_builder.h"
 #include "../support/onnx_support.h"
 #include "../support/scratch_dir.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow {
 namespace {
@@ -40,7 +41,7 @@ TEST(OnnxImportTest, PyTorchExportsGivePyTorchLogits) {
   if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
   if (std::string why = torchMissing(); !why.empty()) GTEST_SKIP() << why;
   testing::ScratchDir dir("onnx_torch");
-  std::string cmd = "/usr/bin/python3 '" TAPEFLOW_SOURCE_DIR "/tests/onnx/torch_export.py' '" +
+  std::string cmd = "/usr/bin/python3 '" + tapeflow::paths::sourceDir() + "/tests/onnx/torch_export.py' '" +
                     dir.path() + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   struct Model {

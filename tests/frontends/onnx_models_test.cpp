@@ -10,6 +10,7 @@
 
 #include "../support/onnx_support.h"
 #include "../support/scratch_dir.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow {
 namespace {
@@ -21,7 +22,7 @@ constexpr int64_t kBatch = 2;
 std::vector<std::string> shippedGraphs() {
   std::vector<std::string> out;
   for (const auto& e :
-       std::filesystem::directory_iterator(std::string(TAPEFLOW_SOURCE_DIR) + "/models")) {
+       std::filesystem::directory_iterator(tapeflow::paths::sourceDir() + "/models")) {
     std::string name = e.path().filename().string();
     if (e.path().extension() == ".pbtxt" && name.find(".solver.") == std::string::npos)
       out.push_back(name);

@@ -11,12 +11,13 @@
 #include "tools/analysis/model_report.h"
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "ops/registry.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow {
 namespace {
 
 std::shared_ptr<const Program> load(const std::string& name) {
-  return Program::build(loadGraphFile(std::string(TAPEFLOW_SOURCE_DIR) + "/models/" + name),
+  return Program::build(loadGraphFile(tapeflow::paths::sourceDir() + "/models/" + name),
                         ops::registry());
 }
 

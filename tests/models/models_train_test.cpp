@@ -19,17 +19,18 @@
 #include "tests/support/scratch_dir.h"
 #include "train/data/data_source.h"
 #include "train/trainer.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow {
 namespace {
 
 std::string mnistDir() {
   const char* env = std::getenv("TAPEFLOW_MNIST_DIR");
-  return env && *env ? env : std::string(TAPEFLOW_BINARY_DIR) + "/models-data/mnist";
+  return env && *env ? env : tapeflow::paths::binaryDir() + "/models-data/mnist";
 }
 
 std::string modelPath(const std::string& file) {
-  return std::string(TAPEFLOW_SOURCE_DIR) + "/models/" + file;
+  return tapeflow::paths::sourceDir() + "/models/" + file;
 }
 
 /// A model, its shipped solver and the two splits of the digits.

@@ -18,6 +18,7 @@
 #include "frontends/onnx/onnx_io.h"
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "ops/registry.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow::onnxtest {
 
@@ -26,7 +27,7 @@ inline std::shared_ptr<const Program> buildText(const std::string& text) {
 }
 
 inline std::shared_ptr<const Program> buildModel(const std::string& file) {
-  return Program::build(loadGraphFile(std::string(TAPEFLOW_SOURCE_DIR) + "/models/" + file),
+  return Program::build(loadGraphFile(tapeflow::paths::sourceDir() + "/models/" + file),
                         ops::registry());
 }
 
@@ -83,14 +84,14 @@ inline std::string readBytes(const std::string& path) {
 }
 
 /// Where tests/onnx/install-ort.sh puts onnxruntime-node.
-inline std::string ortModules() { return std::string(TAPEFLOW_BINARY_DIR) + "/ort/node_modules"; }
+inline std::string ortModules() { return tapeflow::paths::binaryDir() + "/ort/node_modules"; }
 
 /// Empty when ONNX Runtime can run; otherwise why not.
 inline std::string ortMissing() {
   if (std::system("node --version > /dev/null 2>&1") != 0) return "node is not on the PATH";
   if (!std::filesystem::exists(ortModules() + "/onnxruntime-node/package.json"))
     return "onnxruntime-node is not installed in " + ortModules() +
-           " (run tests/onnx/install-ort.sh " + std::string(TAPEFLOW_BINARY_DIR) + "/ort)";
+           " (run tests/onnx/install-ort.sh " + tapeflow::paths::binaryDir() + "/ort)";
   return "";
 }
 
@@ -101,7 +102,7 @@ inline std::vector<float> runOrt(const std::string& dir, const std::string& mode
   writeBytes(in, std::string(reinterpret_cast<const char*>(x.data()), x.size() * 4));
   std::string shape;
   for (int64_t d : dims) shape += (shape.empty() ? "" : ",") + std::to_string(d);
-  std::string cmd = "NODE_PATH='" + ortModules() + "' node '" TAPEFLOW_SOURCE_DIR
+  std::string cmd = "NODE_PATH='" + ortModules() + "' node '" + tapeflow::paths::sourceDir() +
                     "/tests/onnx/run_ort.js' '" + model + "' '" + in + "' " + shape + " > '" +
                     out + "'";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "tests/support/scratch_dir.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow {
 namespace {
@@ -36,7 +37,7 @@ class CliIoTest : public ::testing::Test {
  protected:
   void SetUp() override {
     model_ = dir_.path("m.pbtxt");
-    fs::copy_file(std::string(TAPEFLOW_SOURCE_DIR) + "/models/lenet5_keras.pbtxt",
+    fs::copy_file(tapeflow::paths::sourceDir() + "/models/lenet5_keras.pbtxt",
                   model_);
     original_ = slurp(model_);
   }
@@ -44,7 +45,7 @@ class CliIoTest : public ::testing::Test {
   /// Runs `tapeflow <args>` (args already shell-quoted where needed).
   CliRun run(const std::string& args) const {
     std::string errFile = dir_.path("stderr.txt");
-    std::string cmd = std::string(TAPEFLOW_BINARY_DIR) + "/tools/tapeflow " + args +
+    std::string cmd = tapeflow::paths::cliPath() + " " + args +
                       " > /dev/null 2> '" + errFile + "'";
     int status = std::system(cmd.c_str());
     CliRun r;

@@ -18,6 +18,7 @@
 #include "tests/support/text_files.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/tiny_mnist.h"
+#include "tests/support/tree_paths.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -83,7 +84,7 @@ loss: "loss"
 
   // `PREFIX tapeflow ARGS` in the scratch directory (PREFIX: e.g. a ulimit).
   CliRun tapeflow(const std::string& args, const std::string& prefix = "") const {
-    const std::string cmd = "cd " + root().string() + " && " + prefix + " " + TAPEFLOW_CLI +
+    const std::string cmd = "cd " + root().string() + " && " + prefix + " " + tapeflow::paths::cliPath() +
                             " " + args + " 2> stderr";
     CliRun r;
     FILE* p = ::popen(cmd.c_str(), "r");

@@ -19,6 +19,7 @@
 #include "tests/support/tiny_mnist.h"
 #include "train/evaluation.h"
 #include "train/metrics.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow {
 namespace {
@@ -47,7 +48,7 @@ class CliRunTest : public ::testing::Test {
   // `tapeflow ARGS` run in the scratch directory.
   CliRun tapeflow(const std::string& args) const {
     std::string errFile = (root() / "stderr").string();
-    std::string cmd = "cd " + root().string() + " && " + TAPEFLOW_CLI + " " + args + " 2>" +
+    std::string cmd = "cd " + root().string() + " && " + tapeflow::paths::cliPath() + " " + args + " 2>" +
                       errFile;
     CliRun r;
     FILE* p = ::popen(cmd.c_str(), "r");

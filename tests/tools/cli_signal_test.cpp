@@ -22,6 +22,7 @@
 #include "tests/support/scratch_dir.h"
 #include "tests/support/tiny_mnist.h"
 #include "train/checkpoint.h"
+#include "tests/support/tree_paths.h"
 
 extern char** environ;
 
@@ -63,8 +64,9 @@ class CliSignalTest : public ::testing::Test {
   // `shellPrefix` runs first (e.g. `trap '' HUP;`, as nohup does).
   void start(const std::string& args, const std::string& redirections = "> stdout",
              const std::string& shellPrefix = "") {
-    const std::string cmd = shellPrefix + "cd " + root().string() + " && exec " + TAPEFLOW_CLI +
-                            " train " + args + " 2> stderr " + redirections;
+    const std::string cmd = shellPrefix + "cd " + root().string() + " && exec " +
+                            tapeflow::paths::cliPath() + " train " + args + " 2> stderr " +
+                            redirections;
     fs::remove(root() / "stdout");  // firstLinePrinted() waits for the new one
     const char* argv[] = {"sh", "-c", cmd.c_str(), nullptr};
     ASSERT_EQ(::posix_spawn(&pid_, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv),
@@ -114,7 +116,7 @@ TEST_F(CliSignalTest, AClosedOutputPipeOnlyStopsThePrinting) {
 
 TEST_F(CliSignalTest, TrainPipedIntoHeadCompletes) {
   const std::string cmd = std::string("cd ") + root().string() + " && set -o pipefail && " +
-                          TAPEFLOW_CLI +
+                          tapeflow::paths::cliPath() +
                           " train --model quad.pbtxt --data data --pad-to 0 --batch 32 "
                           "--threads 1 --out r --epochs 2 --log-every 1 2>stderr | head -1";
   std::string out;

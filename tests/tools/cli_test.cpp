@@ -18,6 +18,7 @@
 #include "tests/support/scratch_dir.h"
 #include "tools/cli.h"
 #include "train/solver.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow {
 namespace {
@@ -34,7 +35,7 @@ struct CliRun {
 CliRun tapeflow(const std::string& args) {
   testing::ScratchDir dir("cli");
   std::string errFile = dir.path() + "/stderr";
-  std::string cmd = std::string("cd ") + TAPEFLOW_SOURCE_DIR + " && " + TAPEFLOW_CLI +
+  std::string cmd = std::string("cd ") + tapeflow::paths::sourceDir() + " && " + tapeflow::paths::cliPath() +
                     " " + args + " 2>" + errFile;
   CliRun r;
   FILE* p = ::popen(cmd.c_str(), "r");

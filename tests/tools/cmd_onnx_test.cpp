@@ -14,6 +14,7 @@
 #include "train/checkpoint.h"
 #include "train/solver.h"
 #include "train/trainer.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow {
 namespace {
@@ -26,7 +27,7 @@ struct CliRun {
 };
 
 CliRun tapeflow(const std::string& dir, const std::string& args) {
-  std::string cmd = "'" TAPEFLOW_BINARY_DIR "/tools/tapeflow' " + args + " > '" + dir +
+  std::string cmd = "'" + tapeflow::paths::cliPath() + "' " + args + " > '" + dir +
                     "/out.txt' 2> '" + dir + "/err.txt'";
   int status = std::system(cmd.c_str());
   CliRun r;
@@ -36,7 +37,7 @@ CliRun tapeflow(const std::string& dir, const std::string& args) {
   return r;
 }
 
-const std::string kKeras = TAPEFLOW_SOURCE_DIR "/models/lenet5_keras.pbtxt";
+std::string keras() { return tapeflow::paths::sourceDir() + "/models/lenet5_keras.pbtxt"; }
 
 /// A checkpoint of lenet5_keras holding its seed-1 weights and `solverText`.
 void writeKerasCheckpoint(const std::string& path, const std::string& solverText) {
@@ -82,7 +83,7 @@ class CmdOnnxTest : public ::testing::Test {
 };
 
 TEST_F(CmdOnnxTest, ExportImportExportGivesTheSameFile) {
-  CliRun a = tapeflow(dir_.path(), "export --model '" + kKeras + "' -o '" + at("a.onnx") + "'");
+  CliRun a = tapeflow(dir_.path(), "export --model '" + keras() + "' -o '" + at("a.onnx") + "'");
   ASSERT_EQ(a.code, 0) << a.err;
   CliRun b = tapeflow(dir_.path(), "import '" + at("a.onnx") + "' -o '" + at("b.pbtxt") +
                                     "' --checkpoint-out '" + at("b.tfck") +
@@ -100,14 +101,14 @@ TEST_F(CmdOnnxTest, ExportImportExportGivesTheSameFile) {
 TEST_F(CmdOnnxTest, EvalOfTheImportedModelMatchesTheOriginal) {
   writeTestSplit(dir_.path());
   writeKerasCheckpoint(at("orig.tfck"), "");
-  CliRun e = tapeflow(dir_.path(), "export --model '" + kKeras + "' --checkpoint '" +
+  CliRun e = tapeflow(dir_.path(), "export --model '" + keras() + "' --checkpoint '" +
                                     at("orig.tfck") + "' -o '" + at("a.onnx") + "'");
   ASSERT_EQ(e.code, 0) << e.err;
   CliRun i = tapeflow(dir_.path(), "import '" + at("a.onnx") + "' -o '" + at("b.pbtxt") +
                                     "' --checkpoint-out '" + at("b.tfck") +
                                     "' --add-loss softmax_cross_entropy");
   ASSERT_EQ(i.code, 0) << i.err;
-  CliRun orig = tapeflow(dir_.path(), "eval --model '" + kKeras + "' --checkpoint '" +
+  CliRun orig = tapeflow(dir_.path(), "eval --model '" + keras() + "' --checkpoint '" +
                                        at("orig.tfck") + "' --data '" + dir_.path() + "'");
   CliRun imp = tapeflow(dir_.path(), "eval --model '" + at("b.pbtxt") + "' --checkpoint '" +
                                       at("b.tfck") + "' --data '" + dir_.path() + "'");
@@ -125,7 +126,7 @@ TEST_F(CmdOnnxTest, RecordsTheCheckpointInputTransformsAsMetadata) {
   s.mean = 0.5f;
   s.stddev = 0.25f;
   writeKerasCheckpoint(at("k.tfck"), solverToText(s));
-  CliRun e = tapeflow(dir_.path(), "export --model '" + kKeras + "' --checkpoint '" +
+  CliRun e = tapeflow(dir_.path(), "export --model '" + keras() + "' --checkpoint '" +
                                     at("k.tfck") + "' -o '" + at("k.onnx") + "'");
   ASSERT_EQ(e.code, 0) << e.err;
   onnx::ModelProto m;
@@ -144,12 +145,12 @@ TEST_F(CmdOnnxTest, RecordsTheCheckpointInputTransformsAsMetadata) {
 }
 
 TEST_F(CmdOnnxTest, RefusesToWriteOverAnInput) {
-  writeBytes(at("m.pbtxt"), readBytes(kKeras));
+  writeBytes(at("m.pbtxt"), readBytes(keras()));
   CliRun e = tapeflow(dir_.path(), "export --model '" + at("m.pbtxt") + "' -o '" + at("m.pbtxt") + "'");
   EXPECT_EQ(e.code, 2);
   EXPECT_NE(e.err.find("refusing to write over the input file"), std::string::npos) << e.err;
-  EXPECT_EQ(readBytes(at("m.pbtxt")), readBytes(kKeras));
-  ASSERT_EQ(tapeflow(dir_.path(), "export --model '" + kKeras + "' -o '" + at("a.onnx") + "'").code, 0);
+  EXPECT_EQ(readBytes(at("m.pbtxt")), readBytes(keras()));
+  ASSERT_EQ(tapeflow(dir_.path(), "export --model '" + keras() + "' -o '" + at("a.onnx") + "'").code, 0);
   std::string before = readBytes(at("a.onnx"));
   CliRun i = tapeflow(dir_.path(), "import '" + at("a.onnx") + "' -o '" + at("a.onnx") + "'");
   EXPECT_EQ(i.code, 2);
@@ -157,7 +158,7 @@ TEST_F(CmdOnnxTest, RefusesToWriteOverAnInput) {
 }
 
 TEST_F(CmdOnnxTest, BadFilesEndInOneLineAndExitCode2) {
-  ASSERT_EQ(tapeflow(dir_.path(), "export --model '" + kKeras + "' -o '" + at("a.onnx") + "'").code, 0);
+  ASSERT_EQ(tapeflow(dir_.path(), "export --model '" + keras() + "' -o '" + at("a.onnx") + "'").code, 0);
   std::string bytes = readBytes(at("a.onnx"));
   writeBytes(at("cut.onnx"), bytes.substr(0, bytes.size() - 1000));
   writeBytes(at("text.onnx"), "this is not a model\n");

@@ -6,11 +6,8 @@
 // The multi-rank behaviour runs under mpirun in tests/train/mpi/.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
 #include <stdexcept>
 #include <string>
 
@@ -23,11 +20,10 @@
 #include "train/distributed/sharding.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
+#include "tests/support/scratch_dir.h"
 
 namespace tapeflow {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr const char* kModel = R"(format_version: 1
 name: "tiny"
@@ -149,22 +145,33 @@ TEST(DistributedTest, WithoutMpiSeveralRanksAreAnErrorNamingTheCause) {
   EXPECT_EQ(openWorld(0)->size(), 1);  // not launched: one process, either build
 }
 
-// --accumulate K on one process: each batch as K micro-batches, averaged.
-TEST(DistributedTest, AccumulatedMicroBatchesFollowThePlainStep) {
-  const fs::path root = fs::path(::testing::TempDir()) /
-                        ("distributed_test_" + std::to_string(getpid()));
-  fs::remove_all(root);
+// The solver of the training tests below: SGD with momentum, batches of
+// 32, one thread, no padding.
+SolverConfig smallSolver(int epochs) {
   SolverConfig s;
   s.padTo = 0;
   s.batchSize = 32;
-  s.epochs = 2;
+  s.epochs = epochs;
   s.lr = 0.1f;
   s.momentum = 0.9f;
   s.threads = 1;
+  return s;
+}
+
+// Quiet training that writes its run into `runDir`.
+TrainOptions quietRun(const std::string& runDir) {
+  TrainOptions o;
+  o.runDir = runDir;
+  o.quiet = true;
+  return o;
+}
+
+// --accumulate K on one process: each batch as K micro-batches, averaged.
+TEST(DistributedTest, AccumulatedMicroBatchesFollowThePlainStep) {
+  const testing::ScratchDir root("distributed_test");
+  const SolverConfig s = smallSolver(2);
   auto runWith = [&](int accumulate, const std::string& dir) {
-    TrainOptions o;
-    o.runDir = (root / dir).string();
-    o.quiet = true;
+    TrainOptions o = quietRun(root.path(dir));
     o.accumulate = accumulate;
     return train(tinyProgram(), s, tinyData(256, 1), tinyData(64, 2), o);
   };
@@ -177,12 +184,9 @@ TEST(DistributedTest, AccumulatedMicroBatchesFollowThePlainStep) {
   EXPECT_NEAR(acc.test.accuracy(), plain.test.accuracy(), 1.0 / 64);
   SolverConfig bad = s;
   bad.batchSize = 30;
-  TrainOptions o;
-  o.runDir = (root / "bad").string();
-  o.quiet = true;
+  TrainOptions o = quietRun(root.path("bad"));
   o.accumulate = 4;
   EXPECT_THROW(train(tinyProgram(), bad, tinyData(256, 1), nullptr, o), UsageError);
-  fs::remove_all(root);
 }
 
 // Two ranks that hold the same data: every sum doubles. Sums started with
@@ -243,21 +247,11 @@ prediction: "logits"
 // buckets start in buffer order, some during the backward pass, and cover
 // the buffer exactly once per step.
 TEST(DistributedTest, BucketedAllreduceMatchesOneAllreduceAfterBackward) {
-  const fs::path root = fs::path(::testing::TempDir()) /
-                        ("distributed_buckets_" + std::to_string(getpid()));
-  fs::remove_all(root);
+  const testing::ScratchDir root("distributed_buckets");
   auto program = Program::build(parseGraphText(kTwoLayers, "two.pbtxt"), ops::registry());
-  SolverConfig s;
-  s.padTo = 0;
-  s.batchSize = 32;
-  s.epochs = 1;
-  s.lr = 0.1f;
-  s.momentum = 0.9f;
-  s.threads = 1;
+  const SolverConfig s = smallSolver(1);
   auto runWith = [&](double bucketMiB, const std::string& dir, TwinRanks* comm) {
-    TrainOptions o;
-    o.runDir = (root / dir).string();
-    o.quiet = true;
+    TrainOptions o = quietRun(root.path(dir));
     o.comm = std::shared_ptr<Communicator>(comm, [](Communicator*) {});
     o.bucketMiB = bucketMiB;
     return train(program, s, tinyData(256, 1), tinyData(64, 2), o);
@@ -285,7 +279,6 @@ TEST(DistributedTest, BucketedAllreduceMatchesOneAllreduceAfterBackward) {
   // still zero (it is written after the backward pass, before the last).
   ASSERT_EQ(buckets.probed.size(), a.losses.size());
   for (float v : buckets.probed) EXPECT_EQ(v, 0.f);
-  fs::remove_all(root);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow {
 namespace {
@@ -229,7 +230,7 @@ TEST(SolverTest, LoadsAFile) {
 }
 
 std::string sourcePath(const std::string& rel) {
-  return std::string(TAPEFLOW_SOURCE_DIR) + "/" + rel;
+  return tapeflow::paths::sourceDir() + "/" + rel;
 }
 
 TEST(SolverTest, ShippedSolverFilesParse) {

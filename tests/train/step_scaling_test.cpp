@@ -16,6 +16,7 @@
 #include "ops/registry.h"
 #include "train/optimizer.h"
 #include "train/train_step.h"
+#include "tests/support/tree_paths.h"
 
 namespace {
 std::atomic<int64_t> gAllocations{0};
@@ -119,7 +120,7 @@ std::shared_ptr<const Program> build(const std::string& text, const std::string&
 TEST(StepScalingTest, WorkPerStepGrowsLinearlyWithTheNodes) {
   const StepWork small = measure(build(chain(1000), "chain1k"), "x", 16);
   const StepWork large = measure(build(chain(10000), "chain10k"), "x", 16);
-  auto lenet = Program::build(loadGraphFile(std::string(TAPEFLOW_SOURCE_DIR) +
+  auto lenet = Program::build(loadGraphFile(tapeflow::paths::sourceDir() +
                                             "/models/lenet5.pbtxt"),
                               ops::registry());
   const StepWork reference = measure(lenet, "image", 32 * 32);

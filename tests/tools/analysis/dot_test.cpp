@@ -13,6 +13,7 @@
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "ops/registry.h"
 #include "tools/analysis/model_report.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow {
 namespace {
@@ -53,7 +54,7 @@ TEST(DotTest, MissingEdgeLabelsAndAnEmptyGraph) {
 }
 
 TEST(DotTest, ModelGraphMatchesTheGolden) {
-  const std::string src = TAPEFLOW_SOURCE_DIR;
+  const std::string src = tapeflow::paths::sourceDir();
   auto program = Program::build(
       loadGraphFile(src + "/models/lenet5_keras.pbtxt"), ops::registry());
   std::ifstream in(src + "/tests/tools/analysis/golden/lenet5_keras.dot");

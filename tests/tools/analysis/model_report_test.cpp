@@ -12,13 +12,14 @@
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "ops/registry.h"
 #include "tools/analysis/model_report.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow {
 namespace {
 
 std::vector<std::string> shippedGraphs() {
   std::vector<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(TAPEFLOW_SOURCE_DIR) +
+  for (const auto& e : std::filesystem::directory_iterator(tapeflow::paths::sourceDir() +
                                                            "/models")) {
     std::string name = e.path().filename().string();
     if (e.path().extension() == ".pbtxt" && name.find(".solver.") == std::string::npos)
@@ -65,7 +66,7 @@ TEST(ModelGradCheckTest, KinksAreCrossedAndAccountedFor) {
   // The Keras network has ReLU and max pooling: at the default step most
   // directions cross a kink, and the check still passes.
   auto program = Program::build(
-      loadGraphFile(std::string(TAPEFLOW_SOURCE_DIR) + "/models/lenet5_keras.pbtxt"),
+      loadGraphFile(tapeflow::paths::sourceDir() + "/models/lenet5_keras.pbtxt"),
       ops::registry());
   auto results = checkModelGradients(program, {});
   int kinked = 0, checked = 0;
@@ -99,7 +100,7 @@ TEST(ModelGradCheckTest, CatchesAWrongBackward) {
   for (const char* op : {"Relu", "MaxPool"}) {
     WrongRegistry wrong(op, 1.1f);  // 10% off: five times the tolerance
     auto program = Program::build(
-        loadGraphFile(std::string(TAPEFLOW_SOURCE_DIR) + "/models/lenet5_keras.pbtxt"),
+        loadGraphFile(tapeflow::paths::sourceDir() + "/models/lenet5_keras.pbtxt"),
         wrong.registry);
     for (uint64_t seed = 1; seed <= 3; ++seed) {
       ModelGradCheckOptions o;
@@ -111,7 +112,7 @@ TEST(ModelGradCheckTest, CatchesAWrongBackward) {
   }
   WrongRegistry wrong("ScaledTanh", 0.9f);
   auto program = Program::build(
-      loadGraphFile(std::string(TAPEFLOW_SOURCE_DIR) + "/models/lenet5.pbtxt"),
+      loadGraphFile(tapeflow::paths::sourceDir() + "/models/lenet5.pbtxt"),
       wrong.registry);
   int checked = 0;
   EXPECT_GT(worst(checkModelGradients(program, {}), &checked), 2e-2);

@@ -22,6 +22,7 @@
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "tools/analysis/profiler.h"
 #include "ops/registry.h"
+#include "tests/support/tree_paths.h"
 
 namespace tapeflow {
 namespace {
@@ -503,7 +504,7 @@ TEST(ProfilerTest, RejectsBadOptions) {
 // with fusion off every node has its own row.
 TEST(ProfilerTest, FusedChainsAreOneRow) {
   auto p = Program::build(
-      loadGraphFile(std::string(TAPEFLOW_SOURCE_DIR) + "/models/lenet5.pbtxt"),
+      loadGraphFile(tapeflow::paths::sourceDir() + "/models/lenet5.pbtxt"),
       ops::registry());
   ProfileOptions o = smallOptions();
   o.steps = 1;
