@@ -123,6 +123,11 @@ class Plan final : private PlanAccess {
   /// the gradient of `value` holds every contribution, for the tape of
   /// the last forward(); -1 when no node that runs backward contributes.
   int gradientFinalAfter(int value) const;
+  /// The OpenMP threads the node's primitives were created and run with:
+  /// 1 for a tiny node (its elements and FLOPs per step under
+  /// kSingleThreadWork, core/plan_threads.cpp), else the team size when
+  /// the plan was built. A fused chain's nodes share its count.
+  int threads(int node) const { return threads_.at(node); }
   /// Step counter used to derive per-step random seeds (dropout).
   void setStep(uint64_t step) { step_ = step; }
   uint64_t step() const { return step_; }
@@ -162,6 +167,7 @@ class Plan final : private PlanAccess {
   void markGradients();
   void planFusion();
   void planChains();
+  void planThreads();
   void prepareChain(int chain);
   void runChain(int chain, bool backwardPass);
   /// The nodes whose gradient edges node n's backward call runs, in
@@ -193,6 +199,7 @@ class Plan final : private PlanAccess {
   std::vector<int> chainOf_;  ///< node -> index in chains_, or -1
   std::vector<bool> internal_;  ///< value -> lives only inside a chain
   std::vector<std::unique_ptr<FusedChainNode>> chainNodes_;
+  std::vector<int> threads_;  ///< node -> OpenMP threads (see threads())
   std::vector<int> order_;
   std::vector<int> tape_;
   std::vector<std::shared_ptr<void>> state_;
