@@ -21,4 +21,16 @@ void setNumThreads(int n) {
 
 int numThreads() { return omp_get_max_threads(); }
 
+ThreadLimit::ThreadLimit(int threads) {
+  if (threads <= 0) return;
+  const int current = omp_get_max_threads();
+  if (threads >= current) return;
+  saved_ = current;
+  omp_set_num_threads(threads);
+}
+
+ThreadLimit::~ThreadLimit() {
+  if (saved_ > 0) omp_set_num_threads(saved_);
+}
+
 }  // namespace tapeflow

@@ -15,4 +15,21 @@ void setNumThreads(int n);
 /// The current worker thread count.
 int numThreads();
 
+/// Lowers the calling thread's OpenMP team to `threads` while in scope and
+/// restores it after (0, or not below the current count: no change). The
+/// team size is a per-thread OpenMP setting, so other threads (the batch
+/// loader) keep theirs. The plan runs tiny nodes under one (see
+/// Plan::threads): oneDNN then creates and runs their primitives without
+/// a parallel region.
+class ThreadLimit {
+ public:
+  explicit ThreadLimit(int threads);
+  ~ThreadLimit();
+  ThreadLimit(const ThreadLimit&) = delete;
+  ThreadLimit& operator=(const ThreadLimit&) = delete;
+
+ private:
+  int saved_ = 0;  ///< the team size to restore, 0: none
+};
+
 }  // namespace tapeflow

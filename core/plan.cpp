@@ -77,6 +77,7 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
   if (options_.fuse) planFusion();
   if (options_.fuse && !options_.checkNumerics) planChains();
   sharing_ = options_.shareBuffers && options_.mode == Mode::Inference;
+  planThreads();
   prepareNodes();
   if (sharing_) assignBuffers();
   allocateGradients();
@@ -264,6 +265,8 @@ void Plan::prepareNodes() {
   for (int n : order_) {
     allocNode_ = n;
     const Node& node = p.graph().nodes[n];
+    // oneDNN fixes the thread count of some kernels when it creates them.
+    ThreadLimit limit(threads_[n]);
     if (chainOf_[n] >= 0) {
       if (chains_[chainOf_[n]].nodes.back() != n) continue;
       try {
@@ -342,6 +345,7 @@ void Plan::allocateGradients() {
   std::vector<bool> seen(isTarget_);
   // A fused chain's edges are all run by its last node.
   for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
+    ThreadLimit limit(threads_[*it]);  // *it's backward call runs the edges
     for (int n : backwardUnit(*it)) {
       if (!runsBackward_[n]) continue;
       allocNode_ = n;
@@ -409,6 +413,7 @@ void Plan::forward() {
   const Program& p = *program_;
   tape_.clear();
   for (int n : order_) {
+    ThreadLimit limit(threads_[n]);
     if (chainOf_[n] >= 0) {
       if (chains_[chainOf_[n]].nodes.back() == n) runChain(chainOf_[n], false);
     } else if (fusedInto_[n] < 0) {
@@ -433,6 +438,7 @@ void Plan::backward() {
   for (auto it = tape_.rbegin(); it != tape_.rend(); ++it) {
     int n = *it;
     if (!runsBackward_[n]) continue;
+    ThreadLimit limit(threads_[n]);
     if (chainOf_[n] >= 0) {
       if (chains_[chainOf_[n]].nodes.back() == n) runChain(chainOf_[n], true);
       continue;

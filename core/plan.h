@@ -128,6 +128,11 @@ class Plan final : private PlanAccess {
   /// the gradient of `value` holds every contribution, for the tape of
   /// the last forward(); -1 when no node that runs backward contributes.
   int gradientFinalAfter(int value) const;
+  /// The OpenMP threads the node's primitives were created and run with:
+  /// 1 for a tiny node (its elements and FLOPs per step under
+  /// kSingleThreadWork, core/plan_threads.cpp), else the team size when
+  /// the plan was built. A fused chain's nodes share its count.
+  int threads(int node) const { return threads_.at(node); }
   /// Step counter used to derive per-step random seeds (dropout).
   void setStep(uint64_t step) { step_ = step; }
   uint64_t step() const { return step_; }
@@ -180,6 +185,7 @@ class Plan final : private PlanAccess {
   int foldableConsumer(int node) const;
   void planFusion();
   void planChains();
+  void planThreads();
   void prepareChain(int chain);
   void runChain(int chain, bool backwardPass);
   /// The nodes whose gradient edges node n's backward call runs, in
@@ -218,6 +224,7 @@ class Plan final : private PlanAccess {
   /// (a BatchNorm output whose Relu folded into it), or -1
   std::vector<int> gradFrom_;
   std::vector<std::unique_ptr<FusedChainNode>> chainNodes_;
+  std::vector<int> threads_;  ///< node -> OpenMP threads (see threads())
   std::vector<int> order_;
   std::vector<bool> kept_;     ///< value -> computed for the caller
   bool sharing_ = false;       ///< node outputs share memory by liveness

@@ -27,9 +27,9 @@ void printReport(const ProfileReport& r) {
     wOp = std::max(wOp, int(n.op.size()));
   }
   wName = std::max(wName, 24);
-  std::printf("%-*s %-*s %9s %9s %7s %10s %9s %7s %8s  %s\n", wName, "node", wOp, "op",
+  std::printf("%-*s %-*s %9s %9s %7s %10s %9s %7s %8s %3s  %s\n", wName, "node", wOp, "op",
               "fwd ms", "bwd ms", "% step", "MFLOP", "GFLOP/s", "% peak", "reorders",
-              "impl");
+              "thr", "impl");
   for (const NodeProfile& n : r.nodes) {
     char bwd[32], peak[32];
     if (n.backward)
@@ -42,10 +42,10 @@ void printReport(const ProfileReport& r) {
       std::snprintf(peak, sizeof peak, "%7s", "-");
     std::string impl = n.fused ? "fused into " + n.fusedInto
                                : (n.impl.empty() ? std::string("-") : n.impl);
-    std::printf("%-*s %-*s %9.3f %s %6.1f%% %10.2f %9.2f %s %8d  %s\n", wName,
+    std::printf("%-*s %-*s %9.3f %s %6.1f%% %10.2f %9.2f %s %8d %3d  %s\n", wName,
                 n.name.c_str(), wOp, n.op.c_str(), n.forwardMs, bwd, 100.0 * n.share,
                 (n.forwardFlops + n.backwardFlops) * 1e-6, n.gflops, peak, n.reorders,
-                impl.c_str());
+                n.threads, impl.c_str());
   }
   auto row = [&](const char* label, double ms, const std::string& note) {
     std::printf("%-*s %9.3f ms %6.1f%%%s%s\n", wName + wOp + 1, label, ms,

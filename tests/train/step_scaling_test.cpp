@@ -3,14 +3,20 @@
 // test counts what a step does instead - the tape entries it visits and
 // the heap allocations it makes (every `new`, ours and oneDNN's) - for
 // chains of 1,000 and 10,000 Add/Relu nodes on a small tensor, and for
-// LeNet-5 as the reference.
+// LeNet-5 as the reference - and the OpenMP parallel regions it opens with
+// more than one thread: tiny nodes run on one thread, so the chain opens
+// none at a team of 2, while LeNet-5's convolutions keep the team.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <new>
 #include <string>
+#include <vector>
 
+#include "core/dnnl_context.h"
 #include "core/plan.h"
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "ops/registry.h"
@@ -20,7 +26,28 @@
 
 namespace {
 std::atomic<int64_t> gAllocations{0};
+std::atomic<int64_t> gTeamRegions{0};
+std::atomic<bool> gNoRuntime{false};
 }  // namespace
+
+// Counts the parallel regions started with more than one thread. oneDNN
+// opens every region through GOMP_parallel (libgomp's entry point, which
+// libomp also provides); this executable's definition takes precedence
+// over the runtime's for libdnnl and forwards to it. Regions that GCC
+// compiles in our own loops come here too (clang's do not).
+extern "C" void GOMP_parallel(void (*fn)(void*), void* data, unsigned threads,
+                              unsigned flags) {
+  using Entry = void (*)(void (*)(void*), void*, unsigned, unsigned);
+  static const Entry next = reinterpret_cast<Entry>(dlsym(RTLD_NEXT, "GOMP_parallel"));
+  if (!next) {  // no runtime behind us: run the region alone, fail the test
+    gNoRuntime = true;
+    fn(data);
+    return;
+  }
+  const int team = threads ? int(threads) : omp_get_max_threads();
+  if (team > 1 && !omp_in_parallel()) gTeamRegions.fetch_add(1, std::memory_order_relaxed);
+  next(fn, data, threads, flags);
+}
 
 // Counts every allocation of the process (replaceable global operator new;
 // GCC takes the free() in our operator delete for a mismatch once it has
@@ -78,12 +105,18 @@ struct StepWork {
   int nodes = 0;               ///< nodes of the graph
   int64_t tapeEntries = 0;     ///< tape entries per step
   double allocations = 0;      ///< heap allocations per step
+  double teamRegions = 0;      ///< parallel regions of 2+ threads per step
+  int singleThreaded = 0;      ///< active nodes with Plan::threads 1
+  int active = 0;              ///< active nodes
+  std::vector<int> convThreads;  ///< Plan::threads of each Conv2D
 };
 
 // The work of one steady-state step (after two warm-up steps) of SGD with
-// momentum on `program` at batch 4: inputs named `input` and "label".
+// momentum on `program` at batch 4 and a team of 2 threads: inputs named
+// `input` and "label".
 StepWork measure(std::shared_ptr<const Program> program, const std::string& input,
                  int64_t sampleSize) {
+  setNumThreads(2);  // ctest runs with OMP_NUM_THREADS=1
   SolverConfig s;
   s.batchSize = 4;
   ParamStore store(program);
@@ -104,12 +137,18 @@ StepWork measure(std::shared_ptr<const Program> program, const std::string& inpu
   b.fields = {x, y};
   for (int i = 0; i < 2; ++i) step.run(plan, b, i);
   const int steps = 5;
-  const int64_t before = gAllocations.load();
+  const int64_t before = gAllocations.load(), regionsBefore = gTeamRegions.load();
   for (int i = 0; i < steps; ++i) step.run(plan, b, 2 + i);
   StepWork w;
   w.allocations = double(gAllocations.load() - before) / steps;
+  w.teamRegions = double(gTeamRegions.load() - regionsBefore) / steps;
   w.tapeEntries = int64_t(plan.tape().size());
   w.nodes = program->numNodes();
+  for (int n : plan.order()) {
+    w.active++;
+    w.singleThreaded += plan.threads(n) == 1;
+    if (program->graph().nodes[size_t(n)].op == "Conv2D") w.convThreads.push_back(plan.threads(n));
+  }
   return w;
 }
 
@@ -137,6 +176,29 @@ TEST(StepScalingTest, WorkPerStepGrowsLinearlyWithTheNodes) {
   // Per node, the 10k chain's step does no more than a small factor of
   // what LeNet-5's does.
   EXPECT_LT(large.allocations / large.nodes, 3.0 * reference.allocations / reference.nodes + 1.0);
+}
+
+TEST(StepScalingTest, TinyNodesRunOnOneThreadAndConvolutionsOnTheTeam) {
+  const StepWork large = measure(build(chain(10000), "chain10k"), "x", 16);
+  auto lenet = Program::build(loadGraphFile(tapeflow::paths::sourceDir() +
+                                            "/models/lenet5.pbtxt"),
+                              ops::registry());
+  const StepWork reference = measure(lenet, "image", 32 * 32);
+  std::printf("parallel regions of 2 threads per step: chain 10k %.0f, LeNet-5 %.0f; "
+              "single-threaded nodes: chain %d of %d, LeNet-5 %d of %d\n",
+              large.teamRegions, reference.teamRegions, large.singleThreaded, large.active,
+              reference.singleThreaded, reference.active);
+  ASSERT_FALSE(gNoRuntime.load());
+  // Every node of the chain ([4,16] tensors) runs on one thread, so a
+  // step opens no region with a team: none waits for a second thread.
+  EXPECT_EQ(large.active, 10001);
+  EXPECT_EQ(large.singleThreaded, large.active);
+  EXPECT_EQ(large.teamRegions, 0.0);
+  // LeNet-5's convolutions keep the team of 2 and open regions with it.
+  ASSERT_EQ(reference.convThreads.size(), 3u);
+  for (int t : reference.convThreads) EXPECT_EQ(t, 2);
+  EXPECT_GT(reference.teamRegions, 0.0);
+  EXPECT_LT(reference.singleThreaded, reference.active);
 }
 
 }  // namespace

@@ -413,6 +413,7 @@ ProfileReport profileModel(std::shared_ptr<const Program> program,
     np.share = r.instrumentedMs > 0 ? ms / r.instrumentedMs : 0;
     np.impl = timed.nodeInfo(n).impl;
     np.reorders = timed.nodeInfo(n).reorders;
+    np.threads = timed.threads(n);
     r.nodesMs += ms;
     r.stepFlops += np.forwardFlops + np.backwardFlops;
     r.reorders += np.reorders;

@@ -67,6 +67,7 @@ struct NodeProfile {
   double peakShare = 0;      ///< gflops / peak (0 without a peak)
   std::string impl;          ///< Plan::nodeInfo(node).impl
   int reorders = 0;          ///< Plan::nodeInfo(node).reorders
+  int threads = 0;           ///< Plan::threads(node): 1 for a tiny node
   bool fused = false;        ///< activation folded into its producer
   std::string fusedInto;     ///< the producer's name
   bool backward = false;     ///< runs a backward pass

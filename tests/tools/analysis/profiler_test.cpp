@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dnnl_context.h"
 #include "core/param_store.h"
 #include "frontends/cpp/api_internal.h"
 #include "frontends/pbtxt/pbtxt_loader.h"
@@ -523,6 +524,24 @@ TEST(ProfilerTest, FusedChainsAreOneRow) {
   EXPECT_EQ(plain.count("s2.scale+s2.shift+s2.sigmoid"), 0u);
   EXPECT_EQ(plain["s2.sigmoid"], "Sigmoid");
   EXPECT_EQ(plain.size(), fused.size() + 4);  // two chains of three nodes
+}
+
+// A tiny node (the loss on [32,10]) runs on one thread, the convolution
+// on the whole team.
+TEST(ProfilerTest, ReportsEachNodesThreads) {
+  const int saved = numThreads();
+  setNumThreads(2);
+  ProfileOptions o = smallOptions();
+  o.steps = 1;
+  o.warmup = 0;
+  o.peakSize = 0;
+  ProfileReport r = profileModel(smallModel(), o, "small");
+  setNumThreads(saved);
+  ASSERT_EQ(r.nodes.size(), 6u);
+  EXPECT_EQ(r.nodes.front().name, "conv1");
+  EXPECT_EQ(r.nodes.front().threads, 2);
+  EXPECT_EQ(r.nodes.back().name, "loss");
+  EXPECT_EQ(r.nodes.back().threads, 1);
 }
 
 TEST(ProfilerTest, MeasuresAPeak) { EXPECT_GT(measurePeakGflops(128, 1), 0); }
