@@ -31,7 +31,12 @@ Fault parseFault() {
 
 void injectFault(int rank, int64_t step) {
   static const Fault f = parseFault();
-  if (f.step != step || f.rank != rank) return;
+  if (f.rank != rank || f.step < 0) return;
+  if (std::strcmp(f.kind, "slow") == 0) {
+    if (step >= f.step) ::usleep(50 * 1000);
+    return;
+  }
+  if (f.step != step) return;
   if (std::strcmp(f.kind, "exit") == 0) std::_Exit(1);
   if (std::strcmp(f.kind, "hang") == 0)
     for (;;) ::pause();

@@ -5,6 +5,7 @@
 //   error  throw a DataError, as bad input found by that rank would
 //   exit   end the process at once (exit status 1), as a crashed rank
 //   hang   stop responding (sleep), as a stuck rank
+//   slow   sleep 50 ms before this and every later step, as a straggler
 // Unset (always, outside tests) it costs one integer compare per step.
 #pragma once
 

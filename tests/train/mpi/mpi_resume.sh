@@ -53,9 +53,12 @@ done
 # Ctrl-C: SIGINT to mpirun, which sends every rank SIGTERM (after
 # odls_base_sigkill_timeout seconds, 3 here) and exits 1 itself whatever
 # the ranks return. One checkpoint, every rank stopped after the same step.
+# Rank 0 is slowed down from step 40 on (50 ms a step, the same numbers),
+# so that the 3 s pass before the run's end on a fast machine too.
 sig=$work/resume-sig
 # (mpirun itself in the background, so that $! is its pid)
-mpirun --oversubscribe --bind-to none -np 2 -x OMP_NUM_THREADS=1 \
+TAPEFLOW_INJECT_FAULT=0:40:slow \
+mpirun --oversubscribe --bind-to none -np 2 -x OMP_NUM_THREADS=1 -x TAPEFLOW_INJECT_FAULT \
   "$bin" "${common[@]}" --out "$sig" > "$sig.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do  # until the step-40 checkpoint
