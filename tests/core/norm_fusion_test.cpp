@@ -14,6 +14,7 @@
 #include "core/plan.h"
 #include "frontends/pbtxt/pbtxt_loader.h"
 #include "ops/registry.h"
+#include "tests/support/expect.h"
 
 namespace tapeflow {
 namespace {
@@ -100,19 +101,7 @@ struct PlanRun {
 // gradient reductions in their own order, so values agree to rounding, as
 // in the chain fusion tests (tests/core/chain_fusion_test.cpp).
 void expectClose(const PlanRun& fused, const PlanRun& plain, double tol, double gradTol) {
-  ASSERT_EQ(fused.values.size(), plain.values.size());
-  for (const auto& [name, want] : plain.values) {
-    const std::vector<float>& got = fused.values.at(name);
-    ASSERT_EQ(got.size(), want.size()) << name;
-    double diff = 0, norm = 0;
-    for (size_t i = 0; i < want.size(); ++i) {
-      diff += (double(got[i]) - double(want[i])) * (double(got[i]) - double(want[i]));
-      norm += double(want[i]) * double(want[i]);
-    }
-    EXPECT_GT(norm, 0) << name << " is all zeros: the comparison proves nothing";
-    EXPECT_LE(std::sqrt(diff), (name.rfind("d ", 0) == 0 ? gradTol : tol) * std::sqrt(norm))
-        << name << ": |diff| " << std::sqrt(diff) << ", |value| " << std::sqrt(norm);
-  }
+  testing::expectNormClose(fused.values, plain.values, tol, gradTol);
 }
 
 void expectFolded(const PlanRun& r, bool folded) {

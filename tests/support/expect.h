@@ -58,4 +58,25 @@ void expectRejects(const std::string& op,
   expectThrowWith<E>([&] { runOp(op, attrs, in); }, substring);
 }
 
+/// Named values (outputs, and gradients whose names start with "d ") of two
+/// runs of one graph agree in norm: |got - want| <= tol |want| per name
+/// (gradTol for gradients); an all-zero value fails, as it proves nothing.
+inline void expectNormClose(const std::map<std::string, std::vector<float>>& got,
+                            const std::map<std::string, std::vector<float>>& want,
+                            double tol, double gradTol) {
+  ASSERT_EQ(got.size(), want.size());
+  for (const auto& [name, w] : want) {
+    const std::vector<float>& g = got.at(name);
+    ASSERT_EQ(g.size(), w.size()) << name;
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < w.size(); ++i) {
+      diff += (double(g[i]) - double(w[i])) * (double(g[i]) - double(w[i]));
+      norm += double(w[i]) * double(w[i]);
+    }
+    EXPECT_GT(norm, 0) << name << " is all zeros: the comparison proves nothing";
+    EXPECT_LE(std::sqrt(diff), (name.rfind("d ", 0) == 0 ? gradTol : tol) * std::sqrt(norm))
+        << name << ": |diff| " << std::sqrt(diff) << ", |value| " << std::sqrt(norm);
+  }
+}
+
 }  // namespace tapeflow::testing
