@@ -5,6 +5,7 @@ find_package(Threads REQUIRED)
 find_package(Protobuf 3.21 REQUIRED)
 find_package(Boost 1.74 REQUIRED)           # BGL algorithms are header-only
 find_package(ZLIB REQUIRED)
+find_package(JPEG REQUIRED)                 # libjpeg-turbo (libjpeg62-turbo-dev): predict's JPEG decoder
 find_package(CLI11 2.1 CONFIG REQUIRED)     # header-only; the tapeflow command line
 # stb_image (Debian libstb-dev), compiled into train/data/stb_decoder.cpp.
 find_path(STB_INCLUDE_DIR stb/stb_image.h REQUIRED)

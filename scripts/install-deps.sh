@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(g++ clang libclang-rt-14-dev cmake make ccache pkg-config
       libdnnl-dev ocl-icd-opencl-dev
       libboost-graph-dev libprotobuf-dev protobuf-compiler
-      libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
+      libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libjpeg62-turbo-dev
       libcli11-dev libonnx-dev libstb-dev openmpi-bin libopenmpi-dev
       dataset-fashion-mnist ca-certificates)
 # TAPEFLOW_TORCH=1: also PyTorch and the ONNX Python package, for the test

@@ -42,9 +42,11 @@ uint8_t toByte(float v);
 /// content (see image_reader.h), and rounds to bytes.
 GrayImage composite(const GreyAlpha& in);
 
-/// Decodes a PNG, JPEG or BMP (`format` names it in errors) with
-/// stb_image, after checking its dimensions.
+/// Decodes a PNG or BMP (`format` names it in errors) with stb_image, after
+/// checking its dimensions.
 GrayImage decodeStb(const uint8_t* d, size_t size, const std::string& file,
                     const char* format);
+/// Decodes a JPEG with libjpeg-turbo, after checking its dimensions.
+GrayImage decodeJpeg(const uint8_t* d, size_t size, const std::string& file);
 
 }  // namespace tapeflow::data::detail

@@ -309,7 +309,7 @@ GrayImage decodeImage(const uint8_t* data, size_t size,
     return decodeStb(data, size, name, "PNG");
   }
   if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
-    return decodeStb(data, size, name, "JPEG");
+    return decodeJpeg(data, size, name);
   if (size >= 2 && data[0] == 'B' && data[1] == 'M')
     return decodeStb(data, size, name, "BMP");
   if (size >= 2 && data[0] == 'P' &&

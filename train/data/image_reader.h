@@ -5,7 +5,7 @@
 // The format is detected from the first bytes, never from the file name:
 //   89 50 4E 47 0D 0A 1A 0A  PNG, any colour type and bit depth, interlaced
 //                            or not (stb_image);
-//   FF D8 FF                 JPEG, baseline and progressive (stb_image);
+//   FF D8 FF                 JPEG, baseline and progressive (libjpeg-turbo);
 //   42 4D ("BM")             BMP (stb_image);
 //   P5 / P2                  PGM, binary or ASCII, maxval 1..65535;
 //   P6 / P3                  PPM, binary or ASCII, converted to grey.
@@ -20,7 +20,7 @@
 //
 // Every malformed file is a tapeflow::DataError naming the file and what was
 // expected versus found (bad magic, truncation, bad or oversized dimensions,
-// corrupt data; for PNG, JPEG and BMP stb_image's reason);
+// corrupt data; for PNG and BMP stb_image's reason, for JPEG libjpeg's);
 // files that cannot be opened or read are tapeflow::IoError. Nothing of a
 // declared size is allocated before the size has been checked against
 // kMaxImagePixels.

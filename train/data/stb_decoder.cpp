@@ -1,5 +1,5 @@
-// train/data/stb_decoder.cpp - PNG (interlaced too), JPEG and BMP through
-// stb_image: a PNG's chunk structure and CRCs are checked first (stb_image
+// train/data/stb_decoder.cpp - PNG (interlaced too) and BMP through
+// stb_image (JPEG is jpeg_decoder.cpp's): a PNG's chunk structure and CRCs are checked first (stb_image
 // does not), dimensions are checked before anything is decoded, then the
 // samples become grey (+ alpha) and are composited as for PNM.
 #include <zlib.h>
@@ -13,7 +13,6 @@
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
 #define STBI_NO_STDIO
 #define STBI_NO_LINEAR
