@@ -200,6 +200,26 @@ double sumTile(const float* c, int64_t n) {
 
 }  // namespace
 
+bool derivativeFromOutput(PointwiseKind kind) {
+  switch (kind) {
+    case PointwiseKind::Relu:
+    case PointwiseKind::LeakyRelu:
+    case PointwiseKind::Elu:
+    case PointwiseKind::Sigmoid:
+    case PointwiseKind::Tanh:
+    case PointwiseKind::ScaledTanh:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void activationBackward(const PointwiseOp& op, const float* z, float* g,
+                        int64_t n) {
+  TAPEFLOW_ASSERT(derivativeFromOutput(op.kind) && "reads the output only");
+  stepBackward(ChainStep{op}, nullptr, z, nullptr, g, nullptr, n);
+}
+
 std::optional<ChainLayout> chainLayoutOf(const dnnl::memory::desc& md) {
   const dnnl_memory_desc_t& c = md.data;
   if (c.data_type != dnnl_f32 || c.format_kind != dnnl_blocked ||

@@ -41,6 +41,14 @@ struct ChainLayout {
   int64_t size() const { return outer * blocks * spatial * lanes; }
 };
 
+/// True for the activations whose derivative reads their output only
+/// (Relu, LeakyRelu, Elu, Sigmoid, Tanh, ScaledTanh).
+bool derivativeFromOutput(PointwiseKind kind);
+/// g becomes the gradient of such an activation's input, from its output
+/// z and the gradient g of that output (n floats; the chain's math).
+void activationBackward(const PointwiseOp& op, const float* z, float* g,
+                        int64_t n);
+
 /// The layout of `md` if the loop can walk it: plain, or blocked by one
 /// inner block on the channel axis (nChw8c, nChw16c); nullopt otherwise.
 std::optional<ChainLayout> chainLayoutOf(const dnnl::memory::desc& md);

@@ -110,6 +110,9 @@ const dnnl::memory::desc& PrepareContext::outputDesc(int i) const {
 void PrepareContext::setGradInputDesc(int i, const dnnl::memory::desc& md) {
   plan_->gradInputDesc(node_, i) = md;
 }
+bool PrepareContext::gradInputAsView(int i, const dnnl::memory::desc& part) {
+  return needsGrad(i) && plan_->offerGradView(node_, i, part);
+}
 const dnnl::post_ops& PrepareContext::postOps() const {
   return plan_->nodePostOps(node_);
 }

@@ -60,6 +60,9 @@ class PlanAccess {
   virtual dnnl::memory& gradInputMemory(int node, int input) = 0;
   /// A seed that differs per node and per step (see ExecContext).
   virtual uint64_t nodeSeed(int node) const = 0;
+  /// See PrepareContext::gradInputAsView.
+  virtual bool offerGradView(int node, int input,
+                             const dnnl::memory::desc& part) = 0;
 
  protected:
   ~PlanAccess() = default;
@@ -150,6 +153,15 @@ class PrepareContext : public NodeView {
   /// broadcast input, given in output geometry, plain layout) are summed
   /// down to the input's dims by the engine.
   void setGradInputDesc(int i, const dnnl::memory::desc& md);
+  /// Offers `part` of output 0's gradient (a submemory_desc of
+  /// outputDesc(0)) as input i's gradient itself. True when the plan takes
+  /// it: input i's producer then reads its gradient from there, and
+  /// backward writes none for input i (GradContext::needsGrad(i) is
+  /// false). The plan takes it only when input i feeds no other node, is
+  /// no gradient target, and its producer reads gradients as rows
+  /// (OpDef::readsGradRows) that `part` is a row view of (PlanOptions::fuse
+  /// on). Concat offers its inputs' slices.
+  bool gradInputAsView(int i, const dnnl::memory::desc& part);
 
   /// Post-ops folded into this node (acceptsPostOps ops only; a foldsRelu
   /// op sees one eltwise_relu).

@@ -125,6 +125,11 @@ OpDef& OpDef::foldsRelu() {
   return *this;
 }
 
+OpDef& OpDef::readsGradRows() {
+  readsGradRows_ = true;
+  return *this;
+}
+
 const AttrDef* OpDef::findAttr(const std::string& name) const {
   for (const AttrDef& a : attrs_)
     if (a.name == name) return &a;

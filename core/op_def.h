@@ -146,6 +146,11 @@ class OpDef {
   /// gradient, so the Relu runs neither forward nor backward.
   /// PrepareContext::hasPostOps() says when one is folded.
   OpDef& foldsRelu();
+  /// Backward reads the gradient of output 0 as rows (core/row_view.h):
+  /// in the output's layout or in any view rowViewOf maps onto it. The
+  /// plan may then make that gradient a part of a consumer's output
+  /// gradient (PrepareContext::gradInputAsView) rather than a copy.
+  OpDef& readsGradRows();
   /// This op is elementwise math the plan may fuse into a chain.
   OpDef& pointwise(PointwiseFn fn);
   /// Sample configurations for the registry-driven tests.
@@ -175,6 +180,7 @@ class OpDef {
   bool isDifferentiable() const { return differentiable_; }
   bool acceptsPostOpsFlag() const { return acceptsPostOps_; }
   bool foldsReluFlag() const { return foldsRelu_; }
+  bool readsGradRowsFlag() const { return readsGradRows_; }
   const std::string& nonDifferentiableReason() const { return nonDiffReason_; }
   const std::string& docText() const { return doc_; }
   /// Port i, resolving variadic repeats to the last declared port.
@@ -204,6 +210,7 @@ class OpDef {
   bool differentiable_ = true;
   bool acceptsPostOps_ = false;
   bool foldsRelu_ = false;
+  bool readsGradRows_ = false;
   std::string nonDiffReason_;
   std::string doc_;
   ShapeFn shapeFn_;

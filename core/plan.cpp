@@ -11,6 +11,7 @@
 #include "core/dnnl_context.h"
 #include "core/graph_analysis.h"
 #include "core/memory_budget.h"
+#include "core/row_view.h"
 #include "core/unbroadcast.h"
 
 namespace tapeflow {
@@ -51,6 +52,8 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
   chainOf_.assign(nn, -1);
   internal_.assign(nv, false);
   gradFrom_.assign(nv, -1);
+  viewBase_.assign(nv, -1);
+  viewMd_.resize(nv);
   reused_.assign(nv, false);
   postOps_.resize(nn);
   state_.resize(nn);
@@ -320,7 +323,7 @@ void Plan::prepareNodes() {
 void Plan::allocateGradients() {
   const Program& p = *program_;
   for (int v = 0; v < int(p.values().size()); ++v) {
-    if (!needsGrad_[v] || internal_[v] || gradFrom_[v] >= 0) continue;
+    if (!needsGrad_[v] || internal_[v] || gradFrom_[v] >= 0 || viewBase_[v] >= 0) continue;
     const ValueInfo& info = p.value(v);
     allocNode_ = info.kind == ValueKind::NodeOutput ? info.owner : -1;
     if (info.kind == ValueKind::Param) {
@@ -335,11 +338,15 @@ void Plan::allocateGradients() {
     if (!runsBackward_[n]) continue;
     allocNode_ = n;
     for (int o : p.nodeOutputs(n))
-      if (!grad_[o] && !internal_[o] && gradFrom_[o] < 0) {
+      if (!grad_[o] && !internal_[o] && gradFrom_[o] < 0 && viewBase_[o] < 0) {
         grad_[o] = allocate(md_[o], o, true);
         std::memset(grad_[o].get_data_handle(), 0, md_[o].get_size());
       }
   }
+  // A gradient that is a part of another one: a view of that buffer.
+  for (int v = 0; v < int(p.values().size()); ++v)
+    if (viewBase_[v] >= 0)
+      grad_[v] = dnnl::memory(viewMd_[v], cpuEngine(), grad_[viewBase_[v]].get_data_handle());
   // One edge per (node, input) that needs a gradient, in backward order, so
   // the first contribution to a value assigns and later ones accumulate.
   std::vector<bool> seen(isTarget_);
@@ -351,7 +358,8 @@ void Plan::allocateGradients() {
       allocNode_ = n;
       for (size_t i = 0; i < p.nodeInputs(n).size(); ++i) {
         int v = p.nodeInputs(n)[i];
-        if (!needsGrad_[v] || internal_[v] || !p.op(n).inputPort(int(i)).differentiable)
+        if (!needsGrad_[v] || internal_[v] || viewBase_[v] >= 0 ||
+            !p.op(n).inputPort(int(i)).differentiable)
           continue;
         GradEdge& e = edges_[n][i];
         e.value = v;
@@ -455,6 +463,7 @@ void Plan::backward() {
 }
 
 int Plan::gradientFinalAfter(int value) const {
+  if (viewBase_.at(value) >= 0) return gradientFinalAfter(viewBase_[value]);
   for (int n : tape_) {  // the first on the tape is the last replayed
     if (!runsBackward_[n]) continue;
     for (const GradEdge& e : edges_[n])
@@ -536,6 +545,29 @@ std::vector<float> Plan::readGrad(const std::string& name) {
 }
 
 float Plan::readScalar(const std::string& name) { return readValue(name).at(0); }
+
+// Takes `part` of node's output gradient as the gradient of its input
+// when nothing else contributes to that gradient and the input's producer
+// reads it as rows (see PrepareContext::gradInputAsView).
+bool Plan::offerGradView(int node, int input, const dnnl::memory::desc& part) {
+  const Program& p = *program_;
+  if (!options_.fuse || p.nodeOutputs(node).size() != 1) return false;
+  const int v = p.nodeInputs(node).at(size_t(input)), out = p.nodeOutputs(node)[0];
+  const ValueInfo& info = p.value(v);
+  if (info.kind != ValueKind::NodeOutput || isTarget_[v] || !needsGrad_[v] ||
+      internal_[v] || gradFrom_[v] >= 0 || viewBase_[v] >= 0)
+    return false;
+  if (gradFrom_[out] >= 0 || internal_[out] || viewBase_[out] >= 0) return false;
+  int readers = 0;
+  for (auto [c, port] : info.consumers) readers += active_[c] ? 1 : 0;
+  const int producer = info.owner;
+  if (readers != 1 || chainOf_[producer] >= 0 || p.nodeOutputs(producer).size() != 1 ||
+      !p.op(producer).readsGradRowsFlag() || !rowViewOf(part, md_[v]))
+    return false;
+  viewBase_[v] = out;
+  viewMd_[v] = part;
+  return true;
+}
 
 dnnl::memory Plan::scratchMemory(const dnnl::memory::desc& md) {
   dnnl::memory m = allocate(md);

@@ -35,8 +35,10 @@ struct PlanOptions {
   bool inputGrads = false;
   /// Fold activations into their producer as oneDNN post-ops, and run
   /// chains of elementwise nodes as one fused node (core/chain_fusion.h;
-  /// not with checkNumerics, which checks every node). The environment
-  /// variable TAPEFLOW_NO_FUSE=1 turns both off for every plan.
+  /// not with checkNumerics, which checks every node), and let an input's
+  /// gradient be a part of its consumer's output gradient where the op
+  /// offers it (Concat, see gradViewOf). The environment variable
+  /// TAPEFLOW_NO_FUSE=1 turns all three off for every plan.
   bool fuse = true;
   /// Check every node's outputs for NaN/Inf after it runs.
   bool checkNumerics = false;
@@ -128,6 +130,10 @@ class Plan final : private PlanAccess {
   /// the gradient of `value` holds every contribution, for the tape of
   /// the last forward(); -1 when no node that runs backward contributes.
   int gradientFinalAfter(int value) const;
+  /// The value whose gradient buffer holds the gradient of `value` as a
+  /// part (a Concat output for one of its inputs: no copy backward), or
+  /// -1 when `value` has a gradient buffer of its own.
+  int gradViewOf(int value) const { return viewBase_.at(value); }
   /// The OpenMP threads the node's primitives were created and run with:
   /// 1 for a tiny node (its elements and FLOPs per step under
   /// kSingleThreadWork, core/plan_threads.cpp), else the team size when
@@ -179,6 +185,7 @@ class Plan final : private PlanAccess {
     return edges_[node].at(input).mem;
   }
   uint64_t nodeSeed(int node) const override;
+  bool offerGradView(int node, int input, const dnnl::memory::desc& part) override;
 
   void markActive();
   void markGradients();
@@ -223,6 +230,10 @@ class Plan final : private PlanAccess {
   /// value -> the value whose gradient buffer its consumer's backward reads
   /// (a BatchNorm output whose Relu folded into it), or -1
   std::vector<int> gradFrom_;
+  /// value -> the value whose gradient holds its gradient as the part
+  /// viewMd_[value] (offerGradView), or -1
+  std::vector<int> viewBase_;
+  std::vector<dnnl::memory::desc> viewMd_;
   std::vector<std::unique_ptr<FusedChainNode>> chainNodes_;
   std::vector<int> threads_;  ///< node -> OpenMP threads (see threads())
   std::vector<int> order_;

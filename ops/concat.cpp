@@ -4,18 +4,31 @@
 // over nChw16c or nChw8c), so that neither Concat nor its consumers convert
 // layouts; plain row-major when no input layout can hold every input's slice
 // (a blocked axis split at a multiple of the block). Inputs in another layout
-// are converted on their way into their slice. The copy itself stays: no
+// are converted on their way into their slice. The forward copy stays: no
 // oneDNN 2.6.3 convolution, pooling or eltwise primitive has a jit kernel for
 // a dst (or diff_dst) that is a slice of a larger buffer at batch > 1 (each
-// falls back to ref:any), so producers cannot write into dst in place.
+// falls back to ref:any), so producers cannot write into dst in place. When
+// every input's slice is one run per sample (core/row_view.h: same layout,
+// slices starting at a multiple of the block) forward is our own loop of
+// row copies, else oneDNN's concat. Backward copies nothing for an input
+// whose slice the plan takes as its gradient (gradInputAsView: a Relu or
+// other activation that reads its gradient as rows, folded into a
+// convolution in inception_mnist, and no other consumer); every other input
+// gets its slice by one reorder.
+#include <cstring>
 #include <unordered_map>
 
+#include "core/row_view.h"
 #include "ops/op_kit.h"
 
 namespace tapeflow::ops {
 namespace {
 
 struct ConcatState {
+  /// Every input is a run of rows of dst (core/row_view.h): forward is
+  /// one loop of row copies; else the oneDNN concat `fwd`.
+  std::vector<RowView> rows;
+  int64_t rowsPerInput = 0;
   dnnl::concat fwd;
   /// Per input (needsGrad only): its slice of diff_dst -> diff_src_i.
   std::vector<std::optional<dnnl::reorder>> bwd;
@@ -122,9 +135,25 @@ void prepare(PrepareContext& ctx) {
   const dnnl::memory::desc& dstMd = ctx.outputDesc(0);
   std::vector<dnnl::memory::desc> srcMds;
   for (int i = 0; i < n; ++i) srcMds.push_back(ctx.inputDesc(i));
-  dnnl::concat::primitive_desc fwdPd(dstMd, int(axis), srcMds, ctx.engine());
-  ctx.noteImpl("fwd", fwdPd.impl_info_str());
-  st.fwd = dnnl::concat(fwdPd);
+  dnnl::memory::dims at(ctx.inputRank(0), 0);
+  for (int i = 0; i < n; ++i) {
+    std::optional<RowView> v = rowViewOf(
+        dstMd.submemory_desc(toDnnl(ctx.inputDims(i)), at), srcMds[size_t(i)]);
+    at[size_t(axis)] += ctx.inputDims(i)[size_t(axis)];
+    if (!v || (i > 0 && v->rows != st.rows[0].rows)) {
+      st.rows.clear();
+      break;
+    }
+    st.rows.push_back(*v);
+  }
+  if (!st.rows.empty()) {
+    st.rowsPerInput = st.rows[0].rows;
+    ctx.noteImpl("fwd", "rows");
+  } else {
+    dnnl::concat::primitive_desc fwdPd(dstMd, int(axis), srcMds, ctx.engine());
+    ctx.noteImpl("fwd", fwdPd.impl_info_str());
+    st.fwd = dnnl::concat(fwdPd);
+  }
   // A copy within one layout is no conversion; from another layout it is.
   auto converts = [&](int i) {
     std::optional<tag> t = layoutOf(ctx, i);
@@ -140,6 +169,11 @@ void prepare(PrepareContext& ctx) {
     if (ctx.needsGrad(i)) {
       dnnl::memory::desc slice =
           dstMd.submemory_desc(toDnnl(ctx.inputDims(i)), offsets);
+      if (ctx.gradInputAsView(i, slice)) {  // no copy: the producer reads it
+        ctx.noteImpl("bwd" + std::to_string(i), "view");
+        offsets[axis] += ctx.inputDims(i)[axis];
+        continue;
+      }
       dnnl::reorder::primitive_desc pd(ctx.engine(), slice, ctx.engine(),
                                        ctx.inputDesc(i));
       if (converts(i)) ctx.countReorder();
@@ -151,8 +185,34 @@ void prepare(PrepareContext& ctx) {
   }
 }
 
+constexpr int64_t kParallelMin = int64_t{1} << 15;  ///< floats
+
+/// Row r of every input to its place in dst, one (input, row) per step.
+void copyRows(ExecContext& ctx, const ConcatState& st) {
+  const int64_t n = ctx.numInputs(), rows = st.rowsPerInput;
+  std::vector<const float*> src(static_cast<size_t>(n), nullptr);
+  int64_t total = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    src[size_t(i)] = data(ctx.input(int(i)));
+    total += rows * st.rows[size_t(i)].rowLength;
+  }
+  float* dst = data(ctx.output(0));
+#pragma omp parallel for schedule(static) if (total >= kParallelMin)
+  for (int64_t k = 0; k < rows * n; ++k) {
+    const int64_t r = k / n, i = k % n;
+    const RowView& v = st.rows[size_t(i)];
+    std::memcpy(dst + v.offset + r * v.rowStride, src[size_t(i)] + r * v.rowLength,
+                size_t(v.rowLength) * sizeof(float));
+  }
+}
+
 void forward(ExecContext& ctx) {
   auto& st = ctx.state<ConcatState>();
+  if (!st.rows.empty()) {
+    ctx.stream().wait();
+    copyRows(ctx, st);
+    return;
+  }
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_DST, ctx.output(0)}};
   for (int i = 0; i < ctx.numInputs(); ++i)
     args.insert({DNNL_ARG_MULTIPLE_SRC + i, ctx.input(i)});

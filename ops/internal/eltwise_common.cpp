@@ -2,6 +2,10 @@
 #include "ops/internal/eltwise_common.h"
 
 #include <cmath>
+#include <cstring>
+
+#include "core/fused_chain.h"
+#include "core/row_view.h"
 
 namespace tapeflow::ops {
 namespace {
@@ -14,7 +18,31 @@ struct EltwiseState {
   std::optional<dnnl::eltwise_forward> thenFwd;
   std::optional<dnnl::eltwise_backward> thenBwd;
   dnnl::memory mid, diffMid;
+  /// readsGradRows ops: the math of backward's own loop, for a gradient
+  /// that is a row view (a part of a Concat's output gradient).
+  std::optional<PointwiseOp> rowsMath;
 };
+
+/// Ops whose backward can run as a loop over rows of the output gradient:
+/// the derivative reads dst only and the chain's loops know the math.
+bool readsRows(const EltwiseSpec& spec) {
+  return spec.useDst && !spec.hasThen && spec.pointwise &&
+         derivativeFromOutput(*spec.pointwise);
+}
+
+constexpr int64_t kParallelMin = int64_t{1} << 15;  ///< floats
+
+/// d src = f'(dst) * d dst, d dst read row by row from a view.
+void backwardFromRows(const PointwiseOp& op, const RowView& v,
+                      const float* diffDst, const float* dst, float* diffSrc) {
+  const int64_t len = v.rowLength;
+#pragma omp parallel for schedule(static) if (v.rows > 1 && v.rows * len >= kParallelMin)
+  for (int64_t r = 0; r < v.rows; ++r) {
+    float* g = diffSrc + r * len;
+    std::memcpy(g, diffDst + v.offset + r * v.rowStride, size_t(len) * sizeof(float));
+    activationBackward(op, dst + r * len, g, len);
+  }
+}
 
 float alphaOf(const NodeView& ctx, const EltwiseSpec& spec) {
   return spec.alphaAttr ? ctx.attrFloat(spec.alphaAttr) : spec.alphaDefault;
@@ -73,6 +101,7 @@ void prepare(PrepareContext& ctx, const EltwiseSpec& spec) {
     st.mid = ctx.scratch(md);
   }
   if (!ctx.runsBackward()) return;
+  if (readsRows(spec)) st.rowsMath = PointwiseOp{*spec.pointwise, alpha, beta};
   const auto& dataMd = ctx.outputDesc(0);
   dnnl::eltwise_backward::primitive_desc bwdPd(
       {alg, dataMd, dataMd, alpha, beta}, ctx.engine(), fwdPd);
@@ -112,6 +141,16 @@ void backward(GradContext& ctx, const EltwiseSpec& spec) {
   dnnl::stream& s = ctx.stream();
   dnnl::memory diff = ctx.gradOutput(0);
   dnnl::memory out = ctx.output(0);
+  if (st.rowsMath && diff.get_desc() != out.get_desc()) {
+    std::optional<RowView> rows = rowViewOf(diff.get_desc(), out.get_desc());
+    TAPEFLOW_ASSERT(rows && "the plan hands over row views only");
+    if (rows) {
+      s.wait();
+      backwardFromRows(*st.rowsMath, *rows, hostPtr(diff), hostPtr(out),
+                       hostPtr(ctx.gradInput(0)));
+      return;
+    }
+  }
   if (st.thenBwd) {
     bool dst = thenUsesDst(spec.thenAlg);
     st.thenBwd->execute(s, {{dst ? DNNL_ARG_DST : DNNL_ARG_SRC,
@@ -164,6 +203,7 @@ OpDef makeEltwiseOp(std::string name, EltwiseSpec spec, std::string doc) {
           {alg, alphaOf(ctx, spec), betaOf(ctx, spec), 1.f}};
     });
   }
+  if (readsRows(spec)) def.readsGradRows();
   if (spec.pointwise) {
     def.pointwise([spec](const ShapeContext& ctx) {
       return std::optional<PointwiseOp>(
