@@ -9,6 +9,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <set>
@@ -72,6 +73,12 @@ class Exporter {
     a->set_type(onnx::AttributeProto::INT);
     a->set_i(v);
   }
+  static void setString(onnx::NodeProto* n, const char* name, const std::string& v) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(v);
+  }
   static void setFloat(onnx::NodeProto* n, const char* name, float v) {
     onnx::AttributeProto* a = n->add_attribute();
     a->set_name(name);
@@ -127,6 +134,7 @@ class Exporter {
   void layerNorm(int node);
   void swish(int node, float beta);
   void weightedSum(int node);
+  void resize(int node);
   void node(int node);
   void valueInfo(onnx::ValueInfoProto* vi, int value) const;
 };
@@ -357,6 +365,30 @@ void Exporter::weightedSum(int node) {
   }
 }
 
+// Resize and Upsample: ONNX Resize (opset 13) by a scale for every dim,
+// out / in of the dims at batch 1, nudged up where ONNX's floor(in * scale)
+// would fall short of out. Nearest (whole upscaling factors: every
+// coordinate mode replicates) as asymmetric + floor, linear as half_pixel.
+void Exporter::resize(int node) {
+  const std::string& name = p_.graph().nodes[size_t(node)].name;
+  const Dims& src = inDims(node, 0);
+  const Dims& dst = dims1_.at(size_t(p_.nodeOutputs(node)[0]));
+  std::vector<float> scales(src.size(), 1.f);
+  for (size_t k = 2; k < src.size(); ++k) {
+    const float in = float(src[k]), want = float(dst[k]);
+    float s = want / in;
+    while (std::floor(in * s) < want || std::floor(double(in) * double(s)) < double(want))
+      s = std::nextafter(s, 2.f * s);
+    scales[k] = s;
+  }
+  addFloatInit(name + ".scales", {int64_t(scales.size())}, scales.data(), scales.size(), true);
+  onnx::NodeProto* r = add("Resize", name, {in(node, 0), "", name + ".scales"}, out(node));
+  const bool nearest = attr(node, "mode").s == "nearest";
+  setString(r, "coordinate_transformation_mode", nearest ? "asymmetric" : "half_pixel");
+  setString(r, "mode", nearest ? "nearest" : "linear");
+  if (nearest) setString(r, "nearest_mode", "floor");
+}
+
 void Exporter::node(int i) {
   const Node& n = p_.graph().nodes[size_t(i)];
   const std::string& op = n.op;
@@ -379,6 +411,7 @@ void Exporter::node(int i) {
   if (op == "SiLU") return swish(i, 1.f);
   if (op == "Swish") return swish(i, attr(i, "beta").f);
   if (op == "WeightedSum") return weightedSum(i);
+  if (op == "Resize" || op == "Upsample") return resize(i);
   if (op == "Square") {  // x * x
     add("Mul", n.name, {in(i, 0), in(i, 0)}, out(i));
     return;

@@ -5,6 +5,8 @@
 // export -> import -> export is the identity with bit-identical weights.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "../support/onnx_support.h"
 #include "../support/scratch_dir.h"
 
@@ -203,6 +205,29 @@ output: "prob"
 prediction: "prob"
 )";
 
+// Upsample and Resize, nearest and linear, by scales (one whose in * scale
+// falls just short of a whole size in float) and by sizes.
+constexpr const char* kResize = R"(
+format_version: 1
+name: "resize"
+input { name: "x" dtype: F32 shape: [-1, 2, 3, 5] }
+param { name: "w" shape: [4, 240] init { kind: "xavier_uniform" } }
+node { name: "up" op: "Upsample" input: "x" output: "up" attr { name: "scales" floats: [2, 3] } }
+node { name: "rl" op: "Resize" input: "up" output: "rl"
+       attr { name: "scales" floats: [1, 1, 0.5, 0.4] } attr { name: "mode" s: "linear" } }
+node { name: "rn" op: "Resize" input: "x" output: "rn" attr { name: "sizes" ints: [6, 10] }
+       attr { name: "coordinate_transformation_mode" s: "asymmetric" } }
+node { name: "ru" op: "Upsample" input: "x" output: "ru"
+       attr { name: "scales" floats: [2, 1.4] } attr { name: "mode" s: "linear" } }
+node { name: "f1" op: "Flatten" input: "rl" output: "f1" }
+node { name: "f2" op: "Flatten" input: "rn" output: "f2" }
+node { name: "f3" op: "Flatten" input: "ru" output: "f3" }
+node { name: "cat" op: "Concat" input: ["f1", "f2", "f3"] output: "cat" }
+node { name: "fc" op: "Linear" input: ["cat", "w"] output: "fc" }
+output: "fc"
+prediction: "fc"
+)";
+
 struct Case {
   std::string name;
   std::shared_ptr<const Program> program;
@@ -218,7 +243,8 @@ std::vector<Case> cases() {
           {"eltwise", buildText(kEltwise), {3, 2, 4, 4}},
           {"split", buildText(kSplit), {3, 2, 5, 6}},
           {"reduce", buildText(kReduce), {3, 3, 4, 6}},
-          {"layernorm", buildText(kLayerNorm), {3, 4, 6}}};
+          {"layernorm", buildText(kLayerNorm), {3, 4, 6}},
+          {"resize", buildText(kResize), {3, 2, 3, 5}}};
 }
 
 size_t numel(const std::vector<int64_t>& d) {
@@ -356,21 +382,23 @@ TEST(OnnxExportTest, WritesAPerChannelSlopeAsCx1x1) {
 
 TEST(OnnxExportTest, AnOpWithoutOnnxFormIsOneLineNamingNodeAndOp) {
   if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
-  for (const char* op : {"Gelu", "Resize"}) {
+  const std::map<std::string, std::string> graphs = {
+      {"Gelu", R"(node { name: "g" op: "Gelu" input: "x" output: "y" })"},
+      {"GroupNorm", R"(param { name: "s" shape: [2] init { kind: "ones" } }
+param { name: "b" shape: [2] init { kind: "zeros" } }
+node { name: "g" op: "GroupNorm" input: ["x", "s", "b"] output: "y"
+       attr { name: "num_groups" i: 1 } })"}};
+  for (const auto& [op, body] : graphs) {
     SCOPED_TRACE(op);
-    std::string attrs = std::string(op) == "Resize" ? R"( attr { name: "scales" floats: [2, 2] })" : "";
-    auto p = buildText(std::string(R"(format_version: 1
-input { name: "x" dtype: F32 shape: [-1, 2, 3, 3] }
-node { name: "g" op: ")") + op + R"(" input: "x" output: "y")" + attrs + R"( }
-output: "y"
-prediction: "y")");
+    auto p = buildText("format_version: 1\ninput { name: \"x\" dtype: F32 shape: [-1, 2, 3, 3] }\n" +
+                       body + "\noutput: \"y\"\nprediction: \"y\"\n");
     try {
-      onnxio::exportModel(*p, {}, {});
+      onnxio::exportModel(*p, initialValues(p, 1), {});
       FAIL() << "no error";
     } catch (const UnsupportedError& e) {
       std::string msg = e.what();
       EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-      EXPECT_NE(msg.find("node 'g' (" + std::string(op) + ")"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("node 'g' (" + op + ")"), std::string::npos) << msg;
       EXPECT_NE(msg.find("has no ONNX export"), std::string::npos) << msg;
     }
   }
