@@ -412,6 +412,11 @@ void Exporter::node(int i) {
   if (op == "Swish") return swish(i, attr(i, "beta").f);
   if (op == "WeightedSum") return weightedSum(i);
   if (op == "Resize" || op == "Upsample") return resize(i);
+  if (op == "Gather" || op == "Embedding") {  // int32 indices; Embedding: rows of a table
+    onnx::NodeProto* g = add("Gather", n.name, {in(i, 0), in(i, 1)}, out(i));
+    setInt(g, "axis", op == "Gather" ? attr(i, "axis").i : 0);
+    return;
+  }
   if (op == "Square") {  // x * x
     add("Mul", n.name, {in(i, 0), in(i, 0)}, out(i));
     return;

@@ -435,6 +435,16 @@ void resize(Importer& imp, const onnx::NodeProto& n) {
             {"coordinate_transformation_mode", AttrValue::ofString(coord)}});
 }
 
+// Indices: an INT32 graph input (tapeflow's indices are i32 values known
+// at run time; a constant would become a float param).
+void gather(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"axis"});
+  if (imp.constant(n, 1))
+    imp.fail(n, "constant indices '" + n.input(1) + "' are not supported; only an INT32 input");
+  imp.emit(n, "Gather", {imp.value(n, 0), imp.value(n, 1)},
+           {{"axis", AttrValue::ofInt(a.i("axis", 0))}});
+}
+
 void convTranspose(Importer& imp, const onnx::NodeProto& n) {
   Attrs a(imp, n, {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "pads",
                    "strides"});
@@ -465,7 +475,8 @@ const std::map<std::string, Fn>& table() {
       {"ConvTranspose", convTranspose},
       {"Div", binary},          {"Dropout", dropout},
       {"Elu", alphaUnary},      {"Exp", unary},
-      {"Flatten", flatten},     {"Gemm", gemm},
+      {"Flatten", flatten},     {"Gather", gather},
+      {"Gemm", gemm},
       {"GlobalAveragePool", globalAveragePool},
       {"GlobalMaxPool", globalMaxPool},
       {"HardSigmoid", hardSigmoid},

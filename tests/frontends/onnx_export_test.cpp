@@ -1,10 +1,13 @@
 // tests/frontends/onnx_export_test.cpp - tapeflow export: every exported file
 // passes the full ONNX checker, ONNX Runtime reproduces tapeflow's logits
 // (both LeNet-5s and graphs with batch norm, a residual Add, Concat, Pad,
-// Dropout, Split, an MLP, reductions and slices, layer norms), and
+// Dropout, Split, an MLP, reductions and slices, layer norms, resizes,
+// Embedding and Gather), and
 // export -> import -> export is the identity with bit-identical weights.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "../support/onnx_support.h"
@@ -228,10 +231,28 @@ output: "fc"
 prediction: "fc"
 )";
 
+// Embedding and Gather (ONNX Gather) on an int32 input of token ids.
+constexpr const char* kGather = R"(
+format_version: 1
+name: "gather"
+input { name: "ids" dtype: I32 shape: [-1, 5] }
+param { name: "table" shape: [6, 4] init { kind: "uniform" low: -1 high: 1 } }
+param { name: "rows" shape: [4, 3] init { kind: "uniform" low: -1 high: 1 } }
+param { name: "w" shape: [2, 35] init { kind: "xavier_uniform" } }
+node { name: "emb" op: "Embedding" input: ["table", "ids"] output: "emb" }
+node { name: "g" op: "Gather" input: ["rows", "ids"] output: "g" }
+node { name: "cat" op: "Concat" input: ["emb", "g"] output: "cat" attr { name: "axis" i: -1 } }
+node { name: "flat" op: "Flatten" input: "cat" output: "flat" }
+node { name: "fc" op: "Linear" input: ["flat", "w"] output: "fc" }
+output: "fc"
+prediction: "fc"
+)";
+
 struct Case {
   std::string name;
   std::shared_ptr<const Program> program;
   std::vector<int64_t> inputDims;  // at batch 3
+  int ids = 0;                     // > 0: an int32 input of ids in [0, ids)
 };
 
 std::vector<Case> cases() {
@@ -244,13 +265,22 @@ std::vector<Case> cases() {
           {"split", buildText(kSplit), {3, 2, 5, 6}},
           {"reduce", buildText(kReduce), {3, 3, 4, 6}},
           {"layernorm", buildText(kLayerNorm), {3, 4, 6}},
-          {"resize", buildText(kResize), {3, 2, 3, 5}}};
+          {"resize", buildText(kResize), {3, 2, 3, 5}},
+          {"gather", buildText(kGather), {3, 5}, 4}};
 }
 
 size_t numel(const std::vector<int64_t>& d) {
   size_t n = 1;
   for (int64_t x : d) n *= size_t(x);
   return n;
+}
+
+/// The case's input: uniform [-1, 1), or whole ids in [0, c.ids).
+std::vector<float> inputFor(const Case& c, uint64_t seed) {
+  std::vector<float> x = randomInput(numel(c.inputDims), seed);
+  if (c.ids > 0)
+    for (float& v : x) v = std::min(float(c.ids - 1), std::floor((v + 1.f) * 0.5f * float(c.ids)));
+  return x;
 }
 
 TEST(OnnxExportTest, EveryExportPassesTheFullChecker) {
@@ -271,9 +301,9 @@ TEST(OnnxExportTest, OnnxRuntimeReproducesTapeflowLogits) {
     auto values = initialValues(c.program, 1);
     std::string path = dir.path() + "/" + c.name + ".onnx";
     writeBytes(path, onnxio::exportModel(*c.program, values, {"0.1.0", {}}));
-    std::vector<float> x = randomInput(numel(c.inputDims), 11);
+    std::vector<float> x = inputFor(c, 11);
     std::vector<float> ours = runTapeflow(c.program, values, x, c.inputDims[0]);
-    std::vector<float> ort = runOrt(dir.path(), path, x, c.inputDims);
+    std::vector<float> ort = runOrt(dir.path(), path, x, c.inputDims, c.ids > 0);
     float largest = 0;
     for (float v : ours) largest = std::max(largest, std::abs(v));
     EXPECT_GT(largest, 1e-3f) << "logits all near zero: the comparison would prove nothing";
@@ -295,7 +325,7 @@ TEST(OnnxExportTest, ExportImportExportIsTheIdentity) {
     EXPECT_TRUE(first == second) << "the re-exported model differs";
     expectSameWeights(initialValues(c.program, 1), r);
     // The imported graph computes what the original computes.
-    std::vector<float> x = randomInput(numel(c.inputDims), 5);
+    std::vector<float> x = inputFor(c, 5);
     expectNear(runTapeflow(c.program, initialValues(c.program, 1), x, c.inputDims[0]),
                runTapeflow(imported, values, x, c.inputDims[0]), 1e-5f);
   }

@@ -2,7 +2,7 @@
 // LeNet's (ConvTranspose, PRelu, Softplus, Log, Sqrt, Max, Min, Clip, Pow,
 // HardSigmoid, Abs, Neg, Exp, GlobalMaxPool, Squeeze, ReduceMax, ReduceMean,
 // Unsqueeze, Transpose, LayerNormalization, Slice, ReduceSum, Split at
-// opsets 11, 13 and 17, Resize): models through tapeflow and ONNX Runtime give the
+// opsets 11, 13 and 17, Resize, Gather): models through tapeflow and ONNX Runtime give the
 // same output; attributes tapeflow cannot compute are errors naming them.
 #include <gtest/gtest.h>
 
@@ -298,6 +298,12 @@ TEST(OnnxImportOpsTest, WhatCannotBeMappedExactlyIsAnError) {
     onnx::ModelProto m = resizeModel();
     m.mutable_graph()->mutable_node(1)->mutable_attribute(0)->set_s("cubic");
     expectError(m, {"'out'", "mode", "nearest or linear"});
+  }
+  {  // Gather by constant indices (tapeflow's indices are an int32 input)
+    onnx::ModelProto m = tinyModel("Gather", 13);
+    addInts(m.mutable_graph(), "idx", {0, 1});
+    m.mutable_graph()->mutable_node(0)->add_input("idx");
+    expectError(m, {"'n1'", "Gather", "constant indices 'idx'"});
   }
   {  // Max of three inputs
     onnx::ModelProto m = tinyModel("Max", 17);
