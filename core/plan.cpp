@@ -52,6 +52,7 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
   internal_.assign(nv, false);
   gradFrom_.assign(nv, -1);
   reused_.assign(nv, false);
+  gradReused_.assign(nv, false);
   postOps_.resize(nn);
   state_.resize(nn);
   gradInMd_.resize(nn);
@@ -76,7 +77,7 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
   markGradients();
   if (options_.fuse) planFusion();
   if (options_.fuse && !options_.checkNumerics) planChains();
-  sharing_ = options_.shareBuffers && options_.mode == Mode::Inference;
+  sharing_ = options_.shareBuffers;
   planThreads();
   prepareNodes();
   if (sharing_) assignBuffers();
@@ -325,6 +326,8 @@ void Plan::allocateGradients() {
     allocNode_ = info.kind == ValueKind::NodeOutput ? info.owner : -1;
     if (info.kind == ValueKind::Param) {
       grad_[v] = params_->grad(info.owner);
+    } else if (gradReused_[v]) {
+      continue;  // in the arena (assignBuffers); its first edge assigns it
     } else {
       grad_[v] = allocate(md_[v], v, true);
     }
@@ -511,7 +514,7 @@ std::vector<float> Plan::readValue(int v) {
   if (mem_.at(v) && reused_[v])
     throw UsageError(program_->graph().loc, "", "",
                      "value '" + program_->value(v).name +
-                         "' is not kept by this inference plan (its memory is reused after "
+                         "' is not kept by this plan (its memory is reused after "
                          "its last use); request it as an output");
   if (!mem_.at(v))
     throw UsageError(program_->graph().loc, "", "",
@@ -532,6 +535,11 @@ std::vector<float> Plan::readGrad(const std::string& name) {
   if (v < 0 || !grad_[v])
     throw UsageError(program_->graph().loc, "", "",
                      "no gradient is computed for '" + name + "'");
+  if (gradReused_[v])
+    throw UsageError(program_->graph().loc, "", "",
+                     "the gradient of '" + name +
+                         "' is not kept by this plan (its memory is reused after the backward "
+                         "pass reads it); build the plan with shareBuffers off to read it");
   return toPlain(grad_[v], dims_[v]);
 }
 
