@@ -3,19 +3,13 @@
 // image and label files (plain and gzipped), a checkpoint, and PNG, JPEG
 // (libjpeg: baseline, progressive, CMYK), BMP, PGM and PPM images.
 // usage: fuzz_make_seeds SOURCE_DIR OUT_DIR   (creates OUT_DIR/<fuzzer>/...)
-#include <zlib.h>
-
-// clang-format off
-#include <cstddef>
-#include <cstdio>  // jpeglib.h uses size_t and FILE without including them
-#include <jpeglib.h>
-// clang-format on
-
 #include "core/error.h"
 #include "frontends/pbtxt/pbtxt_loader.h"
+#include "tests/support/jpeg_encode.h"
 #include "train/checkpoint.h"
 
-#include <cstdlib>
+#include <zlib.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -34,34 +28,9 @@ void writeFile(const fs::path& p, const Bytes& b) {
 
 /// A w x h JPEG of `comps` samples (1 grey, 3 RGB, 4 CMYK) with a ramp.
 Bytes jpeg(int w, int h, int comps, bool progressive) {
-  jpeg_compress_struct c{};
-  jpeg_error_mgr err{};
-  c.err = jpeg_std_error(&err);
-  jpeg_create_compress(&c);
-  unsigned char* buf = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&c, &buf, &size);
-  c.image_width = JDIMENSION(w);
-  c.image_height = JDIMENSION(h);
-  c.input_components = comps;
-  c.in_color_space = comps == 1   ? JCS_GRAYSCALE
-                     : comps == 3 ? JCS_RGB
-                                  : JCS_CMYK;
-  jpeg_set_defaults(&c);
-  if (progressive) jpeg_simple_progression(&c);
-  jpeg_start_compress(&c, TRUE);
-  Bytes row(size_t(w * comps));
-  for (int y = 0; y < h; ++y) {
-    for (size_t i = 0; i < row.size(); ++i)
-      row[i] = uint8_t(i * 7 + size_t(y) * 13);
-    JSAMPROW r = row.data();
-    jpeg_write_scanlines(&c, &r, 1);
-  }
-  jpeg_finish_compress(&c);
-  jpeg_destroy_compress(&c);
-  Bytes out(buf, buf + size);
-  std::free(buf);
-  return out;
+  Bytes px(size_t(w * h * comps));
+  for (size_t i = 0; i < px.size(); ++i) px[i] = uint8_t(i * 7);
+  return tapeflow::testing::encodeJpeg(px, w, h, comps, progressive);
 }
 
 /// A 24-bit bottom-up BMP of w x h.
