@@ -3,6 +3,8 @@
 
 #include "core/suggest.h"
 
+#include <algorithm>
+
 namespace tapeflow {
 
 OpDef::OpDef(std::string name) : name_(std::move(name)) {}
@@ -151,6 +153,25 @@ int OpDef::maxInputs() const {
 const PortDef& OpDef::inputPort(int i) const {
   if (i >= static_cast<int>(inputs_.size())) return inputs_.back();
   return inputs_[i];
+}
+
+OpDef& OpDef::backwardReads(std::vector<std::string> ports) {
+  backwardReads_ = std::move(ports);
+  return *this;
+}
+
+bool OpDef::backwardReadsInput(int i) const {
+  if (!backwardReads_) return true;
+  const std::string& name = inputPort(i).name;
+  return std::find(backwardReads_->begin(), backwardReads_->end(), name) !=
+         backwardReads_->end();
+}
+
+bool OpDef::backwardReadsOutput(int i) const {
+  if (!backwardReads_ || outputs_.empty()) return true;
+  const std::string& name = outputs_[std::min(size_t(i), outputs_.size() - 1)].name;
+  return std::find(backwardReads_->begin(), backwardReads_->end(), name) !=
+         backwardReads_->end();
 }
 
 void OpRegistry::add(const OpDef& def) { ops_[def.name()] = &def; }

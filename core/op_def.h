@@ -153,6 +153,12 @@ class OpDef {
   OpDef& readsGradRows();
   /// This op is elementwise math the plan may fuse into a chain.
   OpDef& pointwise(PointwiseFn fn);
+  /// The forward values the op's backward reads: the input and output
+  /// ports named (a variadic port: all its repeats); any other input or
+  /// output buffer may be reused once the forward pass has read it
+  /// (core/plan_memory.cpp). Undeclared: backward may read every input and
+  /// output. Workspaces and state kept by the op are not ports.
+  OpDef& backwardReads(std::vector<std::string> ports);
   /// Sample configurations for the registry-driven tests.
   OpDef& samples(SamplesFn fn);
   /// One-line description shown by `tapeflow ops`.
@@ -185,6 +191,13 @@ class OpDef {
   const std::string& docText() const { return doc_; }
   /// Port i, resolving variadic repeats to the last declared port.
   const PortDef& inputPort(int i) const;
+  /// Whether backward may read input i or output i (see backwardReads).
+  bool backwardReadsInput(int i) const;
+  bool backwardReadsOutput(int i) const;
+  /// The ports given to backwardReads (nullopt: undeclared, all).
+  const std::optional<std::vector<std::string>>& backwardReadPorts() const {
+    return backwardReads_;
+  }
 
   const ShapeFn& shapeFn() const { return shapeFn_; }
   const PrepareFn& prepareFn() const { return prepareFn_; }
@@ -211,6 +224,7 @@ class OpDef {
   bool acceptsPostOps_ = false;
   bool foldsRelu_ = false;
   bool readsGradRows_ = false;
+  std::optional<std::vector<std::string>> backwardReads_;
   std::string nonDiffReason_;
   std::string doc_;
   ShapeFn shapeFn_;

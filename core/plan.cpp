@@ -55,6 +55,7 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
   viewBase_.assign(nv, -1);
   viewMd_.resize(nv);
   reused_.assign(nv, false);
+  gradReused_.assign(nv, false);
   postOps_.resize(nn);
   state_.resize(nn);
   gradInMd_.resize(nn);
@@ -79,7 +80,7 @@ Plan::Plan(std::shared_ptr<const Program> program, ParamStore& params,
   markGradients();
   if (options_.fuse) planFusion();
   if (options_.fuse && !options_.checkNumerics) planChains();
-  sharing_ = options_.shareBuffers && options_.mode == Mode::Inference;
+  sharing_ = options_.shareBuffers;
   planThreads();
   prepareNodes();
   if (sharing_) assignBuffers();
@@ -328,6 +329,8 @@ void Plan::allocateGradients() {
     allocNode_ = info.kind == ValueKind::NodeOutput ? info.owner : -1;
     if (info.kind == ValueKind::Param) {
       grad_[v] = params_->grad(info.owner);
+    } else if (gradReused_[v]) {
+      continue;  // in the arena (assignBuffers); its first edge assigns it
     } else {
       grad_[v] = allocate(md_[v], v, true);
     }
@@ -345,8 +348,10 @@ void Plan::allocateGradients() {
   }
   // A gradient that is a part of another one: a view of that buffer.
   for (int v = 0; v < int(p.values().size()); ++v)
-    if (viewBase_[v] >= 0)
+    if (viewBase_[v] >= 0) {
       grad_[v] = dnnl::memory(viewMd_[v], cpuEngine(), grad_[viewBase_[v]].get_data_handle());
+      gradReused_[v] = gradReused_[viewBase_[v]];
+    }
   // One edge per (node, input) that needs a gradient, in backward order, so
   // the first contribution to a value assigns and later ones accumulate.
   std::vector<bool> seen(isTarget_);
@@ -520,7 +525,7 @@ std::vector<float> Plan::readValue(int v) {
   if (mem_.at(v) && reused_[v])
     throw UsageError(program_->graph().loc, "", "",
                      "value '" + program_->value(v).name +
-                         "' is not kept by this inference plan (its memory is reused after "
+                         "' is not kept by this plan (its memory is reused after "
                          "its last use); request it as an output");
   if (!mem_.at(v))
     throw UsageError(program_->graph().loc, "", "",
@@ -541,6 +546,11 @@ std::vector<float> Plan::readGrad(const std::string& name) {
   if (v < 0 || !grad_[v])
     throw UsageError(program_->graph().loc, "", "",
                      "no gradient is computed for '" + name + "'");
+  if (gradReused_[v])
+    throw UsageError(program_->graph().loc, "", "",
+                     "the gradient of '" + name +
+                         "' is not kept by this plan (its memory is reused after the backward "
+                         "pass reads it); build the plan with shareBuffers off to read it");
   return toPlain(grad_[v], dims_[v]);
 }
 

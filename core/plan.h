@@ -42,10 +42,12 @@ struct PlanOptions {
   bool fuse = true;
   /// Check every node's outputs for NaN/Inf after it runs.
   bool checkNumerics = false;
-  /// Inference plans: values whose lifetimes in the execution order do not
-  /// overlap share memory (core/plan_memory.cpp); only the values the plan
-  /// computes for its caller (outputs, prediction) keep theirs, and
-  /// readValue of any other value is an error.
+  /// Node outputs (and, in training, their gradients) whose lifetimes in
+  /// the execution order (in training, the forward pass and then the
+  /// backward pass) do not overlap share memory (core/plan_memory.cpp).
+  /// Only the values the plan computes for its caller (outputs, prediction,
+  /// loss) keep theirs: readValue of any other node output, and readGrad
+  /// of a node output, is an error.
   bool shareBuffers = true;
 };
 
@@ -146,16 +148,19 @@ class Plan final : private PlanAccess {
   uint64_t seed() const { return seed_; }
   /// Total bytes of activation and gradient buffers this plan allocated.
   int64_t bytesAllocated() const { return bytes_; }
-  /// The node outputs' buffers (PlanOptions::shareBuffers): the bytes they
-  /// would take each on its own, the most that is live at once in the
-  /// execution order, and the one arena they share (0: not shared; at
-  /// least the live peak, the rest is fragmentation).
+  /// The node outputs' buffers (PlanOptions::shareBuffers; in training
+  /// also their gradients'): the bytes they would take each on its own,
+  /// the most that is live at once in the execution order, and the one
+  /// arena they share (0: not shared; at least the live peak, the rest is
+  /// fragmentation).
   struct BufferStats {
     int64_t valueBytes = 0, livePeakBytes = 0, arenaBytes = 0;
   };
   const BufferStats& bufferStats() const { return bufferStats_; }
   /// The memory of a value (empty when the plan computes none for it).
   const dnnl::memory& memoryOf(int value) const { return mem_.at(value); }
+  /// The memory of a value's gradient (empty when there is none).
+  const dnnl::memory& gradMemoryOf(int value) const { return grad_.at(value); }
 
  private:
   // PlanAccess, for the op contexts.
@@ -241,6 +246,7 @@ class Plan final : private PlanAccess {
   bool sharing_ = false;       ///< node outputs share memory by liveness
   std::vector<int> deferred_;  ///< values placeValue left to assignBuffers
   std::vector<bool> reused_;   ///< value -> memory reused after its last use
+  std::vector<bool> gradReused_;  ///< value -> gradient memory in the arena
   BufferStats bufferStats_;
   std::vector<int> tape_;
   std::vector<std::shared_ptr<void>> state_;

@@ -87,6 +87,7 @@ const OpDef& avgPoolOp() {
            "1: divide by the kernel area; 0: by the input pixels covered");
     d.shapes(inferShapes).flops(poolFlops);
     d.prepare(prepare).forward(forward).backward(backward);
+    d.backwardReads({});  // spreads d dst over the windows
     d.samples([] {
       SampleCase a;
       a.label = "2x3x6x6_k2";

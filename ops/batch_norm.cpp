@@ -233,6 +233,8 @@ const OpDef& batchNormOp() {
         .prepare(prepare)
         .forward(forward)
         .backward(backward)
+        // mean, variance and a folded Relu's mask are the op's own buffers
+        .backwardReads({"src", "scale", "shift"})
         .flops([](const ShapeContext& ctx) {
           // mean, variance, then one multiply-add per element
           return 5 * numel(ctx.inputDims(0));

@@ -240,6 +240,7 @@ const OpDef& concatOp() {
     d.attr("axis", AttrValue::ofInt(1),
            "dimension to join; negative counts from the end");
     d.shapes(inferShapes).prepare(prepare).forward(forward).backward(backward);
+    d.backwardReads({});  // copies (or views) slices of the output gradient only
     d.samples([] {
       SampleCase a;
       a.label = "2x3x4+2x5x4_axis1";

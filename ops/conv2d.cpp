@@ -285,6 +285,7 @@ const OpDef& conv2dOp() {
     d.attr("groups", AttrValue::ofInt(1), "channel groups; divides C and O");
     d.doc("2-D convolution of NCHW src with OIHW weights, optional bias");
     d.shapes(inferShapes).prepare(prepare).forward(forward).backward(backward);
+    d.backwardReads({"src", "weights"});  // not dst: no post-op's backward runs here
     d.acceptsPostOps();
     d.flops([](const ShapeContext& ctx) {
       const Dims& w = ctx.inputDims(1);

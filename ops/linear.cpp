@@ -180,6 +180,7 @@ const OpDef& linearOp() {
              "weights [O,K]^T plus bias [O]")
         .shapes(inferShapes).prepare(prepare).forward(forward)
         .backward(backward).acceptsPostOps();
+    d.backwardReads({"src", "weights"});  // not dst: no post-op's backward runs here
     d.flops([](const ShapeContext& ctx) {
       const Dims& out = ctx.outputDims(0);
       int64_t n = out[0] * out[1];

@@ -169,6 +169,7 @@ const OpDef& maxPoolOp() {
     addPoolAttrs(d);
     d.shapes(inferPoolShapes).flops(poolFlops);
     d.prepare(prepare).forward(forward).backward(backward);
+    d.backwardReads({});  // the workspace (or argmax) says where each max came from
     d.samples([] {
       // Distinct inputs spread over [-4, 4): any two values are more than one
       // step (1e-2) apart, so no finite difference changes a window's max.

@@ -94,6 +94,7 @@ const OpDef& softmaxCrossEntropyOp() {
         .prepare(prepare)
         .forward(forward)
         .backward(backward)
+        .backwardReads({"labels"})  // and log softmax, kept by forward
         .flops([](const ShapeContext& ctx) {
           // max, subtract, exp, sum, log per element; one gather per row
           return 5 * numel(ctx.inputDims(0)) + ctx.inputDims(0)[0];

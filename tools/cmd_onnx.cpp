@@ -99,7 +99,7 @@ int cmdExport(const Args& a) {
     values[store.def(k).name].assign(store.data(k), store.data(k) + store.size(k));
   std::string bytes = onnxio::exportModel(*program, values, o);
   writeFileAtomically(out, bytes);
-  std::printf("%s: ONNX opset %d, %zu bytes\n", out.c_str(), onnxio::kExportOpset,
+  std::printf("%s: ONNX opset %d, %zu bytes\n", out.c_str(), onnxio::exportOpset(*program),
               bytes.size());
   return 0;
 }

@@ -194,6 +194,8 @@ void Model::forward() {
     PlanOptions o;
     o.mode = training ? Mode::Training : Mode::Inference;
     o.batch = batch;
+    // value() and grad() read any value and gradient after a training step.
+    o.shareBuffers = !training;
     plan = std::make_unique<Plan>(impl_->program, *impl_->store, o);
   }
   for (const InputDef& in : p.graph().inputs) {

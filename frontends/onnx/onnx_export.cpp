@@ -1,6 +1,7 @@
 // frontends/onnx/onnx_export.cpp - tapeflow Program -> ONNX ModelProto
-// (opset 13): the nodes the prediction depends on, weights as initializers,
-// the batch axis as the symbolic dim "N", then the full ONNX checker.
+// (opset 13, or 17 with a LayerNorm): the nodes the prediction depends on,
+// weights as initializers, the batch axis as the symbolic dim "N", then the
+// full ONNX checker.
 #include "frontends/onnx/onnx_io.h"
 
 #include <onnx/checker.h>
@@ -8,7 +9,9 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <set>
 
 namespace tapeflow::onnxio {
@@ -18,8 +21,8 @@ using Ints = std::vector<int64_t>;
 
 class Exporter {
  public:
-  Exporter(const Program& p, const ParamValues& values, onnx::GraphProto& g)
-      : p_(p), values_(values), g_(g), dims1_(p.dimsAt(1)) {}
+  Exporter(const Program& p, const ParamValues& values, onnx::GraphProto& g, int opset)
+      : p_(p), values_(values), g_(g), opset_(opset), dims1_(p.dimsAt(1)) {}
 
   void run();
 
@@ -27,14 +30,16 @@ class Exporter {
   const Program& p_;
   const ParamValues& values_;
   onnx::GraphProto& g_;
+  const int opset_;
   std::vector<Dims> dims1_;                   ///< every value at batch 1
   std::map<std::string, std::string> alias_;  ///< dropped node's output -> input
+  std::map<int, Dims> paramDims_;             ///< param value -> initializer dims
   std::vector<onnx::TensorProto> inits_;
 
   [[noreturn]] void fail(int node, const std::string& msg) const {
     const Node& n = p_.graph().nodes.at(size_t(node));
     throw UnsupportedError(n.loc, n.name, n.op, msg + " (ONNX opset " +
-                                                     std::to_string(kExportOpset) + ")");
+                                                     std::to_string(opset_) + ")");
   }
   std::string in(int node, int port) const {
     const std::string& v = p_.value(p_.nodeInputs(node).at(size_t(port))).name;
@@ -67,6 +72,12 @@ class Exporter {
     a->set_name(name);
     a->set_type(onnx::AttributeProto::INT);
     a->set_i(v);
+  }
+  static void setString(onnx::NodeProto* n, const char* name, const std::string& v) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(v);
   }
   static void setFloat(onnx::NodeProto* n, const char* name, float v) {
     onnx::AttributeProto* a = n->add_attribute();
@@ -115,8 +126,16 @@ class Exporter {
   void pool(int node, const std::string& op);
   void split(int node);
   void linear(int node);
+  void prelu(int node);
+  void clip(int node);
+  void reduce(int node);
+  void squeeze(int node);
+  void slice(int node);
+  void layerNorm(int node);
+  void swish(int node, float beta);
+  void weightedSum(int node);
+  void resize(int node);
   void node(int node);
-  std::set<int> neededNodes() const;
   void valueInfo(onnx::ValueInfoProto* vi, int value) const;
 };
 
@@ -195,6 +214,181 @@ void Exporter::linear(int node) {
   setInt(add("Gemm", name, ins, out(node)), "transB", 1);
 }
 
+// ONNX broadcasts the slope right-aligned; tapeflow reads a rank-1 slope
+// [C] (C > 1) per channel (dim 1). For a src of rank > 2 it goes out as
+// [C, 1, ..., 1]: a param's initializer gets those dims when every use of
+// the param is such a slope, any other slope goes through a Reshape node.
+void Exporter::prelu(int node) {
+  const std::string& name = p_.graph().nodes[size_t(node)].name;
+  const size_t rank = inDims(node, 0).size();
+  const Dims& s = inDims(node, 1);
+  std::string slope = in(node, 1);
+  if (s.size() == 1 && s[0] > 1 && rank > 2) {
+    Dims d(rank - 1, 1);
+    d[0] = s[0];
+    const int v = p_.nodeInputs(node)[1];
+    const ValueInfo& info = p_.value(v);
+    bool onlySlope = info.kind == ValueKind::Param;
+    for (auto [user, port] : info.consumers)
+      onlySlope = onlySlope && port == 1 && p_.graph().nodes[size_t(user)].op == "PRelu" &&
+                  inDims(user, 0).size() == rank;
+    if (onlySlope) {
+      paramDims_[v] = d;
+    } else {
+      addIntInit(name + "/slope.shape", d);
+      add("Reshape", name + "/slope", {slope, name + "/slope.shape"}, name + "/slope");
+      slope = name + "/slope";
+    }
+  }
+  add("PRelu", name, {in(node, 0), slope}, out(node));
+}
+
+// Opset 13: the bounds are optional inputs; the float range (the
+// attributes' defaults) is left out.
+void Exporter::clip(int node) {
+  const std::string& name = p_.graph().nodes[size_t(node)].name;
+  const float lo = attr(node, "min").f, hi = attr(node, "max").f;
+  std::vector<std::string> ins{in(node, 0), ""};
+  if (lo != std::numeric_limits<float>::lowest()) {
+    addFloatInit(name + ".min", {}, &lo, 1, true);
+    ins[1] = name + ".min";
+  }
+  if (hi != std::numeric_limits<float>::max()) {
+    addFloatInit(name + ".max", {}, &hi, 1, true);
+    ins.push_back(name + ".max");
+  }
+  if (ins.back().empty()) ins.pop_back();
+  add("Clip", name, ins, out(node));
+}
+
+// ReduceSum takes its axes as an input from opset 13, ReduceMean and
+// ReduceMax as an attribute until opset 18; no axes reduce every axis.
+void Exporter::reduce(int node) {
+  const Node& n = p_.graph().nodes[size_t(node)];
+  const Ints& axes = attr(node, "axes").ints;
+  std::vector<std::string> ins{in(node, 0)};
+  if (n.op == "ReduceSum" && !axes.empty()) {
+    addIntInit(n.name + ".axes", axes);
+    ins.push_back(n.name + ".axes");
+  }
+  onnx::NodeProto* r = add(n.op, n.name, ins, out(node));
+  if (n.op != "ReduceSum" && !axes.empty()) setInts(r, "axes", axes);
+  setInt(r, "keepdims", attr(node, "keepdims").i);
+}
+
+// Squeeze and Unsqueeze take their axes as an input from opset 13. A
+// Squeeze without axes gets the size-1 dims of the graph's shapes (never
+// the batch axis), so that a run at batch 1 keeps its batch axis; with none
+// it is the identity.
+void Exporter::squeeze(int node) {
+  const Node& n = p_.graph().nodes[size_t(node)];
+  Ints axes = attr(node, "axes").ints;
+  if (n.op == "Squeeze" && axes.empty()) {
+    const Dims& d = p_.value(p_.nodeInputs(node)[0]).dims;
+    for (size_t a = 0; a < d.size(); ++a)
+      if (d[a] == 1) axes.push_back(int64_t(a));
+    if (axes.empty()) {
+      alias_[out(node)] = in(node, 0);
+      return;
+    }
+  }
+  addIntInit(n.name + ".axes", axes);
+  add(n.op, n.name, {in(node, 0), n.name + ".axes"}, out(node));
+}
+
+// Opset 13: starts, ends, axes and steps are int64 inputs; absent axes
+// (0 .. len-1) or steps (1 each) are left out.
+void Exporter::slice(int node) {
+  const std::string& name = p_.graph().nodes[size_t(node)].name;
+  std::vector<std::string> ins{in(node, 0)};
+  for (const char* part : {"starts", "ends", "axes", "steps"}) {
+    const Ints& v = attr(node, part).ints;
+    std::string init = name + "." + part;
+    if (!v.empty()) addIntInit(init, v);
+    ins.push_back(v.empty() ? "" : init);
+  }
+  while (ins.back().empty()) ins.pop_back();
+  add("Slice", name, ins, out(node));
+}
+
+// LayerNormalization (opset 17): float statistics (stash_type 1, the
+// default), only the first output.
+void Exporter::layerNorm(int node) {
+  const std::string& name = p_.graph().nodes[size_t(node)].name;
+  std::vector<std::string> ins{in(node, 0), in(node, 1)};
+  if (p_.nodeInputs(node).size() > 2) ins.push_back(in(node, 2));
+  onnx::NodeProto* l = add("LayerNormalization", name, ins, out(node));
+  setInt(l, "axis", attr(node, "axis").i);
+  setFloat(l, "epsilon", attr(node, "epsilon").f);
+}
+
+// Swish (SiLU: beta 1) has no ONNX op: Mul(x, Sigmoid(Mul(x, beta))).
+void Exporter::swish(int node, float beta) {
+  const std::string& name = p_.graph().nodes[size_t(node)].name;
+  std::string x = in(node, 0), arg = x;
+  if (beta != 1.f) {
+    addFloatInit(name + ".beta", {1}, &beta, 1, true);
+    arg = name + "/beta_x";
+    add("Mul", arg, {x, name + ".beta"}, arg);
+  }
+  add("Sigmoid", name + "/sigmoid", {arg}, name + "/sigmoid");
+  add("Mul", name, {x, name + "/sigmoid"}, out(node));
+}
+
+// sum_k weight_k * src_k: a Mul by a constant for each weight other than 1,
+// then a chain of Adds (ONNX Sum has no import).
+void Exporter::weightedSum(int node) {
+  const std::string& name = p_.graph().nodes[size_t(node)].name;
+  const std::vector<float>& w = attr(node, "weights").floats;
+  const size_t k = p_.nodeInputs(node).size();
+  std::vector<std::string> terms;
+  for (size_t j = 0; j < k; ++j) {
+    std::string t = in(node, int(j));
+    if (!w.empty() && w[j] != 1.f) {
+      std::string c = name + ".w" + std::to_string(j);
+      addFloatInit(c, {1}, &w[j], 1, true);
+      std::string scaled = k == 1 ? out(node) : name + "/w" + std::to_string(j) + "_x";
+      add("Mul", k == 1 ? name : scaled, {t, c}, scaled);
+      t = scaled;
+    }
+    terms.push_back(t);
+  }
+  if (k == 1) {
+    if (terms[0] != out(node)) alias_[out(node)] = terms[0];
+    return;
+  }
+  std::string acc = terms[0];
+  for (size_t j = 1; j < k; ++j) {
+    std::string sum = j + 1 == k ? out(node) : name + "/sum" + std::to_string(j);
+    add("Add", j + 1 == k ? name : sum, {acc, terms[j]}, sum);
+    acc = sum;
+  }
+}
+
+// Resize and Upsample: ONNX Resize (opset 13) by a scale for every dim,
+// out / in of the dims at batch 1, nudged up where ONNX's floor(in * scale)
+// would fall short of out. Nearest (whole upscaling factors: every
+// coordinate mode replicates) as asymmetric + floor, linear as half_pixel.
+void Exporter::resize(int node) {
+  const std::string& name = p_.graph().nodes[size_t(node)].name;
+  const Dims& src = inDims(node, 0);
+  const Dims& dst = dims1_.at(size_t(p_.nodeOutputs(node)[0]));
+  std::vector<float> scales(src.size(), 1.f);
+  for (size_t k = 2; k < src.size(); ++k) {
+    const float in = float(src[k]), want = float(dst[k]);
+    float s = want / in;
+    while (std::floor(in * s) < want || std::floor(double(in) * double(s)) < double(want))
+      s = std::nextafter(s, 2.f * s);
+    scales[k] = s;
+  }
+  addFloatInit(name + ".scales", {int64_t(scales.size())}, scales.data(), scales.size(), true);
+  onnx::NodeProto* r = add("Resize", name, {in(node, 0), "", name + ".scales"}, out(node));
+  const bool nearest = attr(node, "mode").s == "nearest";
+  setString(r, "coordinate_transformation_mode", nearest ? "asymmetric" : "half_pixel");
+  setString(r, "mode", nearest ? "nearest" : "linear");
+  if (nearest) setString(r, "nearest_mode", "floor");
+}
+
 void Exporter::node(int i) {
   const Node& n = p_.graph().nodes[size_t(i)];
   const std::string& op = n.op;
@@ -204,8 +398,33 @@ void Exporter::node(int i) {
   if (op == "Linear") return linear(i);
   if (op == "MaxPool") return pool(i, "MaxPool");
   if (op == "AvgPool") return pool(i, "AveragePool");
-  if (op == "Dropout") {  // inference: the identity
+  if (op == "Dropout" || op == "Dropout2d" || op == "Identity") {  // inference: the identity
     alias_[out(i)] = in(i, 0);
+    return;
+  }
+  if (op == "PRelu") return prelu(i);
+  if (op == "Clip") return clip(i);
+  if (op == "ReduceSum" || op == "ReduceMean" || op == "ReduceMax") return reduce(i);
+  if (op == "Squeeze" || op == "Unsqueeze") return squeeze(i);
+  if (op == "Slice") return slice(i);
+  if (op == "LayerNorm") return layerNorm(i);
+  if (op == "SiLU") return swish(i, 1.f);
+  if (op == "Swish") return swish(i, attr(i, "beta").f);
+  if (op == "WeightedSum") return weightedSum(i);
+  if (op == "Resize" || op == "Upsample") return resize(i);
+  if (op == "Gather" || op == "Embedding") {  // int32 indices; Embedding: rows of a table
+    onnx::NodeProto* g = add("Gather", n.name, {in(i, 0), in(i, 1)}, out(i));
+    setInt(g, "axis", op == "Gather" ? attr(i, "axis").i : 0);
+    return;
+  }
+  if (op == "Square") {  // x * x
+    add("Mul", n.name, {in(i, 0), in(i, 0)}, out(i));
+    return;
+  }
+  if (op == "Pow") {  // opset 13: the exponent is an input, here a constant scalar
+    float e = attr(i, "exponent").f;
+    addFloatInit(n.name + ".exponent", {}, &e, 1, true);
+    add("Pow", n.name, {in(i, 0), n.name + ".exponent"}, out(i));
     return;
   }
   static const std::set<std::string> sameName = {
@@ -294,18 +513,20 @@ void Exporter::node(int i) {
   fail(i, "op " + op + " has no ONNX export");
 }
 
-std::set<int> Exporter::neededNodes() const {
+/// The nodes the prediction depends on.
+std::set<int> neededNodes(const Program& p) {
   std::set<int> needed;
-  std::vector<int> todo{p_.predictionValue()};
+  if (p.predictionValue() < 0) return needed;
+  std::vector<int> todo{p.predictionValue()};
   std::set<int> seen;
   while (!todo.empty()) {
     int v = todo.back();
     todo.pop_back();
     if (!seen.insert(v).second) continue;
-    const ValueInfo& info = p_.value(v);
+    const ValueInfo& info = p.value(v);
     if (info.kind != ValueKind::NodeOutput) continue;
     needed.insert(info.owner);
-    for (int x : p_.nodeInputs(info.owner)) todo.push_back(x);
+    for (int x : p.nodeInputs(info.owner)) todo.push_back(x);
   }
   return needed;
 }
@@ -330,7 +551,7 @@ void Exporter::run() {
     throw GraphError(p_.graph().loc, "", "",
                      "the graph declares no prediction; export writes the graph that "
                      "computes it");
-  std::set<int> needed = neededNodes();
+  std::set<int> needed = neededNodes(p_);
   std::set<int> usedValues;
   for (int i : p_.order()) {
     if (!needed.count(i)) continue;
@@ -348,7 +569,9 @@ void Exporter::run() {
       if (it == values_.end() || int64_t(it->second.size()) != numel(d.dims))
         throw UsageError(d.loc, "", "", "no values (or the wrong number) for param '" +
                                             d.name + "'");
-      addFloatInit(d.name, d.dims, it->second.data(), it->second.size(), !d.trainable);
+      auto dims = paramDims_.find(idx);
+      addFloatInit(d.name, dims == paramDims_.end() ? d.dims : dims->second, it->second.data(),
+                   it->second.size(), !d.trainable);
     }
   }
   std::string pred = p_.value(p_.predictionValue()).name;
@@ -365,6 +588,12 @@ void Exporter::run() {
 
 bool available() { return true; }
 
+int exportOpset(const Program& program) {
+  for (int node : neededNodes(program))
+    if (program.graph().nodes[size_t(node)].op == "LayerNorm") return kLayerNormOpset;
+  return kExportOpset;
+}
+
 std::string exportModel(const Program& program, const ParamValues& values,
                         const ExportOptions& options) {
   onnx::ModelProto m;
@@ -373,7 +602,8 @@ std::string exportModel(const Program& program, const ParamValues& values,
   m.set_producer_version(options.producerVersion);
   onnx::OperatorSetIdProto* opset = m.add_opset_import();
   opset->set_domain("");
-  opset->set_version(kExportOpset);
+  const int version = exportOpset(program);
+  opset->set_version(version);
   for (const auto& [k, v] : options.metadata) {
     onnx::StringStringEntryProto* e = m.add_metadata_props();
     e->set_key(k);
@@ -381,7 +611,7 @@ std::string exportModel(const Program& program, const ParamValues& values,
   }
   onnx::GraphProto* g = m.mutable_graph();
   g->set_name(program.graph().name.empty() ? "tapeflow" : program.graph().name);
-  Exporter(program, values, *g).run();
+  Exporter(program, values, *g, version).run();
   std::string bytes;
   if (!m.SerializeToString(&bytes))
     throw IoError(program.graph().loc, "", "", "cannot serialise the ONNX model");

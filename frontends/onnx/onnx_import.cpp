@@ -205,11 +205,13 @@ void Importer::readInputs() {
     };
     if (!in.type().has_tensor_type()) throw bad("is not a tensor");
     const auto& tt = in.type().tensor_type();
-    if (tt.elem_type() != onnx::TensorProto::FLOAT)
-      throw bad("has dtype " + dtypeName(tt.elem_type()) + "; only FLOAT inputs are supported");
+    if (tt.elem_type() != onnx::TensorProto::FLOAT && tt.elem_type() != onnx::TensorProto::INT32)
+      throw bad("has dtype " + dtypeName(tt.elem_type()) +
+                "; only FLOAT inputs (and INT32 indices) are supported");
     if (!tt.has_shape() || tt.shape().dim_size() == 0)
       throw bad("has no shape; a dynamic shape cannot be inferred");
     InputDef d;
+    if (tt.elem_type() == onnx::TensorProto::INT32) d.dtype = DType::I32;
     for (int k = 0; k < tt.shape().dim_size(); ++k) {
       const auto& dim = tt.shape().dim(k);
       if (k == 0) {

@@ -3,6 +3,7 @@
 // and emits the equivalent tapeflow node.
 #include "frontends/onnx/onnx_importer.h"
 
+#include <cmath>
 #include <numeric>
 
 namespace tapeflow::onnxio::detail {
@@ -396,6 +397,54 @@ void layerNorm(Importer& imp, const onnx::NodeProto& n) {
             {"epsilon", AttrValue::ofFloat(a.f("epsilon", 1e-5f))}});
 }
 
+// Scales only (constant sizes would fix the batch axis). Nearest is exact
+// for whole upscaling factors with asymmetric + floor or half_pixel +
+// round_prefer_*; linear is half_pixel (pytorch_half_pixel agrees where no
+// output dim is 1).
+void resize(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"coordinate_transformation_mode", "cubic_coeff_a", "exclude_outside",
+                   "extrapolation_value", "mode", "nearest_mode"});
+  const std::string mode = a.s("mode", "nearest"), nm = a.s("nearest_mode", "round_prefer_floor");
+  std::string coord = a.s("coordinate_transformation_mode", "half_pixel");
+  a.require(mode == "nearest" || mode == "linear", "mode", "only nearest or linear");
+  a.require(a.i("exclude_outside", 0) == 0, "exclude_outside", "only 0");
+  if (Importer::hasInput(n, 3))
+    imp.fail(n, "input 'sizes' is not supported (constant sizes fix the batch axis); give scales");
+  const ConstTensor* sc = Importer::hasInput(n, 2) ? imp.constant(n, 2) : nullptr;
+  if (!sc || !sc->isFloat || sc->f.empty()) imp.fail(n, "scales must be a constant float input");
+  std::string src = imp.value(n, 0);
+  if (mode == "nearest" && coord == "asymmetric") {
+    a.require(nm == "floor", "nearest_mode", "only floor with asymmetric coordinates");
+  } else if (mode == "nearest") {
+    a.require(coord == "half_pixel", "coordinate_transformation_mode",
+              "only asymmetric or half_pixel with mode nearest");
+    a.require(nm == "round_prefer_floor" || nm == "round_prefer_ceil", "nearest_mode",
+              "only round_prefer_floor or round_prefer_ceil with half_pixel coordinates");
+  } else {
+    a.require(coord == "half_pixel" || coord == "pytorch_half_pixel",
+              "coordinate_transformation_mode", "only half_pixel with mode linear");
+    const Dims d = imp.dimsOf(src);
+    for (size_t k = 2; k < d.size() && k < sc->f.size() && coord != "half_pixel"; ++k)
+      a.require(std::floor(double(d[k]) * sc->f[k]) > 1, "coordinate_transformation_mode",
+                "pytorch_half_pixel differs from half_pixel for an output dim of 1");
+    coord = "half_pixel";
+  }
+  imp.emit(n, "Resize", {src},
+           {{"scales", AttrValue::ofFloats(sc->f)},
+            {"mode", AttrValue::ofString(mode)},
+            {"coordinate_transformation_mode", AttrValue::ofString(coord)}});
+}
+
+// Indices: an INT32 graph input (tapeflow's indices are i32 values known
+// at run time; a constant would become a float param).
+void gather(Importer& imp, const onnx::NodeProto& n) {
+  Attrs a(imp, n, {"axis"});
+  if (imp.constant(n, 1))
+    imp.fail(n, "constant indices '" + n.input(1) + "' are not supported; only an INT32 input");
+  imp.emit(n, "Gather", {imp.value(n, 0), imp.value(n, 1)},
+           {{"axis", AttrValue::ofInt(a.i("axis", 0))}});
+}
+
 void convTranspose(Importer& imp, const onnx::NodeProto& n) {
   Attrs a(imp, n, {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "pads",
                    "strides"});
@@ -426,7 +475,8 @@ const std::map<std::string, Fn>& table() {
       {"ConvTranspose", convTranspose},
       {"Div", binary},          {"Dropout", dropout},
       {"Elu", alphaUnary},      {"Exp", unary},
-      {"Flatten", flatten},     {"Gemm", gemm},
+      {"Flatten", flatten},     {"Gather", gather},
+      {"Gemm", gemm},
       {"GlobalAveragePool", globalAveragePool},
       {"GlobalMaxPool", globalMaxPool},
       {"HardSigmoid", hardSigmoid},
@@ -440,6 +490,7 @@ const std::map<std::string, Fn>& table() {
       {"Pow", pow},             {"ReduceMax", reduce},
       {"ReduceMean", reduce},   {"ReduceSum", reduce},
       {"Relu", unary},          {"Reshape", reshape},
+      {"Resize", resize},
       {"Sigmoid", unary},       {"Slice", slice},
       {"Softmax", axisOp},      {"Softplus", unary},
       {"Split", split},

@@ -4,10 +4,11 @@
 // every function throws UnsupportedError saying so.
 //
 // Export writes the inference graph: the nodes the graph's `prediction`
-// depends on, Dropout removed, BatchNorm in inference form, ONNX opset 13,
-// the batch axis as the symbolic dim "N". Import reads opsets 11 to 17 of the
-// default domain; every op, attribute or value it cannot map exactly is an
-// error naming the node, the op, the attribute and the opset.
+// depends on, Dropout removed, BatchNorm in inference form, ONNX opset 13
+// (17 when the graph has a LayerNorm), the batch axis as the symbolic dim
+// "N". Import reads opsets 11 to 17 of the default domain; every op,
+// attribute or value it cannot map exactly is an error naming the node, the
+// op, the attribute and the opset.
 #pragma once
 
 #include <map>
@@ -20,8 +21,12 @@
 
 namespace tapeflow::onnxio {
 
-/// The opset export writes (Debian's libonnx 1.12 checks up to 17).
+/// The opset export writes, unless the graph needs a later one (Debian's
+/// libonnx 1.12 checks up to 17).
 inline constexpr int kExportOpset = 13;
+/// The opset export writes for a graph with LayerNorm (LayerNormalization
+/// exists from opset 17).
+inline constexpr int kLayerNormOpset = 17;
 /// The opsets import reads.
 inline constexpr int kMinImportOpset = 11;
 inline constexpr int kMaxImportOpset = 17;
@@ -39,11 +44,15 @@ struct ExportOptions {
 /// Param values by name, row-major float32 (every param of the program).
 using ParamValues = std::map<std::string, std::vector<float>>;
 
+/// The opset exportModel writes for `program`: kExportOpset, or
+/// kLayerNormOpset when a node the prediction depends on is a LayerNorm.
+int exportOpset(const Program& program);
+
 /// Serialises the inference graph of `program` with `values` as
 /// initializers, runs the full check (checkModel) on the result
 /// and returns the bytes. Throws GraphError for a graph without prediction,
-/// UnsupportedError for an op (or attribute value) with no opset-13 form,
-/// naming the node, and UsageError for a missing param value.
+/// UnsupportedError for an op (or attribute value) with no ONNX form at that
+/// opset, naming the node, and UsageError for a missing param value.
 std::string exportModel(const Program& program, const ParamValues& values,
                         const ExportOptions& options);
 

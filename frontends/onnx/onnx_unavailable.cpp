@@ -15,6 +15,8 @@ namespace {
 
 bool available() { return false; }
 
+int exportOpset(const Program&) { unavailable(); }
+
 std::string exportModel(const Program&, const ParamValues&, const ExportOptions&) {
   unavailable();
 }

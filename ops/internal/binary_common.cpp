@@ -342,6 +342,8 @@ OpDef makeBinaryOp(std::string name, BinarySpec spec, std::string doc) {
   def.forward(forward);
   def.backward(backward);
   def.samples([spec] { return samples(spec); });
+  if (spec.kind == BinaryKind::Add || spec.kind == BinaryKind::Sub)
+    def.backwardReads({});  // d c, negated for Sub's b
   if (spec.kind != BinaryKind::Min && spec.kind != BinaryKind::Max) {
     // Min and Max select: their gradient is not a function of the inputs
     // the fused loop keeps, so they never join a chain.

@@ -72,6 +72,7 @@ OpDef makeGlobalPoolOp(std::string name, algorithm alg, std::string doc) {
   def.prepare([alg](PrepareContext& ctx) { prepare(ctx, alg); });
   def.forward(forward);
   def.backward(backward);
+  def.backwardReads({});  // max: the workspace says where each max came from
   def.samples([alg] {
     SampleCase a;
     a.label = "2x3x4x5";

@@ -39,7 +39,7 @@ void backward(GradContext& ctx) {
 }  // namespace
 
 OpDef& withReshapePhases(OpDef& def) {
-  return def.prepare(prepare).forward(forward).backward(backward).flops(
+  return def.prepare(prepare).forward(forward).backward(backward).backwardReads({}).flops(
       [](const ShapeContext&) { return int64_t{0}; });
 }
 

@@ -1,9 +1,14 @@
 // tests/frontends/onnx_export_test.cpp - tapeflow export: every exported file
 // passes the full ONNX checker, ONNX Runtime reproduces tapeflow's logits
 // (both LeNet-5s and graphs with batch norm, a residual Add, Concat, Pad,
-// Dropout, Split and an MLP), and export -> import -> export is the
-// identity with bit-identical weights.
+// Dropout, Split, an MLP, reductions and slices, layer norms, resizes,
+// Embedding and Gather), and
+// export -> import -> export is the identity with bit-identical weights.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
 
 #include "../support/onnx_support.h"
 #include "../support/scratch_dir.h"
@@ -135,10 +140,119 @@ output: "fc"
 prediction: "fc"
 )";
 
+// PRelu (a per-channel slope param), Dropout2d, Clip, Pow, Slice (with and
+// without axes and steps), ReduceSum/Mean/Max, Squeeze, Unsqueeze, Square,
+// WeightedSum and Identity.
+constexpr const char* kReduce = R"(
+format_version: 1
+name: "reduce"
+input { name: "x" dtype: F32 shape: [-1, 3, 4, 6] }
+param { name: "slope" shape: [3] init { kind: "uniform" low: 0.1 high: 0.4 } }
+param { name: "w" shape: [4, 17] init { kind: "xavier_uniform" } }
+node { name: "pr" op: "PRelu" input: ["x", "slope"] output: "pr" }
+node { name: "d2" op: "Dropout2d" input: "pr" output: "d2" attr { name: "rate" f: 0.3 } }
+node { name: "cl" op: "Clip" input: "d2" output: "cl"
+       attr { name: "min" f: -0.3 } attr { name: "max" f: 0.8 } }
+node { name: "ab" op: "Abs" input: "cl" output: "ab" }
+node { name: "pw" op: "Pow" input: "ab" output: "pw" attr { name: "exponent" f: 1.5 } }
+node { name: "sl" op: "Slice" input: "pw" output: "sl"
+       attr { name: "starts" ints: [1, -5] } attr { name: "ends" ints: [4, 1000] }
+       attr { name: "axes" ints: [2, -1] } attr { name: "steps" ints: [2, 1] } }
+node { name: "rs" op: "ReduceSum" input: "sl" output: "rs" attr { name: "axes" ints: [2] } }
+node { name: "sq" op: "Squeeze" input: "rs" output: "sq" attr { name: "axes" ints: [2] } }
+node { name: "rm" op: "ReduceMean" input: "sq" output: "rm"
+       attr { name: "axes" ints: [-1] } attr { name: "keepdims" i: 0 } }
+node { name: "us" op: "Unsqueeze" input: "rm" output: "us" attr { name: "axes" ints: [-1] } }
+node { name: "ad" op: "Add" input: ["sq", "us"] output: "ad" }
+node { name: "sqr" op: "Square" input: "ad" output: "sqr" }
+node { name: "ws" op: "WeightedSum" input: ["ad", "sqr"] output: "ws"
+       attr { name: "weights" floats: [0.5, -2] } }
+node { name: "id" op: "Identity" input: "ws" output: "id" }
+node { name: "flat" op: "Flatten" input: "id" output: "flat" }
+node { name: "sl2" op: "Slice" input: "x" output: "sl2"
+       attr { name: "starts" ints: [1] } attr { name: "ends" ints: [3] } attr { name: "axes" ints: [1] } }
+node { name: "rx" op: "ReduceMax" input: "sl2" output: "rx" attr { name: "axes" ints: [2, 3] } }
+node { name: "sqa" op: "Squeeze" input: "rx" output: "sqa" attr { name: "axes" ints: [3, -2] } }
+node { name: "cat" op: "Concat" input: ["flat", "sqa"] output: "cat" }
+node { name: "fc" op: "Linear" input: ["cat", "w"] output: "fc" }
+output: "fc"
+prediction: "fc"
+)";
+
+// LayerNorm with and without bias (opset 17), SiLU, Swish, Clip with only an
+// upper bound, and a PRelu whose
+// rank-1 slope is computed (Abs of a param, then a Squeeze without axes, on
+// no batch axis), so that it is reshaped.
+constexpr const char* kLayerNorm = R"(
+format_version: 1
+name: "layernorm"
+input { name: "x" dtype: F32 shape: [-1, 4, 6] }
+param { name: "s1" shape: [6] init { kind: "uniform" low: 0.5 high: 1.5 } }
+param { name: "b1" shape: [6] init { kind: "uniform" low: -0.5 high: 0.5 } }
+param { name: "s2" shape: [4, 6] init { kind: "uniform" low: 0.5 high: 1.5 } }
+param { name: "a" shape: [1, 4] init { kind: "uniform" low: -0.4 high: 0.4 } }
+param { name: "w" shape: [5, 24] init { kind: "xavier_uniform" } }
+node { name: "ln1" op: "LayerNorm" input: ["x", "s1", "b1"] output: "ln1" }
+node { name: "si" op: "SiLU" input: "ln1" output: "si" }
+node { name: "ln2" op: "LayerNorm" input: ["si", "s2"] output: "ln2"
+       attr { name: "axis" i: 1 } attr { name: "epsilon" f: 0.001 } }
+node { name: "sw" op: "Swish" input: "ln2" output: "sw" attr { name: "beta" f: 1.5 } }
+node { name: "sa" op: "Abs" input: "a" output: "sa" }
+node { name: "sqz" op: "Squeeze" input: "sa" output: "sqz" }
+node { name: "pr" op: "PRelu" input: ["sw", "sqz"] output: "pr" }
+node { name: "cap" op: "Clip" input: "pr" output: "cap" attr { name: "max" f: 0.9 } }
+node { name: "flat" op: "Flatten" input: "cap" output: "flat" }
+node { name: "fc" op: "Linear" input: ["flat", "w"] output: "fc" }
+node { name: "prob" op: "Softmax" input: "fc" output: "prob" }
+output: "prob"
+prediction: "prob"
+)";
+
+// Upsample and Resize, nearest and linear, by scales (one whose in * scale
+// falls just short of a whole size in float) and by sizes.
+constexpr const char* kResize = R"(
+format_version: 1
+name: "resize"
+input { name: "x" dtype: F32 shape: [-1, 2, 3, 5] }
+param { name: "w" shape: [4, 240] init { kind: "xavier_uniform" } }
+node { name: "up" op: "Upsample" input: "x" output: "up" attr { name: "scales" floats: [2, 3] } }
+node { name: "rl" op: "Resize" input: "up" output: "rl"
+       attr { name: "scales" floats: [1, 1, 0.5, 0.4] } attr { name: "mode" s: "linear" } }
+node { name: "rn" op: "Resize" input: "x" output: "rn" attr { name: "sizes" ints: [6, 10] }
+       attr { name: "coordinate_transformation_mode" s: "asymmetric" } }
+node { name: "ru" op: "Upsample" input: "x" output: "ru"
+       attr { name: "scales" floats: [2, 1.4] } attr { name: "mode" s: "linear" } }
+node { name: "f1" op: "Flatten" input: "rl" output: "f1" }
+node { name: "f2" op: "Flatten" input: "rn" output: "f2" }
+node { name: "f3" op: "Flatten" input: "ru" output: "f3" }
+node { name: "cat" op: "Concat" input: ["f1", "f2", "f3"] output: "cat" }
+node { name: "fc" op: "Linear" input: ["cat", "w"] output: "fc" }
+output: "fc"
+prediction: "fc"
+)";
+
+// Embedding and Gather (ONNX Gather) on an int32 input of token ids.
+constexpr const char* kGather = R"(
+format_version: 1
+name: "gather"
+input { name: "ids" dtype: I32 shape: [-1, 5] }
+param { name: "table" shape: [6, 4] init { kind: "uniform" low: -1 high: 1 } }
+param { name: "rows" shape: [4, 3] init { kind: "uniform" low: -1 high: 1 } }
+param { name: "w" shape: [2, 35] init { kind: "xavier_uniform" } }
+node { name: "emb" op: "Embedding" input: ["table", "ids"] output: "emb" }
+node { name: "g" op: "Gather" input: ["rows", "ids"] output: "g" }
+node { name: "cat" op: "Concat" input: ["emb", "g"] output: "cat" attr { name: "axis" i: -1 } }
+node { name: "flat" op: "Flatten" input: "cat" output: "flat" }
+node { name: "fc" op: "Linear" input: ["flat", "w"] output: "fc" }
+output: "fc"
+prediction: "fc"
+)";
+
 struct Case {
   std::string name;
   std::shared_ptr<const Program> program;
   std::vector<int64_t> inputDims;  // at batch 3
+  int ids = 0;                     // > 0: an int32 input of ids in [0, ids)
 };
 
 std::vector<Case> cases() {
@@ -148,13 +262,25 @@ std::vector<Case> cases() {
           {"resmix", buildText(kResMix), {3, 3, 8, 8}},
           {"mlp", buildText(kMlp), {3, 1, 4, 4}},
           {"eltwise", buildText(kEltwise), {3, 2, 4, 4}},
-          {"split", buildText(kSplit), {3, 2, 5, 6}}};
+          {"split", buildText(kSplit), {3, 2, 5, 6}},
+          {"reduce", buildText(kReduce), {3, 3, 4, 6}},
+          {"layernorm", buildText(kLayerNorm), {3, 4, 6}},
+          {"resize", buildText(kResize), {3, 2, 3, 5}},
+          {"gather", buildText(kGather), {3, 5}, 4}};
 }
 
 size_t numel(const std::vector<int64_t>& d) {
   size_t n = 1;
   for (int64_t x : d) n *= size_t(x);
   return n;
+}
+
+/// The case's input: uniform [-1, 1), or whole ids in [0, c.ids).
+std::vector<float> inputFor(const Case& c, uint64_t seed) {
+  std::vector<float> x = randomInput(numel(c.inputDims), seed);
+  if (c.ids > 0)
+    for (float& v : x) v = std::min(float(c.ids - 1), std::floor((v + 1.f) * 0.5f * float(c.ids)));
+  return x;
 }
 
 TEST(OnnxExportTest, EveryExportPassesTheFullChecker) {
@@ -175,9 +301,9 @@ TEST(OnnxExportTest, OnnxRuntimeReproducesTapeflowLogits) {
     auto values = initialValues(c.program, 1);
     std::string path = dir.path() + "/" + c.name + ".onnx";
     writeBytes(path, onnxio::exportModel(*c.program, values, {"0.1.0", {}}));
-    std::vector<float> x = randomInput(numel(c.inputDims), 11);
+    std::vector<float> x = inputFor(c, 11);
     std::vector<float> ours = runTapeflow(c.program, values, x, c.inputDims[0]);
-    std::vector<float> ort = runOrt(dir.path(), path, x, c.inputDims);
+    std::vector<float> ort = runOrt(dir.path(), path, x, c.inputDims, c.ids > 0);
     float largest = 0;
     for (float v : ours) largest = std::max(largest, std::abs(v));
     EXPECT_GT(largest, 1e-3f) << "logits all near zero: the comparison would prove nothing";
@@ -199,7 +325,7 @@ TEST(OnnxExportTest, ExportImportExportIsTheIdentity) {
     EXPECT_TRUE(first == second) << "the re-exported model differs";
     expectSameWeights(initialValues(c.program, 1), r);
     // The imported graph computes what the original computes.
-    std::vector<float> x = randomInput(numel(c.inputDims), 5);
+    std::vector<float> x = inputFor(c, 5);
     expectNear(runTapeflow(c.program, initialValues(c.program, 1), x, c.inputDims[0]),
                runTapeflow(imported, values, x, c.inputDims[0]), 1e-5f);
   }
@@ -253,6 +379,59 @@ prediction: "y")");
   EXPECT_FALSE(r.graph.nodes[0].attrs.count("split"));
   auto back = Program::build(r.graph, ops::registry());
   EXPECT_TRUE(onnxio::exportModel(*back, {}, {}) == first);
+}
+
+TEST(OnnxExportTest, WritesOpset17OnlyForALayerNorm) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  for (const Case& c : cases()) {
+    const int expected = c.name == "layernorm" ? 17 : 13;
+    EXPECT_EQ(onnxio::exportOpset(*c.program), expected) << c.name;
+    onnxio::ImportResult r = onnxio::importModel(
+        onnxio::exportModel(*c.program, initialValues(c.program, 1), {}), c.name + ".onnx", {});
+    EXPECT_EQ(r.opset, expected) << c.name;
+  }
+}
+
+TEST(OnnxExportTest, WritesAPerChannelSlopeAsCx1x1) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  auto p = buildText(kReduce);
+  onnxio::ImportResult r =
+      onnxio::importModel(onnxio::exportModel(*p, initialValues(p, 1), {}), "reduce.onnx", {});
+  bool found = false;
+  for (const ParamDef& d : r.graph.params)
+    if (d.name == "slope") {
+      found = true;
+      EXPECT_EQ(d.dims, (Dims{3, 1, 1}));
+    }
+  EXPECT_TRUE(found);
+  for (const Node& n : r.graph.nodes) {  // dropped on export
+    EXPECT_NE(n.op, "Dropout2d") << n.name;
+    EXPECT_NE(n.op, "Identity") << n.name;
+  }
+}
+
+TEST(OnnxExportTest, AnOpWithoutOnnxFormIsOneLineNamingNodeAndOp) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  const std::map<std::string, std::string> graphs = {
+      {"Gelu", R"(node { name: "g" op: "Gelu" input: "x" output: "y" })"},
+      {"GroupNorm", R"(param { name: "s" shape: [2] init { kind: "ones" } }
+param { name: "b" shape: [2] init { kind: "zeros" } }
+node { name: "g" op: "GroupNorm" input: ["x", "s", "b"] output: "y"
+       attr { name: "num_groups" i: 1 } })"}};
+  for (const auto& [op, body] : graphs) {
+    SCOPED_TRACE(op);
+    auto p = buildText("format_version: 1\ninput { name: \"x\" dtype: F32 shape: [-1, 2, 3, 3] }\n" +
+                       body + "\noutput: \"y\"\nprediction: \"y\"\n");
+    try {
+      onnxio::exportModel(*p, initialValues(p, 1), {});
+      FAIL() << "no error";
+    } catch (const UnsupportedError& e) {
+      std::string msg = e.what();
+      EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+      EXPECT_NE(msg.find("node 'g' (" + op + ")"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("has no ONNX export"), std::string::npos) << msg;
+    }
+  }
 }
 
 TEST(OnnxExportTest, RejectsAGraphWithoutPrediction) {

@@ -2,7 +2,7 @@
 // LeNet's (ConvTranspose, PRelu, Softplus, Log, Sqrt, Max, Min, Clip, Pow,
 // HardSigmoid, Abs, Neg, Exp, GlobalMaxPool, Squeeze, ReduceMax, ReduceMean,
 // Unsqueeze, Transpose, LayerNormalization, Slice, ReduceSum, Split at
-// opsets 11, 13 and 17): models through tapeflow and ONNX Runtime give the
+// opsets 11, 13 and 17, Resize, Gather): models through tapeflow and ONNX Runtime give the
 // same output; attributes tapeflow cannot compute are errors naming them.
 #include <gtest/gtest.h>
 
@@ -164,6 +164,59 @@ TEST(OnnxImportOpsTest, SplitMatchesOnnxRuntimeWithSizesAsAttributeOrInput) {
   }
 }
 
+void stringAttr(onnx::NodeProto* n, const char* name, const std::string& v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s(v);
+}
+
+/// A float tensor initializer with the given values (Resize's scales).
+void addFloats(onnx::GraphProto* g, const std::string& name, const std::vector<float>& v) {
+  onnx::TensorProto* t = g->add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  t->add_dims(int64_t(v.size()));
+  for (float x : v) t->add_float_data(x);
+}
+
+// x [N,2,4,4] -> Resize nearest x2 (half_pixel, round_prefer_floor: the
+// defaults) -> Resize linear to [N,2,6,12] (pytorch_half_pixel, as PyTorch
+// writes it) -> out.
+onnx::ModelProto resizeModel() {
+  onnx::ModelProto m = tinyModel("Resize", 13);
+  onnx::GraphProto* g = m.mutable_graph();
+  g->clear_node();
+  addFloats(g, "x2", {1, 1, 2, 2});
+  addFloats(g, "lin", {1, 1, 0.75f, 1.5f});
+  auto* n = addNode(g, "Resize", {"x", "", "x2"}, "up");
+  stringAttr(n, "mode", "nearest");
+  auto* l = addNode(g, "Resize", {"up", "", "lin"}, "out");
+  stringAttr(l, "mode", "linear");
+  stringAttr(l, "coordinate_transformation_mode", "pytorch_half_pixel");
+  g->mutable_output(0)->set_name("out");
+  return m;
+}
+
+TEST(OnnxImportOpsTest, ResizeMatchesOnnxRuntime) {
+  if (!onnxio::available()) GTEST_SKIP() << "built without ONNX (libonnx-dev missing)";
+  const std::string bytes = resizeModel().SerializeAsString();
+  onnxio::ImportResult r = onnxio::importModel(bytes, "resize.onnx", {});
+  ASSERT_EQ(r.graph.nodes.size(), 2u);
+  for (const Node& n : r.graph.nodes) {
+    EXPECT_EQ(n.op, "Resize");
+    EXPECT_EQ(n.attrs.at("coordinate_transformation_mode").s, "half_pixel");
+  }
+  auto p = Program::build(r.graph, ops::registry());
+  EXPECT_EQ(p->value(p->predictionValue()).dims, (Dims{-1, 2, 6, 12}));
+  if (std::string why = ortMissing(); !why.empty()) GTEST_SKIP() << why;
+  testing::ScratchDir dir("onnx_resize");
+  writeBytes(dir.path() + "/resize.onnx", bytes);
+  std::vector<float> x = randomInput(3 * 2 * 4 * 4, 17);
+  expectNear(runTapeflow(p, {}, x, 3),
+             runOrt(dir.path(), dir.path() + "/resize.onnx", x, {3, 2, 4, 4}), 1e-4f);
+}
+
 void expectError(onnx::ModelProto m, const std::vector<std::string>& parts) {
   try {
     onnxio::importModel(m.SerializeAsString(), "m.onnx", {});
@@ -228,6 +281,29 @@ TEST(OnnxImportOpsTest, WhatCannotBeMappedExactlyIsAnError) {
     m.mutable_graph()->mutable_node(0)->add_input("x");
     m.mutable_graph()->mutable_node(0)->add_output("z");
     expectError(m, {"'n1'", "split input 'x'", "constant"});
+  }
+  {  // Resize by constant sizes (they fix the batch axis)
+    onnx::ModelProto m = resizeModel();
+    m.mutable_graph()->mutable_node(0)->set_input(2, "");
+    addInts(m.mutable_graph(), "sizes", {1, 2, 8, 8});
+    m.mutable_graph()->mutable_node(0)->add_input("sizes");
+    expectError(m, {"'up'", "Resize", "'sizes'"});
+  }
+  {  // Resize nearest, asymmetric coordinates rounded: not a replication
+    onnx::ModelProto m = resizeModel();
+    stringAttr(m.mutable_graph()->mutable_node(0), "coordinate_transformation_mode", "asymmetric");
+    expectError(m, {"'up'", "nearest_mode", "only floor"});
+  }
+  {  // Resize cubic
+    onnx::ModelProto m = resizeModel();
+    m.mutable_graph()->mutable_node(1)->mutable_attribute(0)->set_s("cubic");
+    expectError(m, {"'out'", "mode", "nearest or linear"});
+  }
+  {  // Gather by constant indices (tapeflow's indices are an int32 input)
+    onnx::ModelProto m = tinyModel("Gather", 13);
+    addInts(m.mutable_graph(), "idx", {0, 1});
+    m.mutable_graph()->mutable_node(0)->add_input("idx");
+    expectError(m, {"'n1'", "Gather", "constant indices 'idx'"});
   }
   {  // Max of three inputs
     onnx::ModelProto m = tinyModel("Max", 17);

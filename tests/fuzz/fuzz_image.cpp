@@ -1,4 +1,4 @@
-// tests/fuzz/fuzz_image.cpp - images for `predict`: PNG, PGM and PPM
+// tests/fuzz/fuzz_image.cpp - images for `predict`: PNG, JPEG, BMP, PGM and PPM
 // decoding (format picked by the first bytes), then the MNIST-style
 // preprocessing and resizing of what decoded.
 //

@@ -1,19 +1,19 @@
 // tests/fuzz/make_seeds.cpp - writes small, valid seed files for the binary
 // formats (no binaries in the repository): binary graphs of the models, IDX
-// image and label files (plain and gzipped), a checkpoint, and PNG, PGM and
-// PPM images of several kinds.
+// image and label files (plain and gzipped), a checkpoint, and PNG, JPEG
+// (libjpeg: baseline, progressive, CMYK), BMP, PGM and PPM images.
 // usage: fuzz_make_seeds SOURCE_DIR OUT_DIR   (creates OUT_DIR/<fuzzer>/...)
+#include "core/error.h"
+#include "frontends/pbtxt/pbtxt_loader.h"
+#include "tests/support/jpeg_encode.h"
+#include "train/checkpoint.h"
+
 #include <zlib.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include "core/error.h"
-#include "frontends/pbtxt/pbtxt_loader.h"
-#include "train/checkpoint.h"
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<uint8_t>;
@@ -22,7 +22,29 @@ namespace {
 
 void writeFile(const fs::path& p, const Bytes& b) {
   std::ofstream(p, std::ios::binary)
-      .write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+      .write(reinterpret_cast<const char*>(b.data()),
+             std::streamsize(b.size()));
+}
+
+/// A w x h JPEG of `comps` samples (1 grey, 3 RGB, 4 CMYK) with a ramp.
+Bytes jpeg(int w, int h, int comps, bool progressive) {
+  Bytes px(size_t(w * h * comps));
+  for (size_t i = 0; i < px.size(); ++i) px[i] = uint8_t(i * 7);
+  return tapeflow::testing::encodeJpeg(px, w, h, comps, progressive);
+}
+
+/// A 24-bit bottom-up BMP of w x h.
+Bytes bmp(uint32_t w, uint32_t h) {
+  const uint32_t stride = (3 * w + 3) & ~3u, data = stride * h;
+  Bytes b{'B', 'M'};
+  auto le = [&b](uint32_t v, int n) {
+    for (int i = 0; i < n; ++i) b.push_back(uint8_t(v >> (8 * i)));
+  };
+  le(54 + data, 4), le(0, 4), le(54, 4);               // file header
+  le(40, 4), le(w, 4), le(h, 4), le(1, 2), le(24, 2);  // info header
+  le(0, 4), le(data, 4), le(2835, 4), le(2835, 4), le(0, 4), le(0, 4);
+  for (uint32_t i = 0; i < data; ++i) b.push_back(uint8_t(i * 5));
+  return b;
 }
 
 void writeGz(const fs::path& p, const Bytes& b) {
@@ -71,7 +93,8 @@ Bytes png(uint32_t w, uint32_t h, uint8_t colorType, uint8_t depth,
   Bytes raw;
   for (uint32_t y = 0; y < h; ++y) {
     raw.push_back(uint8_t(y % 5));  // every filter type
-    for (size_t x = 0; x < rowBytes; ++x) raw.push_back(uint8_t(x * 29 + y * 7));
+    for (size_t x = 0; x < rowBytes; ++x)
+      raw.push_back(uint8_t(x * 29 + y * 7));
   }
   uLongf zlen = compressBound(uLong(raw.size()));
   Bytes z(zlen);
@@ -104,9 +127,9 @@ int main(int argc, char** argv) {
       if (e.path().extension() != ".pbtxt" ||
           name.find(".solver.") != std::string::npos)
         continue;
-      tapeflow::saveGraphBinary(tapeflow::loadGraphFile(e.path().string()),
-                                (out / "graph_binary" / e.path().stem()).string() +
-                                    ".pb");
+      tapeflow::saveGraphBinary(
+          tapeflow::loadGraphFile(e.path().string()),
+          (out / "graph_binary" / e.path().stem()).string() + ".pb");
     }
     tapeflow::CheckpointData c;
     c.modelName = "seed";
@@ -133,8 +156,13 @@ int main(int argc, char** argv) {
   writeFile(img / "rgb8.png", png(4, 4, 2, 8, 3));
   writeFile(img / "rgba8.png", png(5, 3, 6, 8, 4));
   writeFile(img / "greyalpha8.png", png(3, 3, 4, 8, 2));
-  writeFile(img / "palette4.png",
-            png(7, 2, 3, 4, 1, {0, 0, 0, 255, 255, 255, 90, 20, 200}, {255, 0}));
+  writeFile(
+      img / "palette4.png",
+      png(7, 2, 3, 4, 1, {0, 0, 0, 255, 255, 255, 90, 20, 200}, {255, 0}));
+  writeFile(img / "grey.jpg", jpeg(9, 7, 1, false));
+  writeFile(img / "rgb-progressive.jpg", jpeg(17, 9, 3, true));
+  writeFile(img / "cmyk.jpg", jpeg(8, 8, 4, false));
+  writeFile(img / "rgb24.bmp", bmp(5, 3));
   writeFile(img / "p5.pgm", lit("P5\n3 2\n255\n\x01\x80\xff\x10\x20\x30"));
   writeFile(img / "p2.pgm", lit("P2\n# comment\n2 2\n15\n0 5 10 15\n"));
   writeFile(img / "p5-16.pgm", lit("P5 2 1 65535 \x12\x34\xff\xee"));

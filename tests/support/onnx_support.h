@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -49,7 +50,8 @@ inline std::vector<float> randomInput(size_t n, uint64_t seed) {
   return x;
 }
 
-/// The prediction of `p` with param `values` on input `x` (first graph input).
+/// The prediction of `p` with param `values` on input `x` (first graph input;
+/// an i32 input gets the values of `x` as integers).
 inline std::vector<float> runTapeflow(std::shared_ptr<const Program> p,
                                       const onnxio::ParamValues& values,
                                       const std::vector<float>& x, int64_t batch) {
@@ -64,8 +66,13 @@ inline std::vector<float> runTapeflow(std::shared_ptr<const Program> p,
   o.batch = batch;
   o.outputs = {p->value(p->predictionValue()).name};
   Plan plan(p, store, o);
-  const std::string& in = p->graph().inputs.at(0).name;
-  std::copy(x.begin(), x.end(), static_cast<float*>(plan.inputMemory(in).get_data_handle()));
+  const InputDef& in = p->graph().inputs.at(0);
+  void* data = plan.inputMemory(in.name).get_data_handle();
+  if (in.dtype == DType::I32)
+    std::transform(x.begin(), x.end(), static_cast<int32_t*>(data),
+                   [](float v) { return int32_t(v); });
+  else
+    std::copy(x.begin(), x.end(), static_cast<float*>(data));
   plan.forward();
   return plan.readValue(p->predictionValue());
 }
@@ -95,16 +102,20 @@ inline std::string ortMissing() {
   return "";
 }
 
-/// Runs `model` in ONNX Runtime on `x` with `dims`; the first output's values.
+/// Runs `model` in ONNX Runtime on `x` with `dims` (as int32 when `ints`);
+/// the first output's values.
 inline std::vector<float> runOrt(const std::string& dir, const std::string& model,
-                                 const std::vector<float>& x, const std::vector<int64_t>& dims) {
+                                 const std::vector<float>& x, const std::vector<int64_t>& dims,
+                                 bool ints = false) {
   std::string in = dir + "/input.bin", out = dir + "/ort_out.txt";
-  writeBytes(in, std::string(reinterpret_cast<const char*>(x.data()), x.size() * 4));
+  std::vector<int32_t> asInts(x.begin(), x.end());
+  writeBytes(in, ints ? std::string(reinterpret_cast<const char*>(asInts.data()), x.size() * 4)
+                      : std::string(reinterpret_cast<const char*>(x.data()), x.size() * 4));
   std::string shape;
   for (int64_t d : dims) shape += (shape.empty() ? "" : ",") + std::to_string(d);
   std::string cmd = "NODE_PATH='" + ortModules() + "' node '" + tapeflow::paths::sourceDir() +
-                    "/tests/onnx/run_ort.js' '" + model + "' '" + in + "' " + shape + " > '" +
-                    out + "'";
+                    "/tests/onnx/run_ort.js' '" + model + "' '" + in + "' " + shape +
+                    (ints ? " int32" : "") + " > '" + out + "'";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
   std::vector<float> y;
   std::ifstream f(out);

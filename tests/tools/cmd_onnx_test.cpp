@@ -2,7 +2,8 @@
 // users run them: export -> import (with checkpoint) -> export gives the same
 // file byte for byte, `eval` of the imported model matches the original, the
 // checkpoint's input transforms become metadata, inputs are never
-// overwritten, and bad files end in one line with exit code 2.
+// overwritten, bad files and ops without an ONNX form end in one line with
+// exit code 2, and a graph with a LayerNorm is written at opset 17.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -170,6 +171,36 @@ TEST_F(CmdOnnxTest, BadFilesEndInOneLineAndExitCode2) {
   }
   CliRun missing = tapeflow(dir_.path(), "import '" + at("none.onnx") + "' -o '" + at("x.pbtxt") + "'");
   EXPECT_EQ(missing.code, 3) << missing.err;
+}
+
+TEST_F(CmdOnnxTest, WritesOpset17ForALayerNormAndRefusesGeluInOneLine) {
+  const std::string head = R"(format_version: 1
+input { name: "x" dtype: F32 shape: [-1, 6] }
+param { name: "s" shape: [6] init { kind: "ones" } }
+)";
+  writeBytes(at("ln.pbtxt"), head + R"(node { name: "ln" op: "LayerNorm" input: ["x", "s"] output: "y" }
+output: "y"
+prediction: "y"
+)");
+  CliRun ok = tapeflow(dir_.path(), "export --model '" + at("ln.pbtxt") + "' -o '" + at("ln.onnx") + "'");
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("ONNX opset 17"), std::string::npos) << ok.out;
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromString(readBytes(at("ln.onnx"))));
+  ASSERT_EQ(m.opset_import_size(), 1);
+  EXPECT_EQ(m.opset_import(0).version(), 17);
+  EXPECT_EQ(m.graph().node(0).op_type(), "LayerNormalization");
+
+  writeBytes(at("gelu.pbtxt"), head + R"(node { name: "act" op: "Gelu" input: "x" output: "y" }
+output: "y"
+prediction: "y"
+)");
+  CliRun bad = tapeflow(dir_.path(), "export --model '" + at("gelu.pbtxt") + "' -o '" + at("gelu.onnx") + "'");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  EXPECT_NE(bad.err.find("gelu.pbtxt:4:1: error: node 'act' (Gelu): op Gelu has no ONNX export"),
+            std::string::npos) << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(at("gelu.onnx")));
 }
 
 }  // namespace

@@ -2,6 +2,10 @@
 // (interlaced PNG, JPEG, BMP, written here by stb_image_write) and the
 // preprocessing `predict` applies to a photographed-looking digit, with and
 // without --raw.
+#include "core/error.h"
+#include "tests/support/scratch_dir.h"
+#include "train/data/image_reader.h"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -10,10 +14,6 @@
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include "core/error.h"
-#include "tests/support/scratch_dir.h"
-#include "train/data/image_reader.h"
 
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBI_WRITE_NO_STDIO
@@ -42,7 +42,8 @@ void appendTo(void* ctx, void* data, int size) {
 
 Bytes jpeg(const Bytes& grey, int w, int h, int quality) {
   Bytes out;
-  EXPECT_TRUE(stbi_write_jpg_to_func(appendTo, &out, w, h, 1, grey.data(), quality));
+  EXPECT_TRUE(
+      stbi_write_jpg_to_func(appendTo, &out, w, h, 1, grey.data(), quality));
   return out;
 }
 
@@ -71,7 +72,8 @@ Bytes interlacedPng(const Bytes& px, int w, int h) {
     for (int y = y0[p]; y < h; y += dy[p]) {
       if (x0[p] >= w) break;
       raw.push_back(0);
-      for (int x = x0[p]; x < w; x += dx[p]) raw.push_back(px[size_t(y * w + x)]);
+      for (int x = x0[p]; x < w; x += dx[p])
+        raw.push_back(px[size_t(y * w + x)]);
     }
   uLongf len = compressBound(uLong(raw.size()));
   Bytes z(len);
@@ -82,14 +84,16 @@ Bytes interlacedPng(const Bytes& px, int w, int h) {
   putBe32(ihdr, uint32_t(h));
   for (uint8_t b : {8, 0, 0, 0, 1}) ihdr.push_back(b);  // depth 8, grey, Adam7
   Bytes png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
-  for (const Bytes& c : {chunk("IHDR", ihdr), chunk("IDAT", z), chunk("IEND", {})})
+  for (const Bytes& c :
+       {chunk("IHDR", ihdr), chunk("IDAT", z), chunk("IEND", {})})
     png.insert(png.end(), c.begin(), c.end());
   return png;
 }
 
 Bytes pattern(int w, int h) {
   Bytes px(size_t(w * h));
-  for (int i = 0; i < w * h; ++i) px[size_t(i)] = uint8_t((i * 37 + i / w * 11) % 256);
+  for (int i = 0; i < w * h; ++i)
+    px[size_t(i)] = uint8_t((i * 37 + i / w * 11) % 256);
   return px;
 }
 
@@ -108,12 +112,14 @@ TEST(ImageFormatsTest, DecodesJpegAndBmp) {
   const int w = 24, h = 16;
   Bytes px(size_t(w * h));
   for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) px[size_t(y * w + x)] = uint8_t(x * 10);  // a smooth ramp
+    for (int x = 0; x < w; ++x)
+      px[size_t(y * w + x)] = uint8_t(x * 10);  // a smooth ramp
   Bytes j = jpeg(px, w, h, 95);
   GrayImage a = decodeImage(j.data(), j.size(), "r.jpg");
   ASSERT_EQ(a.width, w);
   ASSERT_EQ(a.height, h);
-  for (size_t i = 0; i < px.size(); ++i) EXPECT_NEAR(a.pixels[i], px[i], 8) << i;
+  for (size_t i = 0; i < px.size(); ++i)
+    EXPECT_NEAR(a.pixels[i], px[i], 8) << i;
   Bytes bmp;
   std::vector<uint8_t> rgb;
   for (uint8_t v : px) rgb.insert(rgb.end(), {v, v, uint8_t(255 - v)});
@@ -122,6 +128,34 @@ TEST(ImageFormatsTest, DecodesJpegAndBmp) {
   ASSERT_EQ(b.width, w);
   for (size_t i = 0; i < px.size(); ++i)  // 0.299 R + 0.587 G + 0.114 B
     EXPECT_NEAR(b.pixels[i], 0.886 * px[i] + 0.114 * (255 - px[i]), 1.0) << i;
+}
+
+TEST(ImageFormatsTest, BmpShorterThanItsHeaderSaysIsAnError) {
+  const int w = 5, h = 3;
+  std::vector<uint8_t> rgb(size_t(w * h * 3), 90);
+  Bytes bmp;
+  ASSERT_TRUE(stbi_write_bmp_to_func(appendTo, &bmp, w, h, 3, rgb.data()));
+  ASSERT_NO_THROW(decodeImage(bmp.data(), bmp.size(), "ok.bmp"));
+  auto errorOf = [](const Bytes& b) {
+    try {
+      decodeImage(b.data(), b.size(), "short.bmp");
+    } catch (const DataError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // The last row cut short: stb_image would read zeros past the end.
+  Bytes cut(bmp.begin(), bmp.end() - 4);
+  EXPECT_NE(errorOf(cut).find("short.bmp: error: truncated BMP"),
+            std::string::npos)
+      << errorOf(cut);
+  // A width of 16,187,397 in the same bytes (what a fuzzer found: 48
+  // megapixels decoded from 72 bytes, 20 s of conversion).
+  Bytes wide = bmp;
+  wide[20] = 0xF7;
+  const std::string e = errorOf(wide);
+  EXPECT_NE(e.find("declares 16187397x3 pixels at 24 bits"), std::string::npos)
+      << e;
 }
 
 TEST(ImageFormatsTest, RejectsHugeJpegBeforeDecoding) {
@@ -137,7 +171,8 @@ TEST(ImageFormatsTest, RejectsHugeJpegBeforeDecoding) {
     decodeImage(j.data(), j.size(), "huge.jpg");
     ADD_FAILURE() << "no exception";
   } catch (const DataError& e) {
-    EXPECT_NE(std::string(e.what()).find("image too large"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("image too large"), std::string::npos)
+        << e.what();
   }
   Bytes cut(j.begin(), j.begin() + long(j.size() / 2));
   EXPECT_THROW(decodeImage(cut.data(), cut.size(), "cut.jpg"), DataError);
@@ -155,7 +190,8 @@ Bytes photographedSeven() {
   };
   for (int y = 0; y < n; ++y)
     for (int x = 0; x < n; ++x) {
-      float light = 215.f - 0.15f * float(x) - 0.1f * float(y);  // uneven lighting
+      float light =
+          215.f - 0.15f * float(x) - 0.1f * float(y);  // uneven lighting
       v[size_t(y * n + x)] = light + 30.f * noise();
     }
   auto ink = [&](int x, int y) {
@@ -166,8 +202,8 @@ Bytes photographedSeven() {
           v[size_t(py * n + px)] = 45.f + 20.f * noise();
       }
   };
-  for (int x = 40; x <= 110; ++x) ink(x, 40);                          // the bar
-  for (int t = 0; t <= 100; ++t) ink(110 - t * 45 / 100, 40 + t);      // the stem
+  for (int x = 40; x <= 110; ++x) ink(x, 40);                      // the bar
+  for (int t = 0; t <= 100; ++t) ink(110 - t * 45 / 100, 40 + t);  // the stem
   std::vector<float> b(v.size());  // 5x5 box blur: the camera's softness
   for (int y = 0; y < n; ++y)
     for (int x = 0; x < n; ++x) {
@@ -182,7 +218,8 @@ Bytes photographedSeven() {
       b[size_t(y * n + x)] = s / float(c);
     }
   Bytes px(b.size());
-  for (size_t i = 0; i < b.size(); ++i) px[i] = uint8_t(std::clamp(b[i], 0.f, 255.f) + 0.5f);
+  for (size_t i = 0; i < b.size(); ++i)
+    px[i] = uint8_t(std::clamp(b[i], 0.f, 255.f) + 0.5f);
   return jpeg(px, n, n, 85);
 }
 
@@ -190,8 +227,9 @@ TEST(ImageFormatsTest, PredictPreprocessingCentresAPhotographedDigit) {
   testing::ScratchDir dir("photo");
   std::string path = dir.path() + "/seven.jpg";
   Bytes j = photographedSeven();
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(j.data()),
-                                               std::streamsize(j.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(j.data()),
+             std::streamsize(j.size()));
   GrayImage img = readImage(path);
   ASSERT_EQ(img.width, 200);
   for (int size : {28, 32}) {

@@ -3,16 +3,11 @@
 // malformed ones (a Huffman table with more than 256 codes, the input that
 // made stb_image write out of bounds; truncation; a repeated progressive
 // scan) that must end in one DataError naming the file.
-#include <gtest/gtest.h>
-
-// clang-format off
-#include <cstddef>
-#include <cstdio>  // jpeglib.h uses size_t and FILE without including them
-#include <jpeglib.h>
-// clang-format on
-
 #include "core/error.h"
+#include "tests/support/jpeg_encode.h"
 #include "train/data/image_reader.h"
+
+#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -24,37 +19,8 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-/// Encodes w x h pixels of `comps` samples (1 grey, 3 RGB, 4 CMYK with an
-/// Adobe marker, inks stored inverted as Adobe's tools do).
 Bytes encode(const Bytes& px, int w, int h, int comps, bool progressive) {
-  jpeg_compress_struct c{};
-  jpeg_error_mgr err{};
-  c.err = jpeg_std_error(&err);
-  jpeg_create_compress(&c);
-  unsigned char* buf = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&c, &buf, &size);
-  c.image_width = JDIMENSION(w);
-  c.image_height = JDIMENSION(h);
-  c.input_components = comps;
-  c.in_color_space = comps == 1   ? JCS_GRAYSCALE
-                     : comps == 3 ? JCS_RGB
-                                  : JCS_CMYK;
-  jpeg_set_defaults(&c);
-  jpeg_set_quality(&c, 95, TRUE);
-  if (progressive) jpeg_simple_progression(&c);
-  if (comps == 4) c.write_Adobe_marker = TRUE;
-  jpeg_start_compress(&c, TRUE);
-  while (c.next_scanline < c.image_height) {
-    JSAMPROW row = const_cast<JSAMPLE*>(px.data() + size_t(c.next_scanline) *
-                                                        size_t(w * comps));
-    jpeg_write_scanlines(&c, &row, 1);
-  }
-  jpeg_finish_compress(&c);
-  jpeg_destroy_compress(&c);
-  Bytes out(buf, buf + size);
-  std::free(buf);
-  return out;
+  return testing::encodeJpeg(px, w, h, comps, progressive);
 }
 
 /// Offset of the first marker FF `code`, or npos.
