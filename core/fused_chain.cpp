@@ -220,9 +220,23 @@ std::optional<ChainLayout> chainLayoutOf(const dnnl::memory::desc& md) {
     return l;
   }
   const auto& b = c.format_desc.blocking;
-  if (b.inner_nblks != 1 || b.inner_idxs[0] != 1) return std::nullopt;
   for (int i = 0; i < r; ++i)
-    if (i != 1 && c.padded_dims[i] != c.dims[i]) return std::nullopt;
+    if (c.padded_dims[i] != c.dims[i] && (i != 1 || b.inner_nblks == 0))
+      return std::nullopt;
+  if (b.inner_nblks == 0 && l.channels <= kTile) {
+    // Channels last (nhwc): one block of all the channels, so tiles (a
+    // multiple of the lanes) start at a pixel's first channel.
+    if (c.dims[1] != 1 && b.strides[1] != 1) return std::nullopt;
+    int64_t expect = l.channels;
+    for (int i = r - 1; i >= 2; --i) {
+      if (c.dims[i] != 1 && b.strides[i] != expect) return std::nullopt;
+      expect *= c.dims[i];
+    }
+    if (l.outer > 1 && b.strides[0] != expect) return std::nullopt;
+    l.lanes = l.channels;
+    return l;
+  }
+  if (b.inner_nblks != 1 || b.inner_idxs[0] != 1) return std::nullopt;
   l.lanes = b.inner_blks[0];
   l.blocks = c.padded_dims[1] / l.lanes;
   // Canonical order: sample, channel block, spatial dims, the block.
@@ -436,8 +450,11 @@ FusedChainNode::FusedChainNode(std::vector<ChainStep> steps,
 
 std::string FusedChainNode::impl() const {
   const ChainLayout& l = kernel_->layout();
-  std::string what = "plain";
-  if (l.lanes > 1 && l.blocks > 1) what = "blocked" + std::to_string(l.lanes) + "c";
+  std::string what = "blocked" + std::to_string(l.lanes) + "c";
+  if (isPlain(dataMd_))
+    what = "plain";
+  else if (dataMd_.data.format_desc.blocking.inner_nblks == 0)  // unblocked
+    what = "nhwc";
   return "fused=loop:" + what + (toPlain_ ? " (input reordered)" : "");
 }
 

@@ -41,8 +41,9 @@ struct ChainLayout {
   int64_t size() const { return outer * blocks * spatial * lanes; }
 };
 
-/// The layout of `md` if the loop can walk it: plain, or blocked by one
-/// inner block on the channel axis (nChw8c, nChw16c); nullopt otherwise.
+/// The layout of `md` if the loop can walk it: plain, channels last (nhwc,
+/// up to 256 channels: one block of all of them), or blocked by one inner
+/// block on the channel axis (nChw8c, nChw16c); nullopt otherwise.
 std::optional<ChainLayout> chainLayoutOf(const dnnl::memory::desc& md);
 
 /// The chain's loops on raw buffers (the layout's size() floats each).

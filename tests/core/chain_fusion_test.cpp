@@ -248,20 +248,20 @@ TEST(ChainFusionTest, EnvironmentTurnsFusionOff) {
   EXPECT_EQ(on.chains().size(), 2u);
 }
 
-// The loop walks a channel-blocked layout (nChw16c, 5 of 16 lanes used) as
-// it walks the plain one: same values, zero padding.
-TEST(ChainFusionTest, BlockedLayoutMatchesPlain) {
+// The loop walks a channel-blocked layout (nChw16c, 5 of 16 lanes used) and
+// channels last (nhwc, one block of the 5 channels) as it walks the plain
+// one: same values, zero padding.
+void expectLayoutMatchesPlain(dnnl::memory::format_tag layout, int64_t lanes) {
   using tag = dnnl::memory::format_tag;
+  SCOPED_TRACE("format_tag " + std::to_string(int(layout)));
   const dnnl::memory::dims dims = {3, 5, 2, 3};
   dnnl::memory::desc plainMd(dims, dnnl::memory::data_type::f32, tag::nchw);
-  dnnl::memory::desc blockedMd(dims, dnnl::memory::data_type::f32, tag::nChw16c);
+  dnnl::memory::desc blockedMd(dims, dnnl::memory::data_type::f32, layout);
   std::optional<ChainLayout> pl = chainLayoutOf(plainMd), bl = chainLayoutOf(blockedMd);
   ASSERT_TRUE(pl && bl);
-  EXPECT_EQ(bl->lanes, 16);
+  EXPECT_EQ(bl->lanes, lanes);
   EXPECT_EQ(bl->blocks, 1);
   EXPECT_EQ(pl->blocks, 5);
-  EXPECT_FALSE(chainLayoutOf(dnnl::memory::desc(dims, dnnl::memory::data_type::f32,
-                                                tag::nhwc)));
   std::vector<ChainStep> steps(3);
   steps[0].op.kind = PointwiseKind::Mul;
   steps[1].op.kind = PointwiseKind::Add;
@@ -301,11 +301,25 @@ TEST(ChainFusionTest, BlockedLayoutMatchesPlain) {
     EXPECT_NEAR(dbb[k], db[k], 1e-6 * (1 + std::fabs(db[k])));
   }
   // Padding lanes 5..15 of the one block stay zero.
-  for (int64_t i = 0; i < 3 * 6; ++i)
+  for (int64_t i = 0; i < 3 * 6 && lanes == 16; ++i)
     for (int64_t l = 5; l < 16; ++l) {
       EXPECT_EQ(hostPtr(yb)[i * 16 + l], 0.f);
       EXPECT_EQ(hostPtr(dxb)[i * 16 + l], 0.f);
     }
+}
+
+TEST(ChainFusionTest, BlockedLayoutMatchesPlain) {
+  expectLayoutMatchesPlain(dnnl::memory::format_tag::nChw16c, 16);
+}
+
+TEST(ChainFusionTest, ChannelsLastLayoutMatchesPlain) {
+  expectLayoutMatchesPlain(dnnl::memory::format_tag::nhwc, 5);
+  // Channels first with the batch last, and channels last with more
+  // channels than a tile holds, are walked on a plain copy instead.
+  auto f32 = dnnl::memory::data_type::f32;
+  EXPECT_FALSE(chainLayoutOf({{3, 5, 2, 3}, f32, dnnl::memory::format_tag::chwn}));
+  EXPECT_FALSE(chainLayoutOf({{2, 300, 2, 2}, f32, dnnl::memory::format_tag::nhwc}));
+  EXPECT_TRUE(chainLayoutOf({{2, 256, 2, 2}, f32, dnnl::memory::format_tag::nhwc}));
 }
 
 }  // namespace
