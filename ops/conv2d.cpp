@@ -274,6 +274,9 @@ const OpDef& conv2dOp() {
     d.shapes(inferShapes).prepare(prepare).forward(forward).backward(backward);
     d.backwardReads({"src", "weights"});  // not dst: no post-op's backward runs here
     d.acceptsPostOps();
+    d.prefersChannelsLast([](const ShapeContext& ctx, int port) {
+      return port == 0 && channelsWantNhwc(ctx.inputDims(0), ctx.attrInt("groups"));
+    });
     d.flops([](const ShapeContext& ctx) {
       const Dims& w = ctx.inputDims(1);
       const Dims& y = ctx.outputDims(0);

@@ -14,10 +14,14 @@ bool ConvPds::anyRef() const {
          (weights && ref(implName(*weights)));
 }
 
+bool channelsWantNhwc(const Dims& src, int64_t groups) {
+  return groups == 1 && src.size() == 4 && src[1] >= 4 && src[1] % 8 != 0;
+}
+
 bool prefersNhwc(const PrepareContext& ctx, int64_t groups) {
   const Dims& src = ctx.inputDims(0);
   if (groups != 1 || src[1] < 4) return false;
-  return src[1] % 8 != 0 ||
+  return channelsWantNhwc(src, groups) ||
          ctx.inputDesc(0) == md(toDnnl(src), dt::f32, tag::nhwc);
 }
 

@@ -33,6 +33,9 @@ struct ConvPds {
 /// the convolutions after such a one do not convert. Grouped convolutions
 /// keep `any`.
 bool prefersNhwc(const PrepareContext& ctx, int64_t groups);
+/// The part of prefersNhwc that the shapes decide: C of 4 or more, not a
+/// multiple of 8, one group (a producer's hint: OpDef::prefersChannelsLast).
+bool channelsWantNhwc(const Dims& src, int64_t groups);
 
 /// Builds the descriptors with src and dst (and their gradients) in `act`
 /// (tag::any or tag::nhwc) and weights in `any`; weights is [O, C, KH, KW]
