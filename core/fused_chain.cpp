@@ -240,9 +240,23 @@ std::optional<ChainLayout> chainLayoutOf(const dnnl::memory::desc& md) {
     return l;
   }
   const auto& b = c.format_desc.blocking;
-  if (b.inner_nblks != 1 || b.inner_idxs[0] != 1) return std::nullopt;
   for (int i = 0; i < r; ++i)
-    if (i != 1 && c.padded_dims[i] != c.dims[i]) return std::nullopt;
+    if (c.padded_dims[i] != c.dims[i] && (i != 1 || b.inner_nblks == 0))
+      return std::nullopt;
+  if (b.inner_nblks == 0 && l.channels <= kTile) {
+    // Channels last (nhwc): one block of all the channels, so tiles (a
+    // multiple of the lanes) start at a pixel's first channel.
+    if (c.dims[1] != 1 && b.strides[1] != 1) return std::nullopt;
+    int64_t expect = l.channels;
+    for (int i = r - 1; i >= 2; --i) {
+      if (c.dims[i] != 1 && b.strides[i] != expect) return std::nullopt;
+      expect *= c.dims[i];
+    }
+    if (l.outer > 1 && b.strides[0] != expect) return std::nullopt;
+    l.lanes = l.channels;
+    return l;
+  }
+  if (b.inner_nblks != 1 || b.inner_idxs[0] != 1) return std::nullopt;
   l.lanes = b.inner_blks[0];
   l.blocks = c.padded_dims[1] / l.lanes;
   // Canonical order: sample, channel block, spatial dims, the block.
@@ -265,8 +279,12 @@ struct ChainKernel::Scratch {
   const float* opPtr[kMaxSteps] = {};
 };
 
-ChainKernel::ChainKernel(std::vector<ChainStep> steps, ChainLayout layout)
-    : steps_(std::move(steps)), layout_(layout) {
+ChainKernel::ChainKernel(std::vector<ChainStep> steps, ChainLayout layout,
+                         bool nhwcOut)
+    : steps_(std::move(steps)), layout_(layout), nhwcOut_(nhwcOut) {
+  if (nhwcOut_ && layout_.lanes > kTile)
+    throw UsageError({}, "", "", "a fused chain writes nhwc from at most " +
+                                     std::to_string(kTile) + " lanes");
   if (steps_.empty() || int(steps_.size()) > kMaxSteps)
     throw UsageError({}, "", "",
                      "a fused chain has 1 to " + std::to_string(kMaxSteps) +
@@ -346,18 +364,41 @@ void ChainKernel::forEachTile(const std::vector<const float*>& operands,
   }
 }
 
+// Tiles start at a multiple of the lanes, so tile element j0 + l (j0 a
+// multiple of the lanes) is pixel start / lanes + j0 / lanes, channel
+// block * lanes + l; padding lanes (from `valid`) have no nhwc element.
+void ChainKernel::scatter(const Tile& t, const float* tile, float* data) const {
+  const ChainLayout& L = layout_;
+  int64_t at = ((t.seg / L.blocks) * L.spatial + t.start / L.lanes) * L.channels +
+               (t.seg % L.blocks) * L.lanes;
+  for (int64_t j0 = 0; j0 < t.n; j0 += L.lanes, at += L.channels)
+    for (int64_t l = 0; l < t.valid; ++l) data[at + l] = tile[j0 + l];
+}
+
+void ChainKernel::gather(const Tile& t, const float* data, float* tile) const {
+  const ChainLayout& L = layout_;
+  int64_t at = ((t.seg / L.blocks) * L.spatial + t.start / L.lanes) * L.channels +
+               (t.seg % L.blocks) * L.lanes;
+  for (int64_t j0 = 0; j0 < t.n; j0 += L.lanes, at += L.channels)
+    for (int64_t l = 0; l < L.lanes; ++l)
+      tile[j0 + l] = l < t.valid ? data[at + l] : 0.f;
+}
+
 void ChainKernel::forward(const float* x, const std::vector<const float*>& operands,
                           float* y) const {
   const int64_t lanes = layout_.lanes;
   const int steps = int(steps_.size());
   forEachTile(operands, [&](const Tile& t) {
     const float* a = x + t.off;
-    float* out = y + t.off;
+    float* out = nhwcOut_ ? t.sc.g : y + t.off;
     for (int k = 0; k < steps; ++k) {
       stepForward(steps_[k], a, t.b[k], out, t.n);
       a = out;
     }
-    if (t.valid < lanes) zeroPadding(out, t.n, lanes, t.valid);
+    if (nhwcOut_)
+      scatter(t, out, y);
+    else if (t.valid < lanes)
+      zeroPadding(out, t.n, lanes, t.valid);
   });
 }
 
@@ -376,12 +417,19 @@ void ChainKernel::backward(const float* x, const float* y, const float* dy,
     const float* in[kMaxSteps + 1];
     in[0] = x + t.off;
     in[steps] = y + t.off;
+    if (nhwcOut_) {  // vals[0] is free: intermediate values start at 1
+      gather(t, y, sc.vals[0]);
+      in[steps] = sc.vals[0];
+    }
     // The intermediate values, exactly as forward computed them.
     for (int k = 0; k + 1 < steps; ++k) {
       stepForward(steps_[k], in[k], t.b[k], sc.vals[k + 1], n);
       in[k + 1] = sc.vals[k + 1];
     }
-    std::memcpy(sc.g, dy + t.off, size_t(n) * sizeof(float));
+    if (nhwcOut_)
+      gather(t, dy, sc.g);
+    else
+      std::memcpy(sc.g, dy + t.off, size_t(n) * sizeof(float));
     for (int k = steps - 1; k >= first; --k) {
       float* contrib = dOperands[k] && slot_[k] >= 0 ? sc.contrib : nullptr;
       stepBackward(steps_[k], in[k], in[k + 1], t.b[k], sc.g, contrib, n);
@@ -425,7 +473,7 @@ void ChainKernel::backward(const float* x, const float* y, const float* dy,
 FusedChainNode::FusedChainNode(std::vector<ChainStep> steps,
                                const dnnl::memory::desc& inMd,
                                const std::vector<dnnl::memory::desc>& operandMds,
-                               const Allocate& scratch)
+                               const Allocate& scratch, bool nhwcOut)
     : steps_(std::move(steps)) {
   dataMd_ = inMd;
   std::optional<ChainLayout> layout = chainLayoutOf(inMd);
@@ -438,7 +486,17 @@ FusedChainNode::FusedChainNode(std::vector<ChainStep> steps,
                                                            cpuEngine(), dataMd_));
     reorders_ += 2;  // the input, and its gradient back (by the plan)
   }
-  kernel_.emplace(steps_, *layout);
+  outMd_ = dataMd_;
+  const dnnl::memory::dims d = dataMd_.dims();
+  if (nhwcOut && d.size() == 4 && layout->lanes <= kTile) {
+    dnnl::memory::desc nhwc(d, dnnl::memory::data_type::f32,
+                            dnnl::memory::format_tag::nhwc);
+    nhwcOut = nhwc != dataMd_;
+    outMd_ = nhwc;
+  } else {
+    nhwcOut = false;
+  }
+  kernel_.emplace(steps_, *layout, nhwcOut);
   operandToPlain_.resize(steps_.size());
   operandPlain_.resize(steps_.size());
   operandPtr_.assign(steps_.size(), nullptr);
@@ -456,8 +514,12 @@ FusedChainNode::FusedChainNode(std::vector<ChainStep> steps,
 
 std::string FusedChainNode::impl() const {
   const ChainLayout& l = kernel_->layout();
-  std::string what = "plain";
-  if (l.lanes > 1 && l.blocks > 1) what = "blocked" + std::to_string(l.lanes) + "c";
+  std::string what = "blocked" + std::to_string(l.lanes) + "c";
+  if (isPlain(dataMd_))
+    what = "plain";
+  else if (dataMd_.data.format_desc.blocking.inner_nblks == 0)  // unblocked
+    what = "nhwc";
+  if (outMd_ != dataMd_) what += "->nhwc";
   return "fused=loop:" + what + (toPlain_ ? " (input reordered)" : "");
 }
 

@@ -49,14 +49,18 @@ bool derivativeFromOutput(PointwiseKind kind);
 void activationBackward(const PointwiseOp& op, const float* z, float* g,
                         int64_t n);
 
-/// The layout of `md` if the loop can walk it: plain, or blocked by one
-/// inner block on the channel axis (nChw8c, nChw16c); nullopt otherwise.
+/// The layout of `md` if the loop can walk it: plain, channels last (nhwc,
+/// up to 256 channels: one block of all of them), or blocked by one inner
+/// block on the channel axis (nChw8c, nChw16c); nullopt otherwise.
 std::optional<ChainLayout> chainLayoutOf(const dnnl::memory::desc& md);
 
 /// The chain's loops on raw buffers (the layout's size() floats each).
 class ChainKernel {
  public:
-  ChainKernel(std::vector<ChainStep> steps, ChainLayout layout);
+  /// nhwcOut: y (and dy) are channels last, [outer, spatial, channels],
+  /// whatever layout x (and dx) have; the layout's lanes at most 256.
+  ChainKernel(std::vector<ChainStep> steps, ChainLayout layout,
+              bool nhwcOut = false);
 
   /// y = chain(x). operands[k]: step k's values (nullptr for a unary op).
   void forward(const float* x, const std::vector<const float*>& operands,
@@ -77,29 +81,38 @@ class ChainKernel {
                       Scratch& sc) const;
   template <class Body>
   void forEachTile(const std::vector<const float*>& operands, const Body& body) const;
+  /// A tile of y between the walked layout (`tile`) and nhwc (`data`).
+  void scatter(const Tile& t, const float* tile, float* data) const;
+  void gather(const Tile& t, const float* data, float* tile) const;
 
   std::vector<ChainStep> steps_;
   ChainLayout layout_;
+  bool nhwcOut_ = false;
   int64_t tile_ = 0;              ///< elements per tile
   std::vector<double> partial_;   ///< per operand, segment and lane
   std::vector<int> slot_;         ///< step -> its operand's partials, or -1
 };
 
 /// A chain as a plan runs it, on dnnl memories: the loop walks the input's
-/// own layout when it can (the output and the input's gradient get that
-/// layout), else a plain copy made by one reorder. Operands are read
-/// plain (a non-plain one is reordered); their gradients are written
-/// plain, with the operand's dims.
+/// own layout when it can (the input's gradient gets that layout), else a
+/// plain copy made by one reorder. The output (and its gradient) has the
+/// walked layout, or nhwc when asked for (the loop writes it directly).
+/// Operands are read plain (a non-plain one is reordered); their gradients
+/// are written plain, with the operand's dims.
 class FusedChainNode {
  public:
   using Allocate = std::function<dnnl::memory(const dnnl::memory::desc&)>;
   /// operandMds[k]: step k's operand layout (ignored for a unary step).
+  /// nhwcOut: hand the output over in nhwc (rank 4, up to 256 channels;
+  /// otherwise ignored).
   FusedChainNode(std::vector<ChainStep> steps, const dnnl::memory::desc& inMd,
                  const std::vector<dnnl::memory::desc>& operandMds,
-                 const Allocate& scratch);
+                 const Allocate& scratch, bool nhwcOut = false);
 
-  /// The layout of the output and of the input's gradient.
+  /// The layout of the input's gradient (the one the loop walks).
   const dnnl::memory::desc& dataDesc() const { return dataMd_; }
+  /// The layout of the output and of its gradient.
+  const dnnl::memory::desc& outputDesc() const { return outMd_; }
   /// Reorders per forward and backward.
   int reorders() const { return reorders_; }
   /// What the profiler shows, e.g. "fused:nChw16c" or "fused:plain".
@@ -117,7 +130,7 @@ class FusedChainNode {
  private:
   std::vector<ChainStep> steps_;
   std::optional<ChainKernel> kernel_;
-  dnnl::memory::desc dataMd_;
+  dnnl::memory::desc dataMd_, outMd_;
   std::optional<dnnl::reorder> toPlain_;
   dnnl::memory xPlain_;
   std::vector<std::optional<dnnl::reorder>> operandToPlain_;

@@ -117,6 +117,11 @@ OpDef& OpDef::pointwise(PointwiseFn fn) {
   return *this;
 }
 
+OpDef& OpDef::prefersChannelsLast(ChannelsLastFn fn) {
+  channelsLastFn_ = std::move(fn);
+  return *this;
+}
+
 OpDef& OpDef::acceptsPostOps() {
   acceptsPostOps_ = true;
   return *this;

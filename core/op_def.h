@@ -94,6 +94,9 @@ using PostOpFn =
 using PointwiseFn =
     std::function<std::optional<PointwiseOp>(const ShapeContext&)>;
 using SamplesFn = std::function<std::vector<SampleCase>()>;
+/// True when the op would convert input `port` (of the node's dims and
+/// attributes) to channels last (nhwc) if it arrived in another layout.
+using ChannelsLastFn = std::function<bool(const ShapeContext&, int port)>;
 /// The number of outputs a node's attributes (defaults applied) imply; -1
 /// when they imply none (any count from the minimum on).
 using OutputCountFn = std::function<int(const std::map<std::string, AttrValue>& attrs)>;
@@ -159,6 +162,9 @@ class OpDef {
   /// (core/plan_memory.cpp). Undeclared: backward may read every input and
   /// output. Workspaces and state kept by the op are not ports.
   OpDef& backwardReads(std::vector<std::string> ports);
+  /// The op runs on an nhwc input where `fn` says so: a producer that can
+  /// write nhwc at no cost (a fused chain) hands it over in nhwc.
+  OpDef& prefersChannelsLast(ChannelsLastFn fn);
   /// Sample configurations for the registry-driven tests.
   OpDef& samples(SamplesFn fn);
   /// One-line description shown by `tapeflow ops`.
@@ -207,6 +213,7 @@ class OpDef {
   const PostOpFn& postOpFn() const { return postOpFn_; }
   const PointwiseFn& pointwiseFn() const { return pointwiseFn_; }
   const SamplesFn& samplesFn() const { return samplesFn_; }
+  const ChannelsLastFn& channelsLastFn() const { return channelsLastFn_; }
   /// The inputs a node with these attributes updates in place (none when
   /// the op declares no stateInputs).
   std::vector<int> stateInputsOf(const std::map<std::string, AttrValue>& attrs,
@@ -235,6 +242,7 @@ class OpDef {
   PostOpFn postOpFn_;
   PointwiseFn pointwiseFn_;
   SamplesFn samplesFn_;
+  ChannelsLastFn channelsLastFn_;
   StateInputsFn stateInputsFn_;
 };
 

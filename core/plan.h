@@ -199,6 +199,7 @@ class Plan final : private PlanAccess {
   void planChains();
   void planThreads();
   void prepareChain(int chain);
+  bool consumersWantNhwc(int value) const;
   void runChain(int chain, bool backwardPass);
   /// The nodes whose gradient edges node n's backward call runs, in
   /// backward order: n itself, the members of the chain n runs, or none.

@@ -29,6 +29,27 @@ void Plan::planChains() {
   chainNodes_.resize(chains_.size());
 }
 
+// True when every consumer of value v would convert it to nhwc
+// (OpDef::prefersChannelsLast): a chain producing v then writes nhwc.
+bool Plan::consumersWantNhwc(int v) const {
+  const Program& p = *program_;
+  const ValueInfo& info = p.value(v);
+  if (info.consumers.empty() || dims_[v].size() != 4) return false;
+  for (auto [c, port] : info.consumers) {
+    const ChannelsLastFn& fn = p.op(c).channelsLastFn();
+    if (!active_[c] || !fn) return false;
+    std::vector<Dims> inDims;
+    std::vector<DType> inTypes;
+    for (int u : p.nodeInputs(c)) {
+      inDims.push_back(dims_[u]);
+      inTypes.push_back(p.value(u).dtype);
+    }
+    ShapeContext sctx(p.graph().nodes[c], p.op(c), p.attrs(c), inDims, inTypes);
+    if (!fn(sctx, port)) return false;
+  }
+  return true;
+}
+
 void Plan::prepareChain(int c) {
   const Program& p = *program_;
   const FusedChain& ch = chains_[c];
@@ -38,8 +59,9 @@ void Plan::prepareChain(int c) {
       operandMds[k] = md_[p.nodeInputs(ch.nodes[k])[ch.operandPorts[k]]];
   auto node = std::make_unique<FusedChainNode>(
       ch.steps, md_[ch.input], operandMds,
-      [this](const dnnl::memory::desc& md) { return scratchMemory(md); });
-  md_[ch.output] = node->dataDesc();
+      [this](const dnnl::memory::desc& md) { return scratchMemory(md); },
+      consumersWantNhwc(ch.output));
+  md_[ch.output] = node->outputDesc();
   placeValue(ch.output);
   gradInMd_[ch.nodes[0]][ch.dataPorts[0]] = node->dataDesc();
   for (size_t k = 0; k < ch.nodes.size(); ++k)

@@ -8,6 +8,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "ops/internal/conv_pds.h"
 #include "ops/internal/window.h"
 #include "ops/op_kit.h"
 
@@ -165,36 +166,29 @@ void prepare(PrepareContext& ctx) {
     userWeightsMd = plainDesc(wOpDims);
   }
   st.weightsView = dnnl::memory(userWeightsMd, ctx.engine(), DNNL_MEMORY_NONE);
+  st.weightsGrad = ctx.runsBackward() && ctx.needsGrad(1);
+  st.biasGrad = st.hasBias && ctx.runsBackward() && ctx.needsGrad(2);
 
-  const auto alg = algorithm::convolution_direct;
-  dnnl::memory::dims strides{g.stride[0], g.stride[1]};
-  dnnl::memory::dims dilates{g.dilation[0] - 1, g.dilation[1] - 1};  // 0: dense
-  dnnl::memory::dims padL{g.padBegin[0], g.padBegin[1]};
-  dnnl::memory::dims padR{g.padEnd[0], g.padEnd[1]};
-  md src = anyDesc(ctx.inputDims(0)), w = anyDesc(wOpDims);
-  md dst = anyDesc(ctx.outputDims(0));
-  md bias = st.hasBias ? ctx.inputDesc(2) : md();
-
-  auto fwdDesc = st.hasBias
-                     ? conv_fwd::desc(forwardKind(ctx), alg, src, w, bias, dst,
-                                      strides, dilates, padL, padR)
-                     : conv_fwd::desc(forwardKind(ctx), alg, src, w, dst,
-                                      strides, dilates, padL, padR);
-  dnnl::primitive_attr attr;
-  if (ctx.hasPostOps()) attr.set_post_ops(ctx.postOps());
-  conv_fwd::primitive_desc fwdPd(fwdDesc, attr, ctx.engine());
+  ConvWindow win{{g.stride[0], g.stride[1]},
+                 {g.dilation[0] - 1, g.dilation[1] - 1},  // 0: dense
+                 {g.padBegin[0], g.padBegin[1]},
+                 {g.padEnd[0], g.padEnd[1]}};
+  std::optional<ConvPds> pds;
+  if (prefersNhwc(ctx, g.groups))
+    pds = makeConvPds(ctx, win, wOpDims, st.biasGrad, tag::nhwc);
+  if (!pds || pds->anyRef())  // no jit kernel on nhwc here: oneDNN's choice
+    pds = makeConvPds(ctx, win, wOpDims, st.biasGrad, tag::any);
+  const conv_fwd::primitive_desc& fwdPd = pds->fwd;
   ctx.noteImpl("fwd", implName(fwdPd));
   st.fwd = conv_fwd(fwdPd);
   ctx.setOutputDesc(0, fwdPd.dst_desc());
   st.srcToFwd = Relayout(ctx, ctx.inputDesc(0), fwdPd.src_desc());
   // NOTE: parameters are stored plain, so this reorder runs every forward.
   st.weightsToFwd = Relayout(ctx, userWeightsMd, fwdPd.weights_desc());
-  if (!ctx.runsBackward()) return;
 
   md dataDiffDst = ctx.outputDesc(0);  // diff_dst as backward data reads it
-  if (ctx.needsGrad(0)) {
-    conv_bwd_data::primitive_desc pd(
-        {alg, src, w, dst, strides, dilates, padL, padR}, ctx.engine(), fwdPd);
+  if (pds->data) {
+    const auto& pd = *pds->data;
     ctx.noteImpl("bwd_data", implName(pd));
     st.bwdData = conv_bwd_data(pd);
     dataDiffDst = pd.diff_dst_desc();
@@ -204,15 +198,8 @@ void prepare(PrepareContext& ctx) {
     st.diffSrcOut =
         Relayout(ctx, pd.diff_src_desc(), ctx.inputDesc(0), Relayout::Out);
   }
-  st.weightsGrad = ctx.needsGrad(1);
-  st.biasGrad = st.hasBias && ctx.needsGrad(2);
-  if (!st.weightsGrad && !st.biasGrad) return;
-  auto bwdDesc = st.biasGrad
-                     ? conv_bwd_weights::desc(alg, src, w, bias, dst, strides,
-                                              dilates, padL, padR)
-                     : conv_bwd_weights::desc(alg, src, w, dst, strides,
-                                              dilates, padL, padR);
-  conv_bwd_weights::primitive_desc pd(bwdDesc, ctx.engine(), fwdPd);
+  if (!pds->weights) return;
+  const auto& pd = *pds->weights;
   ctx.noteImpl("bwd_weights", implName(pd));
   st.bwdWeights = conv_bwd_weights(pd);
   // Backward data's diff_dst copy is reused when the layouts agree.
@@ -287,6 +274,9 @@ const OpDef& conv2dOp() {
     d.shapes(inferShapes).prepare(prepare).forward(forward).backward(backward);
     d.backwardReads({"src", "weights"});  // not dst: no post-op's backward runs here
     d.acceptsPostOps();
+    d.prefersChannelsLast([](const ShapeContext& ctx, int port) {
+      return port == 0 && channelsWantNhwc(ctx.inputDims(0), ctx.attrInt("groups"));
+    });
     d.flops([](const ShapeContext& ctx) {
       const Dims& w = ctx.inputDims(1);
       const Dims& y = ctx.outputDims(0);

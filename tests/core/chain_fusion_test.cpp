@@ -103,6 +103,10 @@ TEST(ChainFusionTest, LeNet5MatchesUnfused) {
                                       "s4.scale+s4.shift+s4.sigmoid"}));
   EXPECT_TRUE(plain.plan->chains().empty());
   expectClose(fused, plain, 1e-6);
+  // c3 (6 input channels) runs on nhwc: the chain before it writes nhwc.
+  EXPECT_EQ(fused.plan->desc(p->findValue("s2")),
+            dnnl::memory::desc({16, 6, 14, 14}, dnnl::memory::data_type::f32,
+                               dnnl::memory::format_tag::nhwc));
 }
 
 // Every supported op, in three chains: the data [N,5,3,4] (5 channels: not
@@ -248,39 +252,43 @@ TEST(ChainFusionTest, EnvironmentTurnsFusionOff) {
   EXPECT_EQ(on.chains().size(), 2u);
 }
 
-// The loop walks a channel-blocked layout (nChw16c, 5 of 16 lanes used) as
-// it walks the plain one: same values, zero padding.
-TEST(ChainFusionTest, BlockedLayoutMatchesPlain) {
+// The loop walks a channel-blocked layout (nChw16c, 5 of 16 lanes used) and
+// channels last (nhwc, one block of the 5 channels) as it walks the plain
+// one: same values, zero padding. nhwcOut: y and dy are nhwc.
+void expectLayoutMatchesPlain(dnnl::memory::format_tag layout, int64_t lanes,
+                              bool nhwcOut = false) {
   using tag = dnnl::memory::format_tag;
+  SCOPED_TRACE("format_tag " + std::to_string(int(layout)) +
+               (nhwcOut ? " to nhwc" : ""));
   const dnnl::memory::dims dims = {3, 5, 2, 3};
   dnnl::memory::desc plainMd(dims, dnnl::memory::data_type::f32, tag::nchw);
-  dnnl::memory::desc blockedMd(dims, dnnl::memory::data_type::f32, tag::nChw16c);
+  dnnl::memory::desc blockedMd(dims, dnnl::memory::data_type::f32, layout);
+  dnnl::memory::desc outMd(dims, dnnl::memory::data_type::f32,
+                           nhwcOut ? tag::nhwc : layout);
   std::optional<ChainLayout> pl = chainLayoutOf(plainMd), bl = chainLayoutOf(blockedMd);
   ASSERT_TRUE(pl && bl);
-  EXPECT_EQ(bl->lanes, 16);
-  EXPECT_EQ(bl->blocks, 1);
+  EXPECT_EQ(bl->lanes, lanes);
+  EXPECT_EQ(bl->blocks, lanes == 1 ? 5 : 1);
   EXPECT_EQ(pl->blocks, 5);
-  EXPECT_FALSE(chainLayoutOf(dnnl::memory::desc(dims, dnnl::memory::data_type::f32,
-                                                tag::nhwc)));
   std::vector<ChainStep> steps(3);
   steps[0].op.kind = PointwiseKind::Mul;
   steps[1].op.kind = PointwiseKind::Add;
   steps[2].op.kind = PointwiseKind::Sigmoid;
-  ChainKernel plain(steps, *pl), blocked(steps, *bl);
+  ChainKernel plain(steps, *pl), blocked(steps, *bl, nhwcOut);
   Rng rng(4);
   dnnl::memory x(plainMd, cpuEngine()), dy(plainMd, cpuEngine());
   for (int64_t i = 0; i < 90; ++i) {
     hostPtr(x)[i] = 2.f * rng.uniform() - 1.f;
     hostPtr(dy)[i] = 2.f * rng.uniform() - 1.f;
   }
-  dnnl::memory xb(blockedMd, cpuEngine()), dyb(blockedMd, cpuEngine());
+  dnnl::memory xb(blockedMd, cpuEngine()), dyb(outMd, cpuEngine());
   dnnl::reorder(x, xb).execute(cpuStream(), x, xb);
   dnnl::reorder(dy, dyb).execute(cpuStream(), dy, dyb);
   cpuStream().wait();
   std::vector<float> c = {0.5f, 1.f, 1.5f, -1.f, 2.f}, b = {0.1f, -0.2f, 0.3f, 0.f, 1.f};
   std::vector<const float*> ops = {c.data(), b.data(), nullptr};
   dnnl::memory y(plainMd, cpuEngine()), dx(plainMd, cpuEngine());
-  dnnl::memory yb(blockedMd, cpuEngine()), dxb(blockedMd, cpuEngine());
+  dnnl::memory yb(outMd, cpuEngine()), dxb(blockedMd, cpuEngine());
   std::vector<float> dc(5), db(5), dcb(5), dbb(5);
   plain.forward(hostPtr(x), ops, hostPtr(y));
   blocked.forward(hostPtr(xb), ops, hostPtr(yb));
@@ -301,11 +309,30 @@ TEST(ChainFusionTest, BlockedLayoutMatchesPlain) {
     EXPECT_NEAR(dbb[k], db[k], 1e-6 * (1 + std::fabs(db[k])));
   }
   // Padding lanes 5..15 of the one block stay zero.
-  for (int64_t i = 0; i < 3 * 6; ++i)
+  for (int64_t i = 0; i < 3 * 6 && lanes == 16; ++i)
     for (int64_t l = 5; l < 16; ++l) {
-      EXPECT_EQ(hostPtr(yb)[i * 16 + l], 0.f);
+      if (!nhwcOut) {
+        EXPECT_EQ(hostPtr(yb)[i * 16 + l], 0.f);
+      }
       EXPECT_EQ(hostPtr(dxb)[i * 16 + l], 0.f);
     }
+}
+
+TEST(ChainFusionTest, BlockedLayoutMatchesPlain) {
+  expectLayoutMatchesPlain(dnnl::memory::format_tag::nChw16c, 16);
+}
+
+TEST(ChainFusionTest, ChannelsLastLayoutMatchesPlain) {
+  expectLayoutMatchesPlain(dnnl::memory::format_tag::nhwc, 5);
+  // Written as nhwc from a blocked or plain walk.
+  expectLayoutMatchesPlain(dnnl::memory::format_tag::nChw16c, 16, true);
+  expectLayoutMatchesPlain(dnnl::memory::format_tag::nchw, 1, true);
+  // Channels first with the batch last, and channels last with more
+  // channels than a tile holds, are walked on a plain copy instead.
+  auto f32 = dnnl::memory::data_type::f32;
+  EXPECT_FALSE(chainLayoutOf({{3, 5, 2, 3}, f32, dnnl::memory::format_tag::chwn}));
+  EXPECT_FALSE(chainLayoutOf({{2, 300, 2, 2}, f32, dnnl::memory::format_tag::nhwc}));
+  EXPECT_TRUE(chainLayoutOf({{2, 256, 2, 2}, f32, dnnl::memory::format_tag::nhwc}));
 }
 
 }  // namespace

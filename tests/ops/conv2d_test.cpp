@@ -294,6 +294,68 @@ TEST(Conv2DTest, LeNetShapesUseFastKernels) {
   }
 }
 
+// Copies [N, C, ...] into [N, C + extra, ...], the extra channels zero.
+std::vector<float> padChannels(const std::vector<float>& v, const Dims& d,
+                               int64_t extra) {
+  const int64_t inner = numel(d) / (d[0] * d[1]), c = d[1];
+  std::vector<float> out;
+  for (int64_t n = 0; n < d[0]; ++n) {
+    auto from = v.begin() + n * c * inner;
+    out.insert(out.end(), from, from + c * inner);
+    out.insert(out.end(), size_t(extra * inner), 0.f);
+  }
+  return out;
+}
+
+// Six input channels (not a multiple of 8, more than oneDNN's first-layer
+// kernels read): src, dst and their gradients are nhwc, and output and
+// gradients equal those of the same convolution padded with two zero
+// channels, which keeps oneDNN's own layouts.
+TEST(Conv2DTest, UnalignedChannelsRunNhwc) {
+  const auto f32 = dnnl::memory::data_type::f32;
+  const auto nhwc = dnnl::memory::format_tag::nhwc;
+  const Dims src{4, 6, 9, 9}, weights{16, 6, 5, 5};
+  HostTensor x = testing::randomTensor(src, 61);
+  HostTensor w = testing::randomTensor(weights, 62);
+  HostTensor b = testing::randomTensor({16}, 63);
+  std::vector<float> seed = testing::randomTensor({4, 16, 5, 5}, 64).data;
+  auto six = testing::runWithLayout("Conv2D", {}, {x, w, b},
+                                    {false, false, false}, nhwc, seed);
+  EXPECT_EQ(six.outputDesc, dnnl::memory::desc({4, 16, 5, 5}, f32, nhwc));
+  HostTensor x8{{4, 8, 9, 9}, padChannels(x.data, src, 2)};
+  HostTensor w8{{16, 8, 5, 5}, padChannels(w.data, weights, 2)};
+  auto eight = testing::runWithLayout("Conv2D", {}, {x8, w8, b},
+                                      {false, false, false}, nhwc, seed);
+  ASSERT_EQ(six.grads.size(), 3u);
+  ASSERT_EQ(eight.grads.size(), 3u);
+  expectClose(six.output, eight.output, 1e-5f, "output");
+  expectClose(padChannels(six.grads[0], src, 2), eight.grads[0], 1e-5f,
+              "src grad");
+  expectClose(padChannels(six.grads[1], weights, 2), eight.grads[1], 1e-5f,
+              "weights grad");
+  expectClose(six.grads[2], eight.grads[2], 1e-5f, "bias grad");
+}
+
+// A src that arrives nhwc stays nhwc (16 channels would get oneDNN's
+// choice from a plain src), with the values of the plain run.
+TEST(Conv2DTest, NhwcSourceStaysNhwc) {
+  const auto nhwc = dnnl::memory::format_tag::nhwc;
+  HostTensor x = testing::randomTensor({2, 16, 7, 7}, 71);
+  HostTensor w = testing::randomTensor({8, 16, 3, 3}, 72);
+  HostTensor b = testing::randomTensor({8}, 73);
+  std::vector<float> seed = testing::randomTensor({2, 8, 5, 5}, 74).data;
+  auto plain = testing::runWithLayout("Conv2D", {}, {x, w, b},
+                                      {false, false, false}, nhwc, seed);
+  auto kept = testing::runWithLayout("Conv2D", {}, {x, w, b},
+                                     {true, false, false}, nhwc, seed);
+  EXPECT_EQ(kept.outputDesc,
+            dnnl::memory::desc({2, 8, 5, 5}, dnnl::memory::data_type::f32,
+                               nhwc));
+  expectClose(kept.output, plain.output, 1e-5f, "output");
+  for (size_t i = 0; i < 3; ++i)
+    expectClose(kept.grads[i], plain.grads[i], 1e-5f, "grad " + std::to_string(i));
+}
+
 TEST(Conv2DTest, FlopsCountMultiplyAddsAndBias) {
   HostTensor x = testing::randomTensor({2, 4, 6, 6}, 1);
   HostTensor w = testing::randomTensor({6, 2, 3, 3}, 2);

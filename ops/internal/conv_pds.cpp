@@ -1,0 +1,57 @@
+// ops/internal/conv_pds.cpp - see conv_pds.h.
+#include "ops/internal/conv_pds.h"
+
+namespace tapeflow::ops {
+
+using md = dnnl::memory::desc;
+using conv_fwd = dnnl::convolution_forward;
+using conv_bwd_data = dnnl::convolution_backward_data;
+using conv_bwd_weights = dnnl::convolution_backward_weights;
+
+bool ConvPds::anyRef() const {
+  auto ref = [](const std::string& s) { return s.rfind("ref", 0) == 0; };
+  return ref(implName(fwd)) || (data && ref(implName(*data))) ||
+         (weights && ref(implName(*weights)));
+}
+
+bool channelsWantNhwc(const Dims& src, int64_t groups) {
+  return groups == 1 && src.size() == 4 && src[1] >= 4 && src[1] < 8;
+}
+
+bool prefersNhwc(const PrepareContext& ctx, int64_t groups) {
+  const Dims& src = ctx.inputDims(0);
+  if (groups != 1 || src[1] < 4) return false;
+  return channelsWantNhwc(src, groups) ||
+         ctx.inputDesc(0) == md(toDnnl(src), dt::f32, tag::nhwc);
+}
+
+ConvPds makeConvPds(PrepareContext& ctx, const ConvWindow& win,
+                    const Dims& weights, bool biasGrad, tag act) {
+  const auto alg = algorithm::convolution_direct;
+  const auto& [strides, dilates, padL, padR] = win;
+  md src(toDnnl(ctx.inputDims(0)), dt::f32, act), w = anyDesc(weights);
+  md dst(toDnnl(ctx.outputDims(0)), dt::f32, act);
+  const bool hasBias = ctx.numInputs() > 2;
+  md bias = hasBias ? ctx.inputDesc(2) : md();
+  auto fwdDesc = hasBias ? conv_fwd::desc(forwardKind(ctx), alg, src, w, bias,
+                                          dst, strides, dilates, padL, padR)
+                         : conv_fwd::desc(forwardKind(ctx), alg, src, w, dst,
+                                          strides, dilates, padL, padR);
+  dnnl::primitive_attr attr;
+  if (ctx.hasPostOps()) attr.set_post_ops(ctx.postOps());
+  ConvPds p{conv_fwd::primitive_desc(fwdDesc, attr, ctx.engine()), {}, {}};
+  if (!ctx.runsBackward()) return p;
+  if (ctx.needsGrad(0))
+    p.data.emplace(conv_bwd_data::desc(alg, src, w, dst, strides, dilates,
+                                       padL, padR),
+                   ctx.engine(), p.fwd);
+  if (!ctx.needsGrad(1) && !biasGrad) return p;
+  auto bwdDesc = biasGrad ? conv_bwd_weights::desc(alg, src, w, bias, dst,
+                                                   strides, dilates, padL, padR)
+                          : conv_bwd_weights::desc(alg, src, w, dst, strides,
+                                                   dilates, padL, padR);
+  p.weights.emplace(bwdDesc, ctx.engine(), p.fwd);
+  return p;
+}
+
+}  // namespace tapeflow::ops
