@@ -15,7 +15,10 @@ GlobalAveragePool node, each round runs, per thread count:
             channels_last tensors; and for inception_mnist the training step
             of the same graph (same layers and shapes, SGD with momentum 0.9,
             lr 0.01, random images and labels), the better of the two
-            memory formats.
+            memory formats, and torch.cat's forward and backward time
+            inside that step (torch.profiler), against the sum of
+            tapeflow's Concat rows: the same copies with the caches the
+            step leaves them.
 Each figure is the median over the rounds; the ratio is tapeflow's time
 over PyTorch's (below 1: tapeflow is faster). The 1-minute load average is
 printed with every round: the machine may be shared.
@@ -258,6 +261,40 @@ def torch_step_ms(graph, shapes, seconds):
     return best
 
 
+def torch_step_concat_ms(graph, shapes, memfmt, steps):
+    """torch.cat's forward and backward per training step, inside the step
+    (torch.profiler: aten::cat and CatBackward0 with their children), so
+    the copies read what the layers before them left in cache, as
+    tapeflow's Concat rows do."""
+    from torch.profiler import profile, ProfilerActivity
+    conv = fmt(memfmt)
+    params = {p["name"][0]: conv(torch.randn(p["shape"]) * 0.1).requires_grad_(True)
+              for p in graph["param"]}
+    feeds = {}
+    for i in graph["input"]:
+        name = i["name"][0]
+        feeds[name] = torch.randint(0, 10, shapes[name]) \
+            if i.get("dtype", ["F32"])[0] == "I32" else conv(torch.rand(shapes[name]))
+
+    def step():
+        vals = dict(feeds)
+        vals.update(params)
+        for n in graph["node"]:
+            if all(v in vals for v in n["input"]) and n["op"][0] != "Accuracy":
+                vals[n["output"][0]] = run_node(n, [vals[v] for v in n["input"]])
+        for p in params.values():
+            p.grad = None
+        vals[graph["loss"][0]].backward()
+    for _ in range(3):
+        step()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    us = sum(e.cpu_time_total for e in prof.key_averages()
+             if e.key in ("aten::cat", "CatBackward0"))
+    return us / 1e3 / steps
+
+
 def tapeflow_profile(tapeflow, path, threads, steps):
     text = subprocess.run(
         [tapeflow, "profile", path, "--batch", str(BATCH), "--threads", str(threads),
@@ -288,7 +325,7 @@ def main():
             if nodes:
                 models.append((f[:-6], path, g, nodes, value_shapes(args.tapeflow, path, g)))
     threads = [int(t) for t in args.threads.split(",")]
-    ours, theirs, steps, loads, reorders = {}, {}, {}, [], {}
+    ours, theirs, steps, loads, reorders, instep = {}, {}, {}, [], {}, {}
     for r in range(args.rounds):
         for t in threads:
             torch.set_num_threads(t)
@@ -305,6 +342,13 @@ def main():
                 if name in STEP_MODELS:
                     steps.setdefault((name, t), [[], []])[0].append(step)
                     steps[(name, t)][1].append(torch_step_ms(g, shapes, args.window_seconds))
+                    cats = [n["name"][0] for n in nodes if n["op"][0] == "Concat"]
+                    if cats:
+                        instep.setdefault((name, t), [[], []])[0].append(
+                            sum(sum(x or 0 for x in rows[c]) for c in cats))
+                        instep[(name, t)][1].append(min(
+                            torch_step_concat_ms(g, shapes, f, args.steps)
+                            for f in ("nchw", "channels_last")))
             print(f"round {r + 1}/{args.rounds}, {t} thread(s) done; load {loads[-1]:.2f}",
                   file=sys.stderr)
     print(f"torch {torch.__version__}, ATEN_CPU_CAPABILITY="
@@ -320,6 +364,15 @@ def main():
     for (name, t), (a, b) in steps.items():
         ma, mb = statistics.median(a), statistics.median(b)
         print(f"| {name} | {t} | {ma:.2f} | {mb:.2f} | {ma / mb:.2f} | {reorders[name]} |")
+    if instep:
+        print("\nConcat inside the training step, all Concat nodes of the model per step"
+              "\n(tapeflow: the profile's fwd+bwd rows; PyTorch: torch.profiler's aten::cat"
+              "\nand CatBackward0 in the same graph's step, the better memory format):")
+        print("\n| model | threads | tapeflow Concat ms/step | PyTorch Concat ms/step | ratio |")
+        print("|---|---:|---:|---:|---:|")
+        for (name, t), (a, b) in instep.items():
+            ma, mb = statistics.median(a), statistics.median(b)
+            print(f"| {name} | {t} | {ma:.3f} | {mb:.3f} | {ma / mb:.2f} |")
 
 
 if __name__ == "__main__":
