@@ -227,49 +227,13 @@ def torch_op_ms(node, shapes, backward, seconds):
     return best
 
 
-def torch_step_ms(graph, shapes, seconds):
-    best = None
-    for memfmt in ("nchw", "channels_last"):
-        conv = fmt(memfmt)
-        params = {}
-        for p in graph["param"]:
-            w = torch.randn(p["shape"]) * 0.1
-            params[p["name"][0]] = conv(w).requires_grad_(True)
-        opt = torch.optim.SGD(list(params.values()), lr=0.01, momentum=0.9)
-        feeds = {}
-        for i in graph["input"]:
-            name = i["name"][0]
-            if i.get("dtype", ["F32"])[0] == "I32":
-                feeds[name] = torch.randint(0, 10, shapes[name])
-            else:
-                feeds[name] = conv(torch.rand(shapes[name]))
-        loss_name = graph["loss"][0]
-
-        def step():
-            vals = dict(feeds)
-            vals.update(params)
-            for n in graph["node"]:
-                if all(v in vals for v in n["input"]) and n["op"][0] != "Accuracy":
-                    vals[n["output"][0]] = run_node(n, [vals[v] for v in n["input"]])
-            opt.zero_grad(set_to_none=True)
-            loss = vals[loss_name]
-            loss.backward()
-            opt.step()
-            loss.item()
-        t = median_call_ms(step, seconds * 3)
-        best = t if best is None else min(best, t)
-    return best
-
-
-def torch_step_concat_ms(graph, shapes, memfmt, steps):
-    """torch.cat's forward and backward per training step, inside the step
-    (torch.profiler: aten::cat and CatBackward0 with their children), so
-    the copies read what the layers before them left in cache, as
-    tapeflow's Concat rows do."""
-    from torch.profiler import profile, ProfilerActivity
+def torch_train_step(graph, shapes, memfmt):
+    """The graph's training step in PyTorch (SGD with momentum 0.9, lr 0.01,
+    random inputs) with tensors in memfmt."""
     conv = fmt(memfmt)
     params = {p["name"][0]: conv(torch.randn(p["shape"]) * 0.1).requires_grad_(True)
               for p in graph["param"]}
+    opt = torch.optim.SGD(list(params.values()), lr=0.01, momentum=0.9)
     feeds = {}
     for i in graph["input"]:
         name = i["name"][0]
@@ -282,9 +246,26 @@ def torch_step_concat_ms(graph, shapes, memfmt, steps):
         for n in graph["node"]:
             if all(v in vals for v in n["input"]) and n["op"][0] != "Accuracy":
                 vals[n["output"][0]] = run_node(n, [vals[v] for v in n["input"]])
-        for p in params.values():
-            p.grad = None
-        vals[graph["loss"][0]].backward()
+        opt.zero_grad(set_to_none=True)
+        loss = vals[graph["loss"][0]]
+        loss.backward()
+        opt.step()
+        loss.item()
+    return step
+
+
+def torch_step_ms(graph, shapes, seconds):
+    return min(median_call_ms(torch_train_step(graph, shapes, f), seconds * 3)
+               for f in ("nchw", "channels_last"))
+
+
+def torch_step_concat_ms(graph, shapes, memfmt, steps):
+    """torch.cat's forward and backward per training step, inside the step
+    (torch.profiler: aten::cat and CatBackward0 with their children), so
+    the copies read what the layers before them left in cache, as
+    tapeflow's Concat rows do."""
+    from torch.profiler import profile, ProfilerActivity
+    step = torch_train_step(graph, shapes, memfmt)
     for _ in range(3):
         step()
     with profile(activities=[ProfilerActivity.CPU]) as prof:
