@@ -15,7 +15,7 @@ bool ConvPds::anyRef() const {
 }
 
 bool channelsWantNhwc(const Dims& src, int64_t groups) {
-  return groups == 1 && src.size() == 4 && src[1] >= 4 && src[1] < 8;
+  return groups == 1 && src.size() == 4 && src[1] >= 4 && src[1] % 8 != 0;
 }
 
 bool prefersNhwc(const PrepareContext& ctx, int64_t groups) {

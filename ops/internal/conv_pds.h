@@ -24,21 +24,18 @@ struct ConvPds {
 };
 
 /// Activations (src, dst and their gradients) in nhwc rather than oneDNN's
-/// choice (`any`). With 4 to 7 input channels (fewer than the 8-channel
-/// block of the AVX2 and AVX-512 kernels, more than the 1 to 3 that its
-/// first-layer kernels read from a plain src), `any` picks a plain src and
-/// 8- or 16-blocked gradients (reorders every step, and an AVX2 weights
-/// kernel on AVX-512), while nhwc runs jit kernels in all three directions
-/// (README, "Convolution layouts"). A src that arrives nhwc stays nhwc, so
-/// the convolutions after such a one do not convert. Grouped convolutions
-/// keep `any`.
-// NOTE: larger counts that are not multiples of 8 gain too (lenet5_keras's
-// conv2, 20 channels); they are left to `any` because the different
-// rounding of the nhwc kernels makes 2 ranks leave the one-process losses
-// earlier than tests/train/mpi/mpi_equivalence.sh allows (README).
+/// choice (`any`). With 4 or more input channels that are not a multiple of
+/// 8 (the channel block of the AVX2 and AVX-512 kernels; 1 to 3 channels
+/// are read by its first-layer kernels from a plain src), `any` picks a
+/// plain src and 8- or 16-blocked gradients, or blocks padded with zero
+/// channels (20 -> 32: 60% more data), with reorders every step and, below
+/// 8 channels, an AVX2 weights kernel on AVX-512; nhwc runs jit kernels in
+/// all three directions on the channels there are (README, "Convolution
+/// layouts"). A src that arrives nhwc stays nhwc, so the convolutions after
+/// such a one do not convert. Grouped convolutions keep `any`.
 bool prefersNhwc(const PrepareContext& ctx, int64_t groups);
-/// The part of prefersNhwc that the shapes decide: 4 to 7 channels, one
-/// group (a producer's hint: OpDef::prefersChannelsLast).
+/// The part of prefersNhwc that the shapes decide: 4 or more channels, not
+/// a multiple of 8, one group (a producer's hint: OpDef::prefersChannelsLast).
 bool channelsWantNhwc(const Dims& src, int64_t groups);
 
 /// Builds the descriptors with src and dst (and their gradients) in `act`

@@ -307,33 +307,39 @@ std::vector<float> padChannels(const std::vector<float>& v, const Dims& d,
   return out;
 }
 
-// Six input channels (not a multiple of 8, more than oneDNN's first-layer
-// kernels read): src, dst and their gradients are nhwc, and output and
-// gradients equal those of the same convolution padded with two zero
-// channels, which keeps oneDNN's own layouts.
+// 6 and 20 input channels (not multiples of 8, more than oneDNN's
+// first-layer kernels read): src, dst and their gradients are nhwc, and
+// output and gradients equal those of the same convolution padded with zero
+// channels to the next multiple of 8 (8, 24), which keeps oneDNN's own
+// layouts.
 TEST(Conv2DTest, UnalignedChannelsRunNhwc) {
   const auto f32 = dnnl::memory::data_type::f32;
   const auto nhwc = dnnl::memory::format_tag::nhwc;
-  const Dims src{4, 6, 9, 9}, weights{16, 6, 5, 5};
-  HostTensor x = testing::randomTensor(src, 61);
-  HostTensor w = testing::randomTensor(weights, 62);
-  HostTensor b = testing::randomTensor({16}, 63);
-  std::vector<float> seed = testing::randomTensor({4, 16, 5, 5}, 64).data;
-  auto six = testing::runWithLayout("Conv2D", {}, {x, w, b},
-                                    {false, false, false}, nhwc, seed);
-  EXPECT_EQ(six.outputDesc, dnnl::memory::desc({4, 16, 5, 5}, f32, nhwc));
-  HostTensor x8{{4, 8, 9, 9}, padChannels(x.data, src, 2)};
-  HostTensor w8{{16, 8, 5, 5}, padChannels(w.data, weights, 2)};
-  auto eight = testing::runWithLayout("Conv2D", {}, {x8, w8, b},
+  for (int64_t c : {6, 20}) {
+    SCOPED_TRACE("channels " + std::to_string(c));
+    const int64_t extra = 8 - c % 8;
+    const Dims src{4, c, 9, 9}, weights{16, c, 5, 5};
+    HostTensor x = testing::randomTensor(src, 61);
+    HostTensor w = testing::randomTensor(weights, 62);
+    HostTensor b = testing::randomTensor({16}, 63);
+    std::vector<float> seed = testing::randomTensor({4, 16, 5, 5}, 64).data;
+    auto odd = testing::runWithLayout("Conv2D", {}, {x, w, b},
                                       {false, false, false}, nhwc, seed);
-  ASSERT_EQ(six.grads.size(), 3u);
-  ASSERT_EQ(eight.grads.size(), 3u);
-  expectClose(six.output, eight.output, 1e-5f, "output");
-  expectClose(padChannels(six.grads[0], src, 2), eight.grads[0], 1e-5f,
-              "src grad");
-  expectClose(padChannels(six.grads[1], weights, 2), eight.grads[1], 1e-5f,
-              "weights grad");
-  expectClose(six.grads[2], eight.grads[2], 1e-5f, "bias grad");
+    EXPECT_EQ(odd.outputDesc, dnnl::memory::desc({4, 16, 5, 5}, f32, nhwc));
+    HostTensor xp{{4, c + extra, 9, 9}, padChannels(x.data, src, extra)};
+    HostTensor wp{{16, c + extra, 5, 5}, padChannels(w.data, weights, extra)};
+    auto padded = testing::runWithLayout("Conv2D", {}, {xp, wp, b},
+                                         {false, false, false}, nhwc, seed);
+    EXPECT_NE(padded.outputDesc, dnnl::memory::desc({4, 16, 5, 5}, f32, nhwc));
+    ASSERT_EQ(odd.grads.size(), 3u);
+    ASSERT_EQ(padded.grads.size(), 3u);
+    expectClose(odd.output, padded.output, 1e-5f, "output");
+    expectClose(padChannels(odd.grads[0], src, extra), padded.grads[0], 1e-5f,
+                "src grad");
+    expectClose(padChannels(odd.grads[1], weights, extra), padded.grads[1],
+                1e-5f, "weights grad");
+    expectClose(odd.grads[2], padded.grads[2], 1e-5f, "bias grad");
+  }
 }
 
 // A src that arrives nhwc stays nhwc (16 channels would get oneDNN's

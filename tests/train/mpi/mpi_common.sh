@@ -45,3 +45,22 @@ compare_losses() {
                  what, f, l, worst, at
           exit worst < t ? 0 : 1 }'
 }
+
+# Rounding, not the distribution, once SGD has amplified it: fails unless
+# the losses of run MANY stay as close to those of run ONE over steps
+# FIRST..LAST as those of run REF do (ONE with only its summation order
+# changed, e.g. another thread count): the largest relative difference
+# ONE-MANY must be at most 3 times the largest ONE-REF, or TOL.
+compare_drift() {
+  local one=$1 many=$2 ref=$3 first=$4 last=$5 tol=$6
+  join <(losses "$one") <(losses "$many") | join - <(losses "$ref") |
+    awk -v f="$first" -v l="$last" -v t="$tol" -v what="$one vs $many (reference $ref)" '
+    function rel(x, y) { x = (x - y) / (y < 0 ? -y : y); return x < 0 ? -x : x }
+    $1 >= f && $1 <= l { n++; m = rel($3, $2); r = rel($4, $2)
+                         if (m > dm) { dm = m; at = $1 }; if (r > dr) dr = r }
+    END { if (n != l - f + 1) { print what ": " n " common steps, expected " l - f + 1; exit 1 }
+          lim = 3 * dr > t ? 3 * dr : t
+          printf "%s: steps %d-%d, largest relative loss difference %.3g (step %d), " \
+                 "reference %.3g, limit %.3g\n", what, f, l, dm, at, dr, lim
+          exit dm <= lim ? 0 : 1 }'
+}
