@@ -11,14 +11,21 @@ GlobalAveragePool node, each round runs, per thread count:
   PyTorch   the same op at the same shapes (torch.cat, F.max_pool2d,
             F.avg_pool2d, F.adaptive_avg_pool2d) forward, then
             torch.autograd.grad of a random upstream gradient when tapeflow
-            runs a backward for the node; the better of NCHW and
-            channels_last tensors; and for inception_mnist the training step
-            of the same graph (same layers and shapes, SGD with momentum 0.9,
-            lr 0.01, random images and labels), the better of the two
-            memory formats, and torch.cat's forward and backward time
-            inside that step (torch.profiler), against the sum of
-            tapeflow's Concat rows: the same copies with the caches the
-            step leaves them.
+            runs a backward for the node, on the same hot tensors call
+            after call ("alone"); the better of NCHW and channels_last
+            tensors; and the same op inside PyTorch's training step of the
+            same graph ("in step": same layers and shapes, SGD with
+            momentum 0.9, lr 0.01, random inputs; torch.profiler's
+            forward and backward events of the op whose image has the
+            node's shape, the better of the two memory formats), so that
+            both read what the layers before them left in cache, as
+            tapeflow's rows do. For Concat the in-step figure is the sum
+            over the model's Concats (aten::cat and CatBackward0), against
+            the sum of tapeflow's Concat rows. For inception_mnist also the
+            whole training step. PyTorch's in-step figures include the
+            profiler's own cost per event (a few microseconds); a padding
+            copy PyTorch makes before a pooling with uneven pads is not
+            counted.
 Each figure is the median over the rounds; the ratio is tapeflow's time
 over PyTorch's (below 1: tapeflow is faster). The 1-minute load average is
 printed with every round: the machine may be shared.
@@ -170,10 +177,24 @@ def run_node(node, xs):
         return F.adaptive_avg_pool2d(xs[0], 1)
     if op == "Relu":
         return F.relu(xs[0])
+    if op == "Tanh":
+        return torch.tanh(xs[0])
+    if op == "Sigmoid":
+        return torch.sigmoid(xs[0])
+    if op == "ScaledTanh":
+        a = attrs_of(node)
+        return a.get("a", 1.7159) * torch.tanh(a.get("s", 2.0 / 3.0) * xs[0])
+    if op == "Add":
+        return xs[0] + xs[1]
+    if op == "Mul":
+        return xs[0] * xs[1]
+    if op == "BatchNorm":  # training mode, running statistics updated
+        x, scale, shift, mean, var = xs
+        return F.batch_norm(x, mean, var, scale, shift, training=True)
     if op == "Flatten":
         return xs[0].flatten(1)
     if op == "Linear":
-        return F.linear(*xs)
+        return F.linear(xs[0].flatten(1), *xs[1:])
     if op == "SoftmaxCrossEntropy":
         return F.cross_entropy(xs[0], xs[1].long())
     k, s, pads = window(node, xs[0], list(xs[1].shape[2:]) if op == "Conv2D" else None)
@@ -231,9 +252,14 @@ def torch_train_step(graph, shapes, memfmt):
     """The graph's training step in PyTorch (SGD with momentum 0.9, lr 0.01,
     random inputs) with tensors in memfmt."""
     conv = fmt(memfmt)
-    params = {p["name"][0]: conv(torch.randn(p["shape"]) * 0.1).requires_grad_(True)
-              for p in graph["param"]}
-    opt = torch.optim.SGD(list(params.values()), lr=0.01, momentum=0.9)
+    params = {}
+    for p in graph["param"]:
+        t = torch.tensor(p["data"], dtype=torch.float32).reshape(p["shape"]) if "data" in p \
+            else conv(torch.randn(p["shape"]) * 0.1)
+        params[p["name"][0]] = t if p.get("constant", ["false"])[0] == "true" \
+            else t.requires_grad_(True)
+    opt = torch.optim.SGD([t for t in params.values() if t.requires_grad], lr=0.01,
+                          momentum=0.9)
     feeds = {}
     for i in graph["input"]:
         name = i["name"][0]
@@ -259,21 +285,59 @@ def torch_step_ms(graph, shapes, seconds):
                for f in ("nchw", "channels_last"))
 
 
-def torch_step_concat_ms(graph, shapes, memfmt, steps):
-    """torch.cat's forward and backward per training step, inside the step
-    (torch.profiler: aten::cat and CatBackward0 with their children), so
-    the copies read what the layers before them left in cache, as
-    tapeflow's Concat rows do."""
+def torch_step_events(graph, shapes, memfmt, steps):
+    """torch.profiler's events of `steps` training steps of the graph,
+    grouped by name and input shapes, so that an op is timed inside the
+    step: its copies read what the layers before it left in cache, as
+    tapeflow's profile rows do."""
     from torch.profiler import profile, ProfilerActivity
     step = torch_train_step(graph, shapes, memfmt)
     for _ in range(3):
         step()
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
         for _ in range(steps):
             step()
-    us = sum(e.cpu_time_total for e in prof.key_averages()
-             if e.key in ("aten::cat", "CatBackward0"))
+    return prof.key_averages(group_by_input_shape=True)
+
+
+def instep_concat_ms(events, steps):
+    """torch.cat's forward and backward (aten::cat, CatBackward0, with their
+    children) per step."""
+    us = sum(e.cpu_time_total for e in events if e.key in ("aten::cat", "CatBackward0"))
     return us / 1e3 / steps
+
+
+# Pooling ops inside the step: (forward op, its input index holding the
+# image), (backward op, the same); the image shape tells the nodes apart.
+POOL_EVENTS = {"MaxPool": (("aten::max_pool2d", 0), ("aten::max_pool2d_with_indices_backward", 1)),
+               "AvgPool": (("aten::avg_pool2d", 0), ("aten::avg_pool2d_backward", 1))}
+
+
+def instep_pool_ms(events, steps, graph, shapes):
+    """Node name -> forward + backward ms per step of each MaxPool/AvgPool
+    node, from the events of its op whose image has the node's input shape
+    (after PyTorch's own padding copy, which is not counted); nodes of one
+    op and shape share their total."""
+    keyed = {}
+    for n in graph["node"]:
+        op = n["op"][0]
+        if op not in POOL_EVENTS:
+            continue
+        x = torch.empty(shapes[n["input"][0]])
+        _, _, pads = window(n, x)
+        if pads[0][0] != pads[0][1] or pads[1][0] != pads[1][1]:
+            x = F.pad(x, (pads[1][0], pads[1][1], pads[0][0], pads[0][1]))
+        keyed.setdefault((op, tuple(x.shape)), []).append(n["name"][0])
+    out = {}
+    for (op, shape), names in keyed.items():
+        us = 0.0
+        for key, index in POOL_EVENTS[op]:
+            us += sum(e.cpu_time_total for e in events if e.key == key
+                      and len(e.input_shapes) > index
+                      and tuple(e.input_shapes[index]) == shape)
+        for name in names:
+            out[name] = us / 1e3 / steps / len(names)
+    return out
 
 
 def tapeflow_profile(tapeflow, path, threads, steps):
@@ -306,7 +370,7 @@ def main():
             if nodes:
                 models.append((f[:-6], path, g, nodes, value_shapes(args.tapeflow, path, g)))
     threads = [int(t) for t in args.threads.split(",")]
-    ours, theirs, steps, loads, reorders, instep = {}, {}, {}, [], {}, {}
+    ours, theirs, steps, loads, reorders, instep, poolstep = {}, {}, {}, [], {}, {}, {}
     for r in range(args.rounds):
         for t in threads:
             torch.set_num_threads(t)
@@ -320,26 +384,36 @@ def main():
                     ours.setdefault(key, []).append(fwd + (bwd or 0))
                     theirs.setdefault(key, []).append(
                         torch_op_ms(n, shapes, bwd is not None, args.window_seconds))
+                events = {f: torch_step_events(g, shapes, f, args.steps)
+                          for f in ("nchw", "channels_last")}
+                pools = [instep_pool_ms(e, args.steps, g, shapes) for e in events.values()]
+                for n in nodes:
+                    if n["op"][0] in POOL_EVENTS:
+                        key = (name, n["name"][0], n["op"][0], t)
+                        poolstep.setdefault(key, []).append(min(p[n["name"][0]] for p in pools))
                 if name in STEP_MODELS:
                     steps.setdefault((name, t), [[], []])[0].append(step)
                     steps[(name, t)][1].append(torch_step_ms(g, shapes, args.window_seconds))
-                    cats = [n["name"][0] for n in nodes if n["op"][0] == "Concat"]
-                    if cats:
-                        instep.setdefault((name, t), [[], []])[0].append(
-                            sum(sum(x or 0 for x in rows[c]) for c in cats))
-                        instep[(name, t)][1].append(min(
-                            torch_step_concat_ms(g, shapes, f, args.steps)
-                            for f in ("nchw", "channels_last")))
+                cats = [n["name"][0] for n in nodes if n["op"][0] == "Concat"]
+                if cats:
+                    instep.setdefault((name, t), [[], []])[0].append(
+                        sum(sum(x or 0 for x in rows[c]) for c in cats))
+                    instep[(name, t)][1].append(
+                        min(instep_concat_ms(e, args.steps) for e in events.values()))
             print(f"round {r + 1}/{args.rounds}, {t} thread(s) done; load {loads[-1]:.2f}",
                   file=sys.stderr)
     print(f"torch {torch.__version__}, ATEN_CPU_CAPABILITY="
           f"{os.environ.get('ATEN_CPU_CAPABILITY', '(auto)')}, batch {BATCH}, "
           f"{args.rounds} rounds, 1-minute load {min(loads):.1f} to {max(loads):.1f}")
-    print("\n| model | node | op | threads | tapeflow fwd+bwd ms | PyTorch ms | ratio |")
-    print("|---|---|---|---:|---:|---:|---:|")
+    print("\n| model | node | op | threads | tapeflow fwd+bwd ms | PyTorch ms alone | ratio "
+          "| PyTorch ms in step | ratio in step |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
     for key in ours:
         a, b = statistics.median(ours[key]), statistics.median(theirs[key])
-        print(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {a:.3f} | {b:.3f} | {a / b:.2f} |")
+        c = statistics.median(poolstep[key]) if key in poolstep else None
+        inner = f"{c:.3f} | {a / c:.2f}" if c else "- | -"
+        print(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {a:.3f} | {b:.3f} | {a / b:.2f} "
+              f"| {inner} |")
     print("\n| model | threads | tapeflow step ms | PyTorch step ms | ratio | reorders/step |")
     print("|---|---:|---:|---:|---:|---:|")
     for (name, t), (a, b) in steps.items():
