@@ -8,10 +8,18 @@ using conv_fwd = dnnl::convolution_forward;
 using conv_bwd_data = dnnl::convolution_backward_data;
 using conv_bwd_weights = dnnl::convolution_backward_weights;
 
+namespace {
+bool isRef(const std::string& impl) { return impl.rfind("ref", 0) == 0; }
+}  // namespace
+
 bool ConvPds::anyRef() const {
-  auto ref = [](const std::string& s) { return s.rfind("ref", 0) == 0; };
-  return ref(implName(fwd)) || (data && ref(implName(*data))) ||
-         (weights && ref(implName(*weights)));
+  return isRef(implName(fwd)) || (data && isRef(implName(*data))) ||
+         (weights && isRef(implName(*weights)));
+}
+
+bool IpPds::anyRef() const {
+  return isRef(implName(fwd)) || (data && isRef(implName(*data))) ||
+         (weights && isRef(implName(*weights)));
 }
 
 bool channelsWantNhwc(const Dims& src, int64_t groups) {
@@ -52,6 +60,46 @@ ConvPds makeConvPds(PrepareContext& ctx, const ConvWindow& win,
                                                    dilates, padL, padR);
   p.weights.emplace(bwdDesc, ctx.engine(), p.fwd);
   return p;
+}
+
+bool isInnerProduct(const Dims& src, const Dims& weights, int64_t groups,
+                    const int64_t dilation[2], const int64_t padBegin[2],
+                    const int64_t padEnd[2]) {
+  if (groups != 1) return false;
+  for (int a = 0; a < 2; ++a)
+    if (dilation[a] != 1 || padBegin[a] != 0 || padEnd[a] != 0 ||
+        weights[2 + a] != src[2 + a])
+      return false;
+  return true;
+}
+
+std::optional<IpPds> makeIpPds(PrepareContext& ctx, const md& src, const md& w,
+                               bool biasGrad) {
+  using ip_fwd = dnnl::inner_product_forward;
+  using ip_bwd_data = dnnl::inner_product_backward_data;
+  using ip_bwd_weights = dnnl::inner_product_backward_weights;
+  const Dims& out = ctx.outputDims(0);
+  md dst({out[0], out[1]}, dt::f32, tag::ab);
+  const bool hasBias = ctx.numInputs() > 2;
+  md bias = hasBias ? ctx.inputDesc(2) : md();
+  dnnl::primitive_attr attr;
+  if (ctx.hasPostOps()) attr.set_post_ops(ctx.postOps());
+  try {
+    auto fwdDesc = hasBias ? ip_fwd::desc(forwardKind(ctx), src, w, bias, dst)
+                           : ip_fwd::desc(forwardKind(ctx), src, w, dst);
+    IpPds p{ip_fwd::primitive_desc(fwdDesc, attr, ctx.engine()), {}, {}};
+    if (!ctx.runsBackward()) return p;
+    const md& fwdSrc = p.fwd.src_desc();
+    if (ctx.needsGrad(0))
+      p.data.emplace(ip_bwd_data::desc(fwdSrc, w, dst), ctx.engine(), p.fwd);
+    if (!ctx.needsGrad(1) && !biasGrad) return p;
+    auto bwdDesc = biasGrad ? ip_bwd_weights::desc(fwdSrc, w, bias, dst)
+                            : ip_bwd_weights::desc(fwdSrc, w, dst);
+    p.weights.emplace(bwdDesc, ctx.engine(), p.fwd);
+    return p;
+  } catch (const dnnl::error&) {  // unimplemented: the convolution runs
+    return std::nullopt;
+  }
 }
 
 }  // namespace tapeflow::ops

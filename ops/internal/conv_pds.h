@@ -46,4 +46,28 @@ ConvPds makeConvPds(PrepareContext& ctx, const ConvWindow& win,
                     const Dims& weights, bool biasGrad,
                     dnnl::memory::format_tag act);
 
+/// A convolution whose window is its whole input (no padding, dilation 1,
+/// one group: dst [N,O,1,1]) as oneDNN inner products: 4-D src [N,C,H,W],
+/// 4-D weights [O,C,KH,KW], 2-D dst [N,O] (the bytes of a plain
+/// [N,O,1,1]). Same directions as ConvPds.
+struct IpPds {
+  dnnl::inner_product_forward::primitive_desc fwd;
+  std::optional<dnnl::inner_product_backward_data::primitive_desc> data;
+  std::optional<dnnl::inner_product_backward_weights::primitive_desc> weights;
+  bool anyRef() const;
+};
+
+/// True when Conv2D's geometry makes it an inner product (see IpPds).
+bool isInnerProduct(const Dims& src, const Dims& weights, int64_t groups,
+                    const int64_t dilation[2], const int64_t padBegin[2],
+                    const int64_t padEnd[2]);
+
+/// Builds the inner products on `src` and `weights` (each a given layout or
+/// `any`); nothing when oneDNN has no implementation (e.g. for the
+/// post-ops).
+std::optional<IpPds> makeIpPds(PrepareContext& ctx,
+                               const dnnl::memory::desc& src,
+                               const dnnl::memory::desc& weights,
+                               bool biasGrad);
+
 }  // namespace tapeflow::ops

@@ -174,6 +174,7 @@ TEST(Conv2DTest, GradientMatchesFiniteDifferences) {
 // gradient (an empty vector is returned for them).
 struct ConvRun {
   bool fused = false;
+  std::string impl;  ///< the convolution's NodeInfo::impl
   std::vector<float> out, gradSrc, gradWeights, gradBias;
 };
 
@@ -210,6 +211,7 @@ ConvRun runConv(const std::vector<HostTensor>& in,
   testing::GraphPlan p(g, opts);
   ConvRun r;
   r.fused = spec.relu && p.plan->fused(1);
+  r.impl = p.plan->nodeInfo(0).impl;
   p.plan->forward();
   r.out = p.plan->readValue(out);
   p.plan->seedGrad(out, seed.data());
@@ -360,6 +362,165 @@ TEST(Conv2DTest, NhwcSourceStaysNhwc) {
   expectClose(kept.output, plain.output, 1e-5f, "output");
   for (size_t i = 0; i < 3; ++i)
     expectClose(kept.grads[i], plain.grads[i], 1e-5f, "grad " + std::to_string(i));
+}
+
+// ------------------------------------------- windows covering the input
+
+// [N,C,5,5] * [O,C,5,5] (LeNet's C5) runs as an inner product. Its reference
+// is the same convolution padded by 1 on every side, which runs as a
+// convolution: the centre of its [N,O,3,3] output is the [N,O,1,1] one, and
+// a gradient seeded on the centre only gives the same input gradients.
+struct WholeWindow {
+  int64_t kN, kC = 16, kO, kK = 5;
+  HostTensor x, w, b;
+  std::vector<float> seed;
+  WholeWindow(int64_t n = 4, int64_t o = 12)
+      : kN(n),
+        kO(o),
+        x(testing::randomTensor({kN, kC, kK, kK}, 81)),
+        w(testing::randomTensor({kO, kC, kK, kK}, 82)),
+        b(testing::randomTensor({kO}, 83)),
+        seed(testing::randomTensor({kN, kO, 1, 1}, 84).data) {}
+
+  std::vector<HostTensor> inputs(bool bias) const {
+    return bias ? std::vector<HostTensor>{x, w, b}
+                : std::vector<HostTensor>{x, w};
+  }
+  static Attrs padded() {
+    return {{"padding", AttrValue::ofString("EXPLICIT")},
+            {"pads", AttrValue::ofInts({1, 1, 1, 1})}};
+  }
+  /// The padded convolution's gradient seed: `seed` at the centres.
+  std::vector<float> paddedSeed() const {
+    std::vector<float> out(size_t(kN * kO * 9), 0.f);
+    for (int64_t i = 0; i < kN * kO; ++i) out[i * 9 + 4] = seed[i];
+    return out;
+  }
+  static std::vector<float> centres(const std::vector<float>& v) {
+    std::vector<float> out;
+    for (size_t i = 4; i < v.size(); i += 9) out.push_back(v[i]);
+    return out;
+  }
+};
+
+TEST(Conv2DTest, WholeInputWindowRunsAsInnerProduct) {
+  const auto f32 = dnnl::memory::data_type::f32;
+  WholeWindow t;
+  for (bool bias : {true, false}) {
+    SCOPED_TRACE(bias ? "bias" : "no bias");
+    auto in = t.inputs(bias);
+    const std::vector<bool> plainSrc(in.size(), false);
+    auto ip = testing::runWithLayout("Conv2D", {}, in, plainSrc,
+                                     dnnl::memory::format_tag::nchw, t.seed);
+    EXPECT_NE(ip.impl.find("fwd=ip:"), std::string::npos) << ip.impl;
+    EXPECT_NE(ip.impl.find("bwd_data=ip:"), std::string::npos) << ip.impl;
+    EXPECT_NE(ip.impl.find("bwd_weights=ip:"), std::string::npos) << ip.impl;
+    EXPECT_EQ(ip.impl.find("ref"), std::string::npos) << ip.impl;
+    // Plain src and the plain parameter: nothing to convert in any direction.
+    EXPECT_EQ(ip.reorders, 0) << ip.impl;
+    EXPECT_EQ(ip.outputDesc,
+              dnnl::memory::desc({t.kN, t.kO, 1, 1}, f32,
+                                 dnnl::memory::format_tag::nchw));
+    ConvCase c{
+        "whole", {t.kN, t.kC, t.kK, t.kK}, {t.kO, t.kC, t.kK, t.kK}, bias, {},
+        {}};
+    Dims dims;
+    expectClose(ip.output, referenceOf(c, in, &dims), 1e-5f, "vs naive");
+    EXPECT_EQ(dims, (Dims{t.kN, t.kO, 1, 1}));
+
+    auto conv =
+        testing::runWithLayout("Conv2D", WholeWindow::padded(), in, plainSrc,
+                               dnnl::memory::format_tag::nchw, t.paddedSeed());
+    EXPECT_EQ(conv.impl.find("ip:"), std::string::npos) << conv.impl;
+    expectClose(ip.output, WholeWindow::centres(conv.output), 1e-5f, "output");
+    ASSERT_EQ(ip.grads.size(), in.size());
+    ASSERT_EQ(conv.grads.size(), in.size());
+    for (size_t i = 0; i < in.size(); ++i)
+      expectClose(ip.grads[i], conv.grads[i], 1e-5f,
+                  "grad " + std::to_string(i));
+
+    auto inference = testing::runWithLayout(
+        "Conv2D", {}, in, plainSrc, dnnl::memory::format_tag::nchw, {}, false);
+    EXPECT_NE(inference.impl.find("fwd=ip:"), std::string::npos);
+    EXPECT_EQ(inference.impl.find("bwd"), std::string::npos) << inference.impl;
+    expectClose(inference.output, ip.output, 1e-6f, "inference output");
+  }
+}
+
+// The src as a producer leaves it (nhwc from an unaligned convolution, or
+// oneDNN's 16-channel blocks): the same values as from a plain src. With
+// 32 samples and 4 outputs, reordering the weights (1,600 floats) costs
+// less than the src (12,800), so both choices run: a small batch converts
+// the src, this one the weights.
+void checkSrcLayouts(int64_t n, int64_t o) {
+  SCOPED_TRACE("batch " + std::to_string(n));
+  WholeWindow t(n, o);
+  auto in = t.inputs(true);
+  auto plain = testing::runWithLayout("Conv2D", {}, in, {false, false, false},
+                                      dnnl::memory::format_tag::nchw, t.seed);
+  for (auto layout :
+       {dnnl::memory::format_tag::nhwc, dnnl::memory::format_tag::nChw16c}) {
+    SCOPED_TRACE("src layout " + std::to_string(int(layout)));
+    auto r = testing::runWithLayout("Conv2D", {}, in, {true, false, false},
+                                    layout, t.seed);
+    EXPECT_NE(r.impl.find("fwd=ip:"), std::string::npos) << r.impl;
+    EXPECT_EQ(r.impl.find("ref"), std::string::npos) << r.impl;
+    expectClose(r.output, plain.output, 1e-5f, "output");
+    ASSERT_EQ(r.grads.size(), 3u);
+    for (size_t i = 0; i < 3; ++i)
+      expectClose(r.grads[i], plain.grads[i], 1e-5f,
+                  "grad " + std::to_string(i));
+  }
+}
+
+TEST(Conv2DTest, WholeInputWindowTakesNhwcAndBlockedSrc) {
+  checkSrcLayouts(4, 12);
+  checkSrcLayouts(32, 4);
+}
+
+// A fused Relu (a post-op of the inner product) and frozen inputs (no
+// backward data; weights gradient into a scratch) give the unfused plan's
+// values.
+TEST(Conv2DTest, WholeInputWindowFusesReluAndSkipsFrozenGradients) {
+  WholeWindow t;
+  auto in = t.inputs(true);
+  GraphSpec spec;
+  ConvRun fused = runConv(in, t.seed, spec);
+  spec.fuse = false;
+  ConvRun plain = runConv(in, t.seed, spec);
+  EXPECT_TRUE(fused.fused);
+  EXPECT_NE(fused.impl.find("fwd=ip:"), std::string::npos) << fused.impl;
+  EXPECT_NE(plain.impl.find("fwd=ip:"), std::string::npos) << plain.impl;
+  ConvCase c{"whole", in[0].dims, in[1].dims, true, {}, {}};
+  Dims dims;
+  std::vector<float> want = referenceOf(c, in, &dims);
+  for (float& v : want) v = std::max(v, 0.f);
+  expectClose(fused.out, want, 1e-5f, "fused output");
+  expectClose(fused.gradSrc, plain.gradSrc, 1e-5f, "src grad");
+  expectClose(fused.gradWeights, plain.gradWeights, 1e-5f, "weights grad");
+  expectClose(fused.gradBias, plain.gradBias, 1e-5f, "bias grad");
+  for (int frozen = 0; frozen < 3; ++frozen) {
+    SCOPED_TRACE("frozen input " + std::to_string(frozen));
+    GraphSpec partial;
+    partial.trainable[frozen] = false;
+    ConvRun r = runConv(in, t.seed, partial);
+    EXPECT_NE(r.impl.find("fwd=ip:"), std::string::npos) << r.impl;
+    EXPECT_EQ(r.impl.find("bwd_data") == std::string::npos, frozen == 0)
+        << r.impl;
+    expectClose(r.out, fused.out, 1e-6f, "output");
+    if (frozen != 0) expectClose(r.gradSrc, fused.gradSrc, 1e-5f, "src grad");
+    if (frozen != 1)
+      expectClose(r.gradWeights, fused.gradWeights, 1e-5f, "weights grad");
+    if (frozen != 2)
+      expectClose(r.gradBias, fused.gradBias, 1e-5f, "bias grad");
+  }
+}
+
+TEST(Conv2DTest, WholeInputWindowGradientMatchesFiniteDifferences) {
+  checkGradients({"whole_bias", {2, 3, 4, 3}, {5, 3, 4, 3}, true, {}, {}},
+                 72 + 180 + 5);
+  checkGradients({"whole_no_bias", {3, 6, 2, 2}, {4, 6, 2, 2}, false, {}, {}},
+                 72 + 96);
 }
 
 TEST(Conv2DTest, FlopsCountMultiplyAddsAndBias) {

@@ -313,6 +313,11 @@ LayoutRun runWithLayout(const std::string& op,
   }
   run.output = p.plan->readValue("out0");
   run.outputDesc = p.outputDesc();
+  for (int n = 0; n < p.program->numNodes(); ++n)
+    if (p.program->op(n).name() == op) {
+      run.impl = p.plan->nodeInfo(n).impl;
+      run.reorders = p.plan->nodeInfo(n).reorders;
+    }
   return run;
 }
 

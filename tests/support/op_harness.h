@@ -138,6 +138,8 @@ struct LayoutRun {
   std::vector<float> output;
   std::vector<std::vector<float>> grads;  ///< per input (training only)
   dnnl::memory::desc outputDesc;          ///< the layout the op produced
+  std::string impl;                       ///< the op's NodeInfo::impl
+  int reorders = 0;                       ///< the op's NodeInfo::reorders
 };
 
 /// Runs `op` on F32 `inputs`; input i first goes through ToLayout(`tag`)
