@@ -306,8 +306,10 @@ int cmdPredict(const Args& a) {
   const char* usage = "tapeflow predict --checkpoint FILE [--model FILE] IMAGE.pgm|png";
   requirePositional(a, 1, usage);
   const std::string checkpoint = requireFlag(a, "checkpoint", usage);
-  const CheckpointData ck = readCheckpoint(checkpoint);
-  const auto program = checkpointModel(a, &ck, checkpoint).program;
+  // With --model, the graph is checked before the checkpoint is read.
+  std::optional<CheckpointData> ck;
+  if (!a.has("model")) ck = readCheckpoint(checkpoint);
+  const auto program = checkpointModel(a, ck ? &*ck : nullptr, checkpoint).program;
   const Program& p = *program;
   if (p.predictionValue() < 0)
     throw GraphError(p.graph().loc, "", "", "the graph declares no prediction");
@@ -316,10 +318,11 @@ int cmdPredict(const Args& a) {
                      "predict ranks classes; the prediction '" + p.value(p.predictionValue()).name +
                          "' " + dimsStr(p.value(p.predictionValue()).dims, true) +
                          " has none (it needs [N, C], C > 1)");
-  SolverConfig s = evalSolverFrom(a, ck, checkpoint);
+  if (!ck) ck = readCheckpoint(checkpoint);
+  SolverConfig s = evalSolverFrom(a, *ck, checkpoint);
   ParamStore store(program);
   store.initialize(s.seed);
-  restoreCheckpoint(ck, checkpoint, *program, store, nullptr);
+  restoreCheckpoint(*ck, checkpoint, *program, store, nullptr);
   int in = p.findValue(s.inputName);
   if (in < 0)
     throw UsageError(p.graph().loc, "", "", "the graph has no input '" + s.inputName + "'");
