@@ -212,7 +212,7 @@ int trainOnRanks(const Args& a, const std::shared_ptr<Communicator>& comm) {
   }
   if (comm->size() > 1 && o.resume && !a.has("model")) {  // and its stored graph
     // Without values: every rank restores the params from the checkpoint.
-    std::string text = comm->rank() == 0 ? graphStructureText(model.program->graph()) : "";
+    std::string text = comm->rank() == 0 ? graphStructureText(model.program->declaredGraph()) : "";
     comm->broadcast(&text, 0);
     if (comm->rank() != 0) model = {programFromText(text, "the graph of rank 0"), ""};
   }

@@ -25,10 +25,11 @@ std::string hex(uint64_t v) {
 }  // namespace
 
 void setRunGraph(const Program& program, TrainOptions* o) {
-  o->graphText = graphStructureText(program.graph());
+  const Graph declared = program.declaredGraph();
+  o->graphText = graphStructureText(declared);
   o->graphFile = "# the graph of this run, written by `tapeflow train` when it started; the "
                  "trained param values are in the checkpoints\n" +
-                 graphToText(program.graph());
+                 graphToText(declared);
 }
 
 std::shared_ptr<const Program> programFromText(const std::string& text, const std::string& where) {

@@ -67,7 +67,7 @@ void save(const Model& model, const std::string& path, const optim::Optimizer* o
                            std::vector<float>(d, d + m.store->size(k))});
     }
   }
-  ck.graphText = graphStructureText(m.program->graph());
+  ck.graphText = graphStructureText(m.program->declaredGraph());
   writeCheckpoint(path, ck);
 }
 

@@ -406,6 +406,27 @@ TEST_F(CliRunTest, MetricsCarryEveryOutputAndEachLoss) {
   EXPECT_NE(e.out.find("test mae: "), std::string::npos) << e.out;
 }
 
+// The stored graph is the one declared: without the objective node that
+// building adds for several losses, and with the constant's values in the
+// checkpoint's tensors.
+TEST_F(CliRunTest, AGraphWithSeveralLossesAndConstantValuesTravels) {
+  std::ofstream(root() / "two.pbtxt") << kTwoLosses;
+  CliRun r = tapeflow("train --model two.pbtxt --data data --pad-to 0 --batch 32 --epochs 1 "
+                      "--threads 1 --out r");
+  ASSERT_EQ(r.code, 0) << r.err;
+  CliRun with = tapeflow("eval --model two.pbtxt --checkpoint r/best.tfck --data data");
+  ASSERT_EQ(with.code, 0) << with.err;
+  fs::remove(root() / "two.pbtxt");
+  CliRun without = tapeflow("eval --checkpoint r/best.tfck --data data");
+  ASSERT_EQ(without.code, 0) << without.err;
+  EXPECT_NE(with.out.find("test mae: "), std::string::npos) << with.out;
+  EXPECT_EQ(without.out.substr(0, without.out.find("throughput")),
+            with.out.substr(0, with.out.find("throughput")));
+  const std::string graph = readAll(root() / "r/model.pbtxt");
+  EXPECT_EQ(graph.find("objective"), std::string::npos) << graph;
+  EXPECT_NE(graph.find("data: [0, 1, 2, 3]"), std::string::npos) << graph;
+}
+
 TEST(PrintEvalTest, NoSamplesSaysNoEvaluationYet) {
   testing::ScratchDir dir("print_eval");
   std::string path = dir.path() + "/out";
