@@ -194,6 +194,15 @@ std::shared_ptr<const Program> Program::build(Graph graph,
   return p;
 }
 
+Graph Program::declaredGraph() const {
+  Graph g = graph_;
+  if (g.losses.empty()) return g;
+  std::erase_if(g.nodes, [&g](const Node& n) { return n.name == g.loss && n.op == "WeightedSum"; });
+  g.loss = g.losses[0].name;
+  g.lossLoc = g.losses[0].loc;
+  return g;
+}
+
 std::shared_ptr<Program> Program::buildChecked(Graph graph, const OpRegistry& registry) {
   std::shared_ptr<Program> p(new Program());
   p->graph_ = std::move(graph);

@@ -37,6 +37,9 @@ class Program {
                                               const OpRegistry& registry);
 
   const Graph& graph() const { return graph_; }
+  /// The graph as given to build: graph() without the objective node build
+  /// adds for several losses, so that building it again gives this program.
+  Graph declaredGraph() const;
   const std::vector<ValueInfo>& values() const { return values_; }
   const ValueInfo& value(int v) const { return values_.at(v); }
   /// -1 when unknown.

@@ -3,12 +3,14 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "core/dnnl_context.h"
 #include "core/path_guard.h"
 #include "core/param_store.h"
 #include "core/plan.h"
+#include "frontends/pbtxt/pbtxt_loader.h"
 #include "train/data/batcher.h"
 #include "train/data/image_reader.h"
 #include "train/distributed/communicator.h"
@@ -17,14 +19,16 @@
 #include "tools/cli.h"
 #include "tools/memory_flags.h"
 #include "tools/run_dir.h"
+#include "tools/run_model.h"
 #include "tools/stop_signal.h"
 
 namespace tapeflow::cli {
 namespace {
 
 constexpr const char* kTrainUsage =
-    "tapeflow train --model FILE [--solver FILE] [--data DIR] [--out DIR | --resume DIR] "
-    "[--overwrite] [--init-from CKPT] [solver flags]";
+    "tapeflow train --model FILE [--solver FILE] [--data DIR] [--out DIR] [--overwrite] "
+    "[--init-from CKPT] [solver flags], or tapeflow train --resume DIR [--model FILE] "
+    "[solver flags]";
 
 // Flags of train/eval/predict that are not solver fields.
 bool isCommandFlag(const std::string& f) {
@@ -61,10 +65,10 @@ std::shared_ptr<const DataSource> idxSplit(const Program& p, const SolverConfig&
 // eval and predict: the solver of the command line, with the data
 // transforms the checkpoint was trained with unless --solver or a flag sets
 // them.
-SolverConfig evalSolverFrom(const Args& a, const std::string& checkpoint) {
+SolverConfig evalSolverFrom(const Args& a, const CheckpointData& ck,
+                            const std::string& checkpoint) {
   SolverConfig s = solverFrom(a);
   if (a.has("solver")) return s;
-  CheckpointData ck = readCheckpoint(checkpoint);
   if (ck.solverText.empty()) return s;
   SolverConfig t = parseSolverText(ck.solverText, checkpoint);
   if (!a.has("pad-to")) s.padTo = t.padTo;
@@ -89,9 +93,8 @@ auto withFlagHints(F&& f) {
 
 // The solver of a resumed run: its stored recipe with the safe changes
 // the command line asks for.
-SolverConfig resumedSolver(const Args& a, const std::string& dir,
+SolverConfig resumedSolver(const Args& a, const StoredRun& run, const std::string& dir,
                            std::vector<std::string>* changes) {
-  StoredRun run = readStoredRun(dir);
   SolverConfig s = run.solver;
   if (a.has("solver")) s = loadSolverFile(a.get("solver"));
   for (const auto& [flag, value] : a.flags)
@@ -104,19 +107,35 @@ SolverConfig resumedSolver(const Args& a, const std::string& dir,
 // Refuses a run directory that is, or is inside, an input.
 void guardRunDir(const std::string& dir, const std::string& role, const std::string& model,
                  const SolverConfig& s, const Args& a) {
-  std::vector<IoPath> inputs = {{model, "--model", false}, {s.data, "data directory", true}};
+  std::vector<IoPath> inputs = {{s.data, "data directory", true}};
+  if (!model.empty()) inputs.push_back({model, "--model", false});
   if (a.has("solver")) inputs.push_back({a.get("solver"), "--solver", false});
   if (a.has("init-from")) inputs.push_back({a.get("init-from"), "--init-from", false});
   checkOutputsAgainstInputs({{dir, role, true}}, inputs);
 }
 
-// Everything before training starts: solver, run directory (created by
-// rank 0 only), options. Run on every rank.
+// The --model of `train --resume DIR` for the run-directory guard: none
+// when it is DIR's own model.pbtxt, which a resumed run never rewrites.
+std::string guardedModel(const Args& a, const std::string& dir) {
+  std::error_code ec;
+  if (!a.has("model") || std::filesystem::equivalent(a.get("model"), dir + "/model.pbtxt", ec))
+    return "";
+  return a.get("model");
+}
+
+// Everything before training starts: graph, solver, run directory (created
+// by rank 0 only), options. Run on every rank; resuming without --model,
+// only rank 0 has the graph (trainOnRanks sends it to the others).
 void setupTrain(const Args& a, const Communicator& comm, TrainOptions* o, SolverConfig* s,
-                std::vector<std::string>* changes, std::shared_ptr<const Program>* program) {
-  const std::string modelPath = requireFlag(a, "model", kTrainUsage);
-  *program = loadProgram(modelPath);  // before any run directory is made
+                std::vector<std::string>* changes, RunModel* model) {
   const bool root = comm.rank() == 0;
+  if (!a.has("resume")) {
+    const std::string file = requireFlag(a, "model", kTrainUsage);
+    *model = {loadProgram(file), file};  // before any run directory is made
+  } else if (a.has("model") && !root) {
+    *model = {loadProgram(a.get("model")), a.get("model")};
+  }
+  const std::string& modelPath = model->source;
   const int64_t accumulate = a.getInt("accumulate", 1);
   const int64_t check = a.getInt("check-replicas", 0);
   if (accumulate < 1 || accumulate > 4096)
@@ -141,12 +160,14 @@ void setupTrain(const Args& a, const Communicator& comm, TrainOptions* o, Solver
     o->runDir = a.get("resume");
     o->resume = true;
     if (!root) return;  // rank 0 reads the run's recipe (under its lock) and sends it
-    *s = resumedSolver(a, o->runDir, changes);
-    checkMemoryFlag(a, **program, *s, true, modelPath);
-    guardRunDir(o->runDir, "--resume", modelPath, *s, a);
+    const StoredRun run = readStoredRun(o->runDir);
+    *model = resumedModel(a, run, o->runDir);
+    *s = resumedSolver(a, run, o->runDir, changes);
+    checkMemoryFlag(a, *model->program, *s, true, model->source);
+    guardRunDir(o->runDir, "--resume", guardedModel(a, o->runDir), *s, a);
   } else {
     *s = solverFrom(a);
-    checkMemoryFlag(a, **program, *s, true, modelPath);
+    checkMemoryFlag(a, *model->program, *s, true, modelPath);
     if (a.has("out")) {
       o->runDir = a.get("out");
       guardRunDir(o->runDir, "--out", modelPath, *s, a);
@@ -175,11 +196,10 @@ int trainOnRanks(const Args& a, const std::shared_ptr<Communicator>& comm) {
   TrainOptions o;
   SolverConfig s;
   std::vector<std::string> changes;
-  std::shared_ptr<const Program> program;
-  const std::string modelPath = requireFlag(a, "model", kTrainUsage);
+  RunModel model;
   std::exception_ptr failure;
   try {
-    setupTrain(a, *comm, &o, &s, &changes, &program);
+    setupTrain(a, *comm, &o, &s, &changes, &model);
   } catch (...) {
     failure = std::current_exception();
   }
@@ -190,14 +210,22 @@ int trainOnRanks(const Args& a, const std::shared_ptr<Communicator>& comm) {
     comm->broadcast(&text, 0);
     if (comm->rank() != 0) s = parseSolverText(text, "the solver of rank 0");
   }
+  if (comm->size() > 1 && o.resume && !a.has("model")) {  // and its stored graph
+    // Without values: every rank restores the params from the checkpoint.
+    std::string text = comm->rank() == 0 ? graphStructureText(model.program->declaredGraph()) : "";
+    comm->broadcast(&text, 0);
+    if (comm->rank() != 0) model = {programFromText(text, "the graph of rank 0"), ""};
+  }
+  std::shared_ptr<const Program> program = model.program;
   o.comm = comm;
+  if (comm->rank() == 0) setRunGraph(*program, &o);
   o.cancel = &installStopHandler(o.runDir, comm->size() == 1);
   setNumThreads(threadsPerRank(s, *comm));
   const bool root = comm->rank() == 0;
   o.quiet = !root;
   if (root) {
     std::printf("%s %s on %s: %s, lr %g, batch %lld, %lld epoch%s, %d threads -> %s\n",
-                o.resume ? "resuming" : "training", modelPath.c_str(), s.data.c_str(),
+                o.resume ? "resuming" : "training", model.source.c_str(), s.data.c_str(),
                 s.optimizer.c_str(), double(s.lr), static_cast<long long>(s.batchSize),
                 static_cast<long long>(s.epochs), s.epochs == 1 ? "" : "s", numThreads(),
                 o.runDir.c_str());
@@ -253,14 +281,20 @@ int cmdTrain(const Args& a) {
 }
 
 int cmdEval(const Args& a) {
-  const char* usage = "tapeflow eval --model FILE --checkpoint FILE [--data DIR] [--batch N]";
-  auto program = loadProgram(requireFlag(a, "model", usage));
-  checkMemoryFlag(a, *program, solverFrom(a), false, a.get("model"));
-  SolverConfig s = evalSolverFrom(a, requireFlag(a, "checkpoint", usage));
+  const char* usage = "tapeflow eval --checkpoint FILE [--model FILE] [--data DIR] [--batch N]";
+  const std::string checkpoint = requireFlag(a, "checkpoint", usage);
+  // With --model, memory is checked before the checkpoint is read.
+  std::optional<CheckpointData> ck;
+  if (!a.has("model")) ck = readCheckpoint(checkpoint);
+  const RunModel model = checkpointModel(a, ck ? &*ck : nullptr, checkpoint);
+  const auto& program = model.program;
+  checkMemoryFlag(a, *program, solverFrom(a), false, model.source);
+  if (!ck) ck = readCheckpoint(checkpoint);
+  SolverConfig s = evalSolverFrom(a, *ck, checkpoint);
   setNumThreads(s.threads);
   ParamStore store(program);
   store.initialize(s.seed);
-  loadParams(requireFlag(a, "checkpoint", usage), *program, store);
+  restoreCheckpoint(*ck, checkpoint, *program, store, nullptr);
   EvalResult r =
       withFlagHints([&] { return evaluate(program, store, s, idxSplit(*program, s, "test")); });
   printEval(stdout, r, "test");
@@ -269,9 +303,13 @@ int cmdEval(const Args& a) {
 }
 
 int cmdPredict(const Args& a) {
-  const char* usage = "tapeflow predict --model FILE --checkpoint FILE IMAGE.pgm|png";
+  const char* usage = "tapeflow predict --checkpoint FILE [--model FILE] IMAGE.pgm|png";
   requirePositional(a, 1, usage);
-  auto program = loadProgram(requireFlag(a, "model", usage));
+  const std::string checkpoint = requireFlag(a, "checkpoint", usage);
+  // With --model, the graph is checked before the checkpoint is read.
+  std::optional<CheckpointData> ck;
+  if (!a.has("model")) ck = readCheckpoint(checkpoint);
+  const auto program = checkpointModel(a, ck ? &*ck : nullptr, checkpoint).program;
   const Program& p = *program;
   if (p.predictionValue() < 0)
     throw GraphError(p.graph().loc, "", "", "the graph declares no prediction");
@@ -280,10 +318,11 @@ int cmdPredict(const Args& a) {
                      "predict ranks classes; the prediction '" + p.value(p.predictionValue()).name +
                          "' " + dimsStr(p.value(p.predictionValue()).dims, true) +
                          " has none (it needs [N, C], C > 1)");
-  SolverConfig s = evalSolverFrom(a, requireFlag(a, "checkpoint", usage));
+  if (!ck) ck = readCheckpoint(checkpoint);
+  SolverConfig s = evalSolverFrom(a, *ck, checkpoint);
   ParamStore store(program);
   store.initialize(s.seed);
-  loadParams(requireFlag(a, "checkpoint", usage), *program, store);
+  restoreCheckpoint(*ck, checkpoint, *program, store, nullptr);
   int in = p.findValue(s.inputName);
   if (in < 0)
     throw UsageError(p.graph().loc, "", "", "the graph has no input '" + s.inputName + "'");

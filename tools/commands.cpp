@@ -81,7 +81,9 @@ std::vector<std::unique_ptr<Command>> declareCommands(CLI::App& root) {
               str(g.tolerance));
   add("ops", "list every op with its inputs and attributes", cmdOps);
   add("train", "train a model", cmdTrain)
-      .option("model", "--model", "FILE", "graph to train (.pbtxt or .pb); required")
+      .option("model", "--model", "FILE",
+              "graph to train (.pbtxt or .pb); required unless --resume",
+              "with --resume: the graph the run's checkpoints store")
       .option("out", "--out", "DIR",
               "new run directory (metrics.jsonl, curves.svg, checkpoints); must be empty",
               "runs/<model name>-<n>, the first free n")
@@ -106,13 +108,13 @@ std::vector<std::unique_ptr<Command>> declareCommands(CLI::App& root) {
       .option("mem-limit", "--mem-limit", "SIZE", kMemLimitHelp, "available memory")
       .solverOptions();
   add("eval", "test accuracy, loss and confusion matrix of a checkpoint", cmdEval)
-      .option("model", "--model", "FILE", "graph (.pbtxt or .pb); required")
+      .option("model", "--model", "FILE", "graph (.pbtxt or .pb)", "the checkpoint's graph")
       .option("checkpoint", "--checkpoint", "FILE", "checkpoint (.tfck); required")
       .option("mem-limit", "--mem-limit", "SIZE", kMemLimitHelp, "available memory")
       .solverOptions();
   add("predict", "classify a PGM, PNG, JPEG or BMP image of a digit", cmdPredict)
       .positional("IMAGE", "image file")
-      .option("model", "--model", "FILE", "graph (.pbtxt or .pb); required")
+      .option("model", "--model", "FILE", "graph (.pbtxt or .pb)", "the checkpoint's graph")
       .option("checkpoint", "--checkpoint", "FILE", "checkpoint (.tfck); required")
       .option("top", "--top", "K", "classes printed", "3")
       .flag("raw", "only resize the image to the input: no inversion, cropping or centring")

@@ -308,6 +308,7 @@ void writeCheckpoint(const std::string& path, const CheckpointData& data) {
   def.set_best_metric(data.bestMetric);
   def.set_best_step(data.bestStep);
   def.set_solver_text(data.solverText);
+  def.set_graph_text(data.graphText);
   def.set_optimizer_steps(data.optimizerSteps);
   uint64_t dataBytes = 0;
   addTensors(path, data.params, "param", dataBytes, def.mutable_params());
@@ -461,6 +462,7 @@ CheckpointData readCheckpoint(const std::string& path) {
   out.bestMetric = def.best_metric();
   out.bestStep = def.best_step();
   out.solverText = def.solver_text();
+  out.graphText = def.graph_text();
   out.optimizerSteps = def.optimizer_steps();
   out.params = readTensors(fd.fd, path, def.params(), dataStart);
   out.optimizerState =

@@ -59,6 +59,9 @@ struct CheckpointData {
   double bestMetric = 0;
   int64_t bestStep = -1;
   std::string solverText;  ///< effective solver config as text
+  /// The model's graph as text without param values (graph.proto text
+  /// form); empty when not stored (files written before it was).
+  std::string graphText;
   /// Every param (trainable and constant); names unique.
   std::vector<CheckpointTensor> params;
   /// Optimizer slots, e.g. "conv1.w/momentum"; names unique.

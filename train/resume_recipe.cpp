@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "core/error.h"
 #include "train/checkpoint.h"
@@ -39,6 +40,9 @@ StoredRun readStoredRun(const std::string& dir) {
   CheckpointData ck = readCheckpoint(latest);
   r.epoch = ck.epoch;
   r.step = ck.step;
+  r.checkpoint = latest;
+  r.modelFingerprint = ck.modelFingerprint;
+  r.graphText = std::move(ck.graphText);
   if (!ck.solverText.empty()) {
     r.solver = parseSolverText(ck.solverText, latest);
   } else {

@@ -14,12 +14,16 @@
 namespace tapeflow {
 
 /// The recipe of the run in `dir` (the latest checkpoint's solver text,
-/// else dir/solver.pbtxt) and the epoch and step its latest checkpoint
-/// reached. UsageError if `dir` is not an existing run directory; never
-/// creates anything.
+/// else dir/solver.pbtxt), the epoch and step its latest checkpoint
+/// reached, and the model that checkpoint stores (its graph text, empty in
+/// files written before checkpoints carried it). UsageError if `dir` is not
+/// an existing run directory; never creates anything.
 struct StoredRun {
   SolverConfig solver;
   int64_t epoch = 0, step = 0;
+  std::string checkpoint;  ///< path of the latest checkpoint
+  uint64_t modelFingerprint = 0;
+  std::string graphText;
 };
 StoredRun readStoredRun(const std::string& dir);
 

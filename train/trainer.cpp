@@ -104,6 +104,9 @@ class Trainer {
       if (!root_) return;
       std::filesystem::create_directories(opt_.runDir);
       writeFileAtomically(opt_.runDir + "/solver.pbtxt", solverToText(s_));
+      const std::string model = opt_.runDir + "/model.pbtxt";
+      if (!opt_.graphFile.empty() && (!opt_.resume || !std::filesystem::exists(model)))
+        writeFileAtomically(model, opt_.graphFile);
       log.emplace(opt_.runDir, opt_.resume, at_.step, opt_.out, opt_.quiet, s_, perEpoch_);
       log->setOutputNames(logged_);
     });
@@ -176,6 +179,7 @@ class Trainer {
       ck.seed = s_.seed;
       ck.ranks = comm_->size();
       ck.solverText = solverToText(s_);
+      ck.graphText = opt_.graphText;
       result_.checkpoint = ckdir_->save(ck, isBest);
     });
   }

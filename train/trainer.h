@@ -52,6 +52,14 @@ struct TrainOptions {
   /// Compare a hash of the params across ranks every this many steps
   /// (0: never); a rank that diverged stops every rank (DistributedError).
   int64_t checkReplicasEvery = 0;
+  /// The program's graph as text without param values, stored in every
+  /// checkpoint (CheckpointData::graphText) so that the run can be resumed
+  /// or evaluated without its graph file; empty: none stored.
+  std::string graphText;
+  /// Written to runDir/model.pbtxt (atomically) when a run starts, and when
+  /// a resumed run's directory lacks the file; never replaces it on resume.
+  /// Empty: no file.
+  std::string graphFile;
 };
 
 struct TrainResult {

@@ -5,6 +5,7 @@
 
 #include "core/dnnl_context.h"
 #include "frontends/cpp/api_internal.h"
+#include "frontends/pbtxt/pbtxt_loader.h"
 #include "tapeflow/tapeflow.h"
 #include "train/checkpoint.h"
 #include "train/data/batcher.h"
@@ -66,6 +67,7 @@ void save(const Model& model, const std::string& path, const optim::Optimizer* o
                            std::vector<float>(d, d + m.store->size(k))});
     }
   }
+  ck.graphText = graphStructureText(m.program->declaredGraph());
   writeCheckpoint(path, ck);
 }
 

@@ -46,6 +46,12 @@ Graph parseGraphBinary(const std::string& bytes, const std::string& fileName);
 /// locations and the file name.
 std::string graphToText(const Graph& g);
 
+/// graphToText without param values: params given by `data` are written
+/// with their initializer instead (a graph whose values are stored
+/// elsewhere, as in a checkpoint). The structure, and so the checkpoint
+/// fingerprint, is unchanged.
+std::string graphStructureText(const Graph& g);
+
 /// Writes the binary form to path atomically (core/atomic_file.h: a
 /// temporary file renamed into place, so a failed save leaves any old file
 /// intact). Throws IoError on OS failures and UsageError for an attribute

@@ -165,6 +165,12 @@ std::string graphToText(const Graph& g) {
   return out;
 }
 
+std::string graphStructureText(const Graph& g) {
+  Graph structure = g;
+  for (ParamDef& p : structure.params) p.data.clear();
+  return graphToText(structure);
+}
+
 void saveGraphBinary(const Graph& g, const std::string& path) {
   proto::GraphDef d = header(g);
   for (const InputDef& in : g.inputs) *d.add_input() = toProto(in);

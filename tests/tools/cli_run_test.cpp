@@ -1,8 +1,9 @@
 // tests/tools/cli_run_test.cpp - run directories of `tapeflow train`: a
 // fresh directory per run, an existing one only with --resume or
-// --overwrite, resume with the stored recipe, eval with the checkpoint's
-// transforms, --init-from, and a batch larger than the training set. Runs
-// the built binary in a scratch directory holding a tiny MNIST-style set.
+// --overwrite, resume with the stored recipe and graph, eval and predict
+// with the checkpoint's transforms and graph, --init-from, and a batch
+// larger than the training set. Runs the built binary in a scratch
+// directory holding a tiny MNIST-style set.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -14,6 +15,7 @@
 #include <string>
 
 #include "core/param_store.h"
+#include "train/checkpoint.h"
 #include "tests/support/text_files.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/tiny_mnist.h"
@@ -157,6 +159,135 @@ TEST_F(CliRunTest, EvalUsesTheCheckpointsTransforms) {
   EXPECT_NE(eval(""), eval("--normalize unit"));
 }
 
+// The graph travels with the run: a run of two epochs in `full`, and in
+// `part` a copy of it as it was after the first epoch (step 6), with
+// neither quad.pbtxt nor its own model.pbtxt.
+class CliRunGraphTest : public CliRunTest {
+ protected:
+  void SetUp() override {
+    CliRunTest::SetUp();
+    CliRun r = tapeflow("train --model quad.pbtxt --data data --pad-to 0 --batch 32 "
+                        "--epochs 2 --threads 1 --keep 10 --out full");
+    ASSERT_EQ(r.code, 0) << r.err;
+    ASSERT_TRUE(fs::exists(root() / "full/ckpt-6.tfck"));
+    fs::copy(root() / "full", root() / "part", fs::copy_options::recursive);
+    fs::remove(root() / "part/ckpt-12.tfck");
+    fs::remove(root() / "part/model.pbtxt");
+    std::ofstream(root() / "part/latest") << "ckpt-6.tfck\n";
+    fs::rename(root() / "quad.pbtxt", root() / "quad.moved");
+  }
+  // Rewrites checkpoint `path` (in the scratch directory) with this graph text.
+  void setStoredGraph(const std::string& path, const std::string& text) const {
+    CheckpointData ck = readCheckpoint((root() / path).string());
+    ck.graphText = text;
+    writeCheckpoint((root() / path).string(), ck);
+  }
+};
+
+TEST_F(CliRunGraphTest, ResumeNeedsNoOtherFlagAndContinuesExactly) {
+  CliRun r = tapeflow("train --resume part");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(firstLine(r.out).find("resuming the graph stored in part/ckpt-6.tfck on data"),
+            std::string::npos) << r.out;
+  const std::string full = readAll(root() / "full/ckpt-12.tfck");
+  ASSERT_FALSE(full.empty());
+  EXPECT_TRUE(readAll(root() / "part/ckpt-12.tfck") == full);  // bit for bit
+  // The run directory holds its graph: written at the start, and again by
+  // a resume into a directory without it.
+  const std::string graph = readAll(root() / "full/model.pbtxt");
+  EXPECT_NE(graph.find("name: \"quad\""), std::string::npos) << graph;
+  EXPECT_EQ(readAll(root() / "part/model.pbtxt"), graph);
+}
+
+TEST_F(CliRunGraphTest, ResumeWithAnotherModelIsRefusedNamingBoth) {
+  const std::string latest = readAll(root() / "part/latest");
+  const std::string metrics = readAll(root() / "part/metrics.jsonl");
+  CliRun r = tapeflow("train --resume part --model quad5.pbtxt");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("--model quad5.pbtxt"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("part/ckpt-6.tfck"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("fingerprint"), std::string::npos) << r.err;
+  EXPECT_EQ(readAll(root() / "part/latest"), latest);
+  EXPECT_EQ(readAll(root() / "part/metrics.jsonl"), metrics);
+  EXPECT_FALSE(fs::exists(root() / "part/ckpt-12.tfck"));
+  EXPECT_FALSE(fs::exists(root() / "part/model.pbtxt"));
+  // The run's own model.pbtxt is the same graph, and never rewritten.
+  fs::copy_file(root() / "full/model.pbtxt", root() / "part/model.pbtxt");
+  r = tapeflow("train --resume part --model part/model.pbtxt");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(firstLine(r.out).find("resuming part/model.pbtxt on data"), std::string::npos)
+      << r.out;
+  EXPECT_TRUE(readAll(root() / "part/ckpt-12.tfck") == readAll(root() / "full/ckpt-12.tfck"));
+}
+
+TEST_F(CliRunGraphTest, EvalAndPredictNeedNoModelWithACheckpoint) {
+  fs::rename(root() / "quad.moved", root() / "quad.pbtxt");
+  CliRun with = tapeflow("eval --model quad.pbtxt --checkpoint full/best.tfck --data data");
+  ASSERT_EQ(with.code, 0) << with.err;
+  CliRun without = tapeflow("eval --checkpoint full/best.tfck --data data");
+  ASSERT_EQ(without.code, 0) << without.err;
+  EXPECT_NE(firstLine(with.out).find("accuracy"), std::string::npos) << with.out;
+  EXPECT_EQ(firstLine(without.out), firstLine(with.out));
+  // An 8x8 image, bright in its top-right quadrant (class 1).
+  std::ofstream pgm(root() / "digit.pgm", std::ios::binary);
+  pgm << "P5\n8 8\n255\n";
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 8; ++x) pgm.put(char(y < 4 && x >= 4 ? 200 : 10));
+  pgm.close();
+  with = tapeflow("predict --model quad.pbtxt --checkpoint full/best.tfck --raw digit.pgm");
+  ASSERT_EQ(with.code, 0) << with.err;
+  without = tapeflow("predict --checkpoint full/best.tfck --raw digit.pgm");
+  ASSERT_EQ(without.code, 0) << without.err;
+  EXPECT_NE(with.out.find("class "), std::string::npos) << with.out;
+  EXPECT_EQ(without.out, with.out);
+}
+
+// Checkpoints written before they carried their graph.
+TEST_F(CliRunGraphTest, ACheckpointWithoutItsGraphAsksForModel) {
+  setStoredGraph("full/best.tfck", "");
+  CliRun r = tapeflow("eval --checkpoint full/best.tfck --data data");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("full/best.tfck: error: stores no graph"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--model FILE"), std::string::npos) << r.err;
+  r = tapeflow("eval --model quad.moved --checkpoint full/best.tfck --data data");
+  EXPECT_EQ(r.code, 0) << r.err;
+  // Resuming: the run directory's model.pbtxt, else --model.
+  setStoredGraph("part/ckpt-6.tfck", "");
+  r = tapeflow("train --resume part");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("part/ckpt-6.tfck: error: stores no graph"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--model FILE"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(root() / "part/ckpt-12.tfck"));
+  fs::copy_file(root() / "full/model.pbtxt", root() / "part/model.pbtxt");
+  r = tapeflow("train --resume part");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(firstLine(r.out).find("resuming part/model.pbtxt on data"), std::string::npos)
+      << r.out;
+  EXPECT_TRUE(fs::exists(root() / "part/ckpt-12.tfck"));
+}
+
+TEST_F(CliRunGraphTest, ADamagedStoredGraphIsOneLineNamingTheCheckpoint) {
+  const std::string good = readCheckpoint((root() / "full/best.tfck").string()).graphText;
+  ASSERT_FALSE(good.empty());
+  for (const std::string& bad :
+       {good.substr(0, good.size() / 2), good + "node { name: \"x\" op: \"NoSuchOp\" }\n"}) {
+    setStoredGraph("full/best.tfck", bad);
+    setStoredGraph("part/ckpt-6.tfck", bad);
+    for (const char* cmd : {"eval --checkpoint full/best.tfck --data data", "train --resume part"}) {
+      CliRun r = tapeflow(cmd);
+      EXPECT_EQ(r.code, 2) << cmd;
+      EXPECT_EQ(lines(r.err), 1) << cmd << ": " << r.err;
+      const std::string ckpt = cmd[0] == 'e' ? "full/best.tfck" : "part/ckpt-6.tfck";
+      EXPECT_EQ(r.err.find(ckpt + " (stored graph):"), 0u) << r.err;
+      EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+    }
+  }
+  EXPECT_FALSE(fs::exists(root() / "part/ckpt-12.tfck"));
+}
+
 TEST_F(CliRunTest, InitFromCopiesMatchingWeightsOrListsTheMismatches) {
   ASSERT_EQ(train("--out r").code, 0);
   CliRun r = train("--init-from r/best.tfck");
@@ -273,6 +404,27 @@ TEST_F(CliRunTest, MetricsCarryEveryOutputAndEachLoss) {
   CliRun e = tapeflow("eval --model two.pbtxt --checkpoint r/best.tfck --data data");
   ASSERT_EQ(e.code, 0) << e.err;
   EXPECT_NE(e.out.find("test mae: "), std::string::npos) << e.out;
+}
+
+// The stored graph is the one declared: without the objective node that
+// building adds for several losses, and with the constant's values in the
+// checkpoint's tensors.
+TEST_F(CliRunTest, AGraphWithSeveralLossesAndConstantValuesTravels) {
+  std::ofstream(root() / "two.pbtxt") << kTwoLosses;
+  CliRun r = tapeflow("train --model two.pbtxt --data data --pad-to 0 --batch 32 --epochs 1 "
+                      "--threads 1 --out r");
+  ASSERT_EQ(r.code, 0) << r.err;
+  CliRun with = tapeflow("eval --model two.pbtxt --checkpoint r/best.tfck --data data");
+  ASSERT_EQ(with.code, 0) << with.err;
+  fs::remove(root() / "two.pbtxt");
+  CliRun without = tapeflow("eval --checkpoint r/best.tfck --data data");
+  ASSERT_EQ(without.code, 0) << without.err;
+  EXPECT_NE(with.out.find("test mae: "), std::string::npos) << with.out;
+  EXPECT_EQ(without.out.substr(0, without.out.find("throughput")),
+            with.out.substr(0, with.out.find("throughput")));
+  const std::string graph = readAll(root() / "r/model.pbtxt");
+  EXPECT_EQ(graph.find("objective"), std::string::npos) << graph;
+  EXPECT_NE(graph.find("data: [0, 1, 2, 3]"), std::string::npos) << graph;
 }
 
 TEST(PrintEvalTest, NoSamplesSaysNoEvaluationYet) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checkpoints and resume under mpirun (lenet5_keras, one epoch of 124
 # steps, global batch 64):
-# - 2 ranks, resumed on 2 ranks from the step-40 checkpoint, end with the
+# - 2 ranks, resumed on 2 ranks from the step-40 checkpoint with no
+#   --model (rank 0 sends the graph the checkpoint stores), end with the
 #   same losses and the same final checkpoint as the uninterrupted run, bit
 #   for bit;
 # - resumed on 4 ranks (and on 1 process) from there, they continue from the
@@ -28,9 +29,11 @@ at40() {
   echo "ckpt-40.tfck" > "$1/latest"
 }
 
-# Same N: bit for bit.
+# Same N, the graph of the checkpoint: bit for bit.
 at40 "$work/resume-same"
-run_mpi 2 "$bin" train "${model[@]}" --resume "$work/resume-same" > "$work/resume-same.log"
+run_mpi 2 "$bin" train --resume "$work/resume-same" > "$work/resume-same.log"
+grep -q "^resuming the graph stored in $work/resume-same/ckpt-40.tfck on" "$work/resume-same.log" ||
+  fail "resumed on 2 ranks: not with the graph of the checkpoint"
 cmp "$full/ckpt-$last.tfck" "$work/resume-same/ckpt-$last.tfck" ||
   fail "resumed on 2 ranks: final checkpoint differs from the uninterrupted run"
 compare_losses "$full" "$work/resume-same" 41 "$last" 1e-30 ||
