@@ -215,23 +215,11 @@ void backward(GradContext& ctx) {
   dnnl::memory diffDstData = diffDst;
   if (st.bwdData) {
     diffDstData = st.diffDstToData(s, diffDst);
-    st.bwdData->execute(
-        s, {{DNNL_ARG_DIFF_DST, diffDstData},
-            {DNNL_ARG_WEIGHTS,
-             st.weightsForData(s, st.weightsView, st.fwdWeights)},
-            {DNNL_ARG_DIFF_SRC, st.diffSrcOut.target(ctx.gradInput(0))}});
-    st.diffSrcOut.finish(s, ctx.gradInput(0));
+    runBackwardData(ctx, st, *st.bwdData, diffDstData);
   }
-  if (!st.bwdWeights) return;
-  if (st.weightsGrad)
-    st.diffWeights.set_data_handle(ctx.gradInput(1).get_data_handle());
-  std::unordered_map<int, dnnl::memory> args = {
-      {DNNL_ARG_SRC, st.srcForWeights(s, ctx.input(0), st.fwdSrc)},
-      {DNNL_ARG_DIFF_DST, st.diffDstForWeights(s, diffDst, diffDstData)},
-      {DNNL_ARG_DIFF_WEIGHTS, st.diffWeightsOut.target(st.diffWeights)}};
-  if (st.biasGrad) args[DNNL_ARG_DIFF_BIAS] = ctx.gradInput(2);
-  st.bwdWeights->execute(s, args);
-  st.diffWeightsOut.finish(s, st.diffWeights);
+  if (st.bwdWeights)
+    runBackwardWeights(ctx, st, *st.bwdWeights,
+                       st.diffDstForWeights(s, diffDst, diffDstData));
 }
 
 }  // namespace

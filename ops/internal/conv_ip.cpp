@@ -92,28 +92,34 @@ bool prepareInnerProduct(PrepareContext& ctx, const md& userWeightsMd,
   return true;
 }
 
-void backwardInnerProduct(GradContext& ctx, Conv2DState& st) {
-  IpPath& ip = *st.ip;
+void runBackwardData(GradContext& ctx, Conv2DState& st, const dnnl::primitive& p,
+                     const dnnl::memory& diffDst) {
   dnnl::stream& s = ctx.stream();
-  ip.diffDst.set_data_handle(ctx.gradOutput(0).get_data_handle());
-  if (ip.bwdData) {
-    ip.bwdData->execute(
-        s, {{DNNL_ARG_DIFF_DST, ip.diffDst},
-            {DNNL_ARG_WEIGHTS,
-             st.weightsForData(s, st.weightsView, st.fwdWeights)},
-            {DNNL_ARG_DIFF_SRC, st.diffSrcOut.target(ctx.gradInput(0))}});
-    st.diffSrcOut.finish(s, ctx.gradInput(0));
-  }
-  if (!ip.bwdWeights) return;
+  p.execute(s, {{DNNL_ARG_DIFF_DST, diffDst},
+                {DNNL_ARG_WEIGHTS, st.weightsForData(s, st.weightsView, st.fwdWeights)},
+                {DNNL_ARG_DIFF_SRC, st.diffSrcOut.target(ctx.gradInput(0))}});
+  st.diffSrcOut.finish(s, ctx.gradInput(0));
+}
+
+void runBackwardWeights(GradContext& ctx, Conv2DState& st, const dnnl::primitive& p,
+                        const dnnl::memory& diffDst) {
+  dnnl::stream& s = ctx.stream();
   if (st.weightsGrad)
     st.diffWeights.set_data_handle(ctx.gradInput(1).get_data_handle());
   std::unordered_map<int, dnnl::memory> args = {
       {DNNL_ARG_SRC, st.srcForWeights(s, ctx.input(0), st.fwdSrc)},
-      {DNNL_ARG_DIFF_DST, ip.diffDst},
+      {DNNL_ARG_DIFF_DST, diffDst},
       {DNNL_ARG_DIFF_WEIGHTS, st.diffWeightsOut.target(st.diffWeights)}};
   if (st.biasGrad) args[DNNL_ARG_DIFF_BIAS] = ctx.gradInput(2);
-  ip.bwdWeights->execute(s, args);
+  p.execute(s, args);
   st.diffWeightsOut.finish(s, st.diffWeights);
+}
+
+void backwardInnerProduct(GradContext& ctx, Conv2DState& st) {
+  IpPath& ip = *st.ip;
+  ip.diffDst.set_data_handle(ctx.gradOutput(0).get_data_handle());
+  if (ip.bwdData) runBackwardData(ctx, st, *ip.bwdData, ip.diffDst);
+  if (ip.bwdWeights) runBackwardWeights(ctx, st, *ip.bwdWeights, ip.diffDst);
 }
 
 }  // namespace tapeflow::ops

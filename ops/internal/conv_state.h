@@ -55,6 +55,15 @@ struct Conv2DState {
   dnnl::memory diffWeights;  ///< gradInput(1) as userWeightsMd, or a scratch
 };
 
+/// Runs a backward-data primitive (convolution or inner product) on
+/// `diffDst` as it reads it, into input 0's gradient.
+void runBackwardData(GradContext& ctx, Conv2DState& st, const dnnl::primitive& p,
+                     const dnnl::memory& diffDst);
+/// Runs a backward-weights primitive on `diffDst` as it reads it, into the
+/// weights' gradient (or a scratch) and the bias gradient when wanted.
+void runBackwardWeights(GradContext& ctx, Conv2DState& st, const dnnl::primitive& p,
+                        const dnnl::memory& diffDst);
+
 /// Sets up the inner-product path for a window covering the whole input
 /// (the caller checks isInnerProduct) when oneDNN has jit kernels for it in
 /// every direction that runs; false otherwise (the convolution runs). Reuses
